@@ -1,0 +1,187 @@
+"""The embedded local chain: anvil from ``node_modules``, bound to 127.0.0.1 on a free port.
+
+anvil's automine slows as the chain grows, so the registry runs it with interval mining
+(``block_time``) and a raised gas limit; tests use automine for immediate receipts. With a
+``state_path`` the chain is loaded from and periodically dumped to the data directory, so eBLs survive
+a restart; what was mined after the last dump is re-submitted from the operation journal.
+
+The process is started directly (not through the npm ``bin.mjs`` wrapper), so the pid we hold is
+anvil's own and :meth:`AnvilProcess.stop` stops exactly it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from registry.chain.build import project_root
+from registry.errors import ToolchainError
+
+__all__ = ["AnvilConfig", "AnvilProcess", "anvil_binary", "free_port"]
+
+_PLATFORMS = {
+    ("Linux", "x86_64"): "linux-amd64",
+    ("Linux", "aarch64"): "linux-arm64",
+    ("Darwin", "x86_64"): "darwin-amd64",
+    ("Darwin", "arm64"): "darwin-arm64",
+}
+
+
+def anvil_binary(root: Path | None = None) -> Path:
+    """Path of the native anvil shipped by the ``@foundry-rs/anvil`` npm package."""
+    suffix = _PLATFORMS.get((platform.system(), platform.machine()))
+    if suffix is None:
+        raise ToolchainError(f"no anvil build for {platform.system()} {platform.machine()}")
+    path = (root or project_root()) / "node_modules" / "@foundry-rs" / f"anvil-{suffix}" / "bin" / "anvil"
+    if not path.exists():
+        raise ToolchainError(f"anvil not found at {path}: run `make setup`")
+    return path
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class AnvilConfig:
+    """How to run anvil.
+
+    Attributes:
+        chain_id: EIP-155 chain id (also in every EIP-712 domain).
+        block_time: seconds between blocks; None = automine (one block per transaction).
+        gas_limit: block gas limit; raised so one block carries thousands of title actions.
+        state_path: file to load state from and dump it to; None = in-memory only.
+        state_interval: seconds between state dumps when ``state_path`` is set.
+        code_size_limit: None keeps the EIP-170 limit that production chains enforce.
+        port: None picks a free port.
+    """
+
+    chain_id: int = 31337
+    block_time: float | None = None
+    gas_limit: int = 1_000_000_000
+    state_path: Path | None = None
+    state_interval: int = 1
+    port: int | None = None
+    extra_args: tuple[str, ...] = field(default_factory=tuple)
+
+
+class AnvilProcess:
+    """A running anvil; use as a context manager or call :meth:`start` / :meth:`stop`."""
+
+    def __init__(self, config: AnvilConfig | None = None, *, root: Path | None = None) -> None:
+        self.config = config or AnvilConfig()
+        self._root = root or project_root()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.port: int = self.config.port or 0
+        self._log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        """HTTP JSON-RPC URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        """anvil's own process id while running."""
+        return self._proc.pid if self._proc else None
+
+    def start(self, timeout: float = 30.0) -> AnvilProcess:
+        """Start anvil and wait until it answers JSON-RPC.
+
+        Raises:
+            ToolchainError: when anvil is missing, exits, or does not answer within ``timeout``.
+        """
+        if self._proc is not None:
+            return self
+        cfg = self.config
+        self.port = cfg.port or free_port()
+        args = [
+            str(anvil_binary(self._root)),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--chain-id",
+            str(cfg.chain_id),
+            "--gas-limit",
+            str(cfg.gas_limit),
+            "--accounts",
+            "2",
+            "--silent",
+        ]
+        if cfg.block_time is not None:
+            args += ["--block-time", str(cfg.block_time)]
+        if cfg.state_path is not None:
+            cfg.state_path.parent.mkdir(parents=True, exist_ok=True)
+            args += ["--state", str(cfg.state_path), "--state-interval", str(cfg.state_interval)]
+        args += list(cfg.extra_args)
+        log_dir = (cfg.state_path.parent if cfg.state_path else self._root / "build") / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self._log_path = log_dir / f"anvil-{self.port}.log"
+        with self._log_path.open("wb") as log:
+            self._proc = subprocess.Popen(  # noqa: S603 - fixed binary, no shell
+                args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise ToolchainError(f"anvil exited with {self._proc.returncode}: {self._tail_log()}")
+            if self._answers():
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise ToolchainError(f"anvil did not answer on {self.url} within {timeout}s")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop anvil by its own pid (SIGTERM lets it dump state; SIGKILL after ``timeout``)."""
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would (tests of the journal's resubmission use it)."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+    def _answers(self) -> bool:
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
+        req = urllib.request.Request(self.url, body, {"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=1) as resp:  # noqa: S310 - loopback URL we built
+                return bool(json.loads(resp.read()).get("result"))
+        except (OSError, urllib.error.URLError, ValueError):
+            return False
+
+    def _tail_log(self) -> str:
+        if self._log_path and self._log_path.exists():
+            return self._log_path.read_text(errors="replace")[-2000:]
+        return ""
+
+    def __enter__(self) -> AnvilProcess:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

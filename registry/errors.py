@@ -1,0 +1,232 @@
+"""One rooted exception tree for everything ``registry`` raises.
+
+::
+
+    RegistryError
+    ├── ConfigurationError
+    ├── DocumentError
+    │   ├── InvalidDocumentError           (schema or DCSA rule broken; carries every violation)
+    │   └── DocumentMismatchError          (presented JSON does not hash to the issued hash)
+    ├── KeyManagementError
+    │   ├── KeystoreError                  (missing, unreadable or corrupt keystore)
+    │   ├── KeystoreLockedError            (wrong or missing passphrase)
+    │   ├── UnknownKeyError
+    │   └── SigningError
+    ├── ChainError
+    │   ├── ToolchainError                 (compiler / anvil missing or failing)
+    │   ├── DeploymentMismatchError        (code on chain is not the code we built)
+    │   ├── TransactionFailedError         (mined but reverted, or never mined)
+    │   └── ContractRevertError            (a decoded custom error from the contracts)
+    │       ├── MembershipError ...        (one subclass per ``Membership*`` error)
+    │       └── TitleError ...             (one subclass per ``Title*`` error)
+    └── StoreError
+        ├── NotFoundError
+        └── IdempotencyConflictError
+
+The per-contract-error subclasses are generated from the ABI in :mod:`registry.chain.errors`, so a
+new custom error in Solidity needs no hand-written Python twin.
+
+Error messages never contain private keys or passphrases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "ChainError",
+    "ConfigurationError",
+    "ContractRevertError",
+    "DeploymentMismatchError",
+    "DocumentError",
+    "DocumentMismatchError",
+    "IdempotencyConflictError",
+    "InvalidDocumentError",
+    "KeyManagementError",
+    "KeystoreError",
+    "KeystoreLockedError",
+    "NotFoundError",
+    "RegistryError",
+    "SigningError",
+    "StoreError",
+    "ToolchainError",
+    "TransactionFailedError",
+    "UnknownKeyError",
+    "Violation",
+]
+
+
+class RegistryError(Exception):
+    """Base for every error raised by ``registry``.
+
+    Catch this to handle any failure of the registry layer::
+
+        try:
+            service.transfer(...)
+        except RegistryError as exc:
+            log.warning("registry refused: %s (%s)", exc, exc.code)
+    """
+
+    code: str = "registry_error"
+    """Stable machine-readable code, used by the gateway as the problem+json ``code``."""
+
+
+class ConfigurationError(RegistryError):
+    """Raised when settings are missing, contradictory or unsafe."""
+
+    code = "configuration_error"
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+class DocumentError(RegistryError):
+    """Raised when a transport document cannot be accepted or verified."""
+
+    code = "document_error"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule in a document: where (JSON path), which rule, and a human message."""
+
+    path: str
+    rule: str
+    message: str
+
+
+class InvalidDocumentError(DocumentError):
+    """Raised when a transport document breaks the DCSA schema or a DCSA business rule."""
+
+    code = "invalid_document"
+
+    def __init__(self, violations: Sequence[Violation]) -> None:
+        self.violations: tuple[Violation, ...] = tuple(violations)
+        first = self.violations[0] if self.violations else Violation("$", "unknown", "invalid document")
+        more = f" (+{len(self.violations) - 1} more)" if len(self.violations) > 1 else ""
+        super().__init__(f"{first.path}: {first.message} [{first.rule}]{more}")
+
+
+class DocumentMismatchError(DocumentError):
+    """Raised when a presented document does not hash to the hash recorded at issuance."""
+
+    code = "document_mismatch"
+
+    def __init__(self, expected: str, actual: str) -> None:
+        self.expected, self.actual = expected, actual
+        super().__init__(f"document hash {actual} does not match the issued hash {expected}")
+
+
+# --- keys ------------------------------------------------------------------------------------
+
+
+class KeyManagementError(RegistryError):
+    """Raised when a signing key cannot be created, loaded, rotated or used."""
+
+    code = "key_error"
+
+
+class KeystoreError(KeyManagementError):
+    """Raised when a keystore file is missing, unreadable or corrupt."""
+
+    code = "keystore_error"
+
+
+class KeystoreLockedError(KeyManagementError):
+    """Raised when a keystore cannot be unlocked (wrong or missing passphrase)."""
+
+    code = "keystore_locked"
+
+
+class UnknownKeyError(KeyManagementError):
+    """Raised when no key with the given address or name is known."""
+
+    code = "unknown_key"
+
+
+class SigningError(KeyManagementError):
+    """Raised when a signer backend refuses or fails to sign."""
+
+    code = "signing_error"
+
+
+# --- chain -----------------------------------------------------------------------------------
+
+
+class ChainError(RegistryError):
+    """Raised when the ledger cannot be reached or refuses an operation."""
+
+    code = "chain_error"
+
+
+class ToolchainError(ChainError):
+    """Raised when the Solidity compiler or the embedded anvil is missing or fails."""
+
+    code = "toolchain_error"
+
+
+class DeploymentMismatchError(ChainError):
+    """Raised when the code at a recorded address is not the code this registry was built from."""
+
+    code = "deployment_mismatch"
+
+
+class TransactionFailedError(ChainError):
+    """Raised when a transaction reverted without a decodable custom error, or was never mined."""
+
+    code = "transaction_failed"
+
+
+class ContractRevertError(ChainError):
+    """Raised when the contracts revert with a custom error; subclassed per error name.
+
+    Attributes:
+        error_name: the Solidity error name, e.g. ``TitleNotHolder``.
+        args: the decoded error arguments by parameter name.
+        data: the raw revert data (selector + ABI-encoded arguments).
+    """
+
+    code = "contract_revert"
+    error_name: str = ""
+
+    def __init__(self, args: dict[str, object] | None = None, data: bytes = b"") -> None:
+        self.args_by_name: dict[str, object] = dict(args or {})
+        self.data = data
+        rendered = ", ".join(f"{k}={_render(v)}" for k, v in self.args_by_name.items())
+        super().__init__(f"{self.error_name or 'revert'}({rendered})")
+
+
+def _render(value: object) -> str:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return str(value)
+
+
+# --- store -----------------------------------------------------------------------------------
+
+
+class StoreError(RegistryError):
+    """Raised when the database refuses or fails an operation."""
+
+    code = "store_error"
+
+
+class NotFoundError(StoreError):
+    """Raised when an eBL, organisation, document or operation does not exist."""
+
+    code = "not_found"
+
+    def __init__(self, kind: str, key: object) -> None:
+        self.kind, self.key = kind, key
+        super().__init__(f"{kind} {key} not found")
+
+
+class IdempotencyConflictError(StoreError):
+    """Raised when an Idempotency-Key is reused with a different request body."""
+
+    code = "idempotency_conflict"
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"idempotency key {key!r} was already used for a different request")

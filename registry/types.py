@@ -1,0 +1,115 @@
+"""Domain types shared by every layer of the registry.
+
+The enums mirror ``contracts/lib/TitleTypes.sol`` value for value (a test compares them with the
+compiled ABI), and carry the DCSA eBL 3.0 spelling of each code so that history read from the chain
+can be laid beside any DCSA endorsement chain.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import NewType
+
+__all__ = [
+    "Action",
+    "DocumentHash",
+    "DocumentKind",
+    "EblId",
+    "OrgAddress",
+    "OrgStatus",
+    "Role",
+    "Status",
+    "SurrenderReason",
+]
+
+EblId = NewType("EblId", int)
+"""On-chain id of one eBL title record (``uint256``): keccak256 of (issuing carrier, TDR hash)."""
+
+OrgAddress = NewType("OrgAddress", str)
+"""Checksummed identity address of a member organisation (stable across key rotation)."""
+
+DocumentHash = NewType("DocumentHash", str)
+"""SHA-256 over the RFC 8785 canonical JSON of a transport document, 64 lowercase hex digits."""
+
+
+class Role(IntEnum):
+    """On-chain role of a member organisation (``TitleTypes.Role``)."""
+
+    NONE = 0
+    CARRIER = 1
+    BANK = 2
+    TRADER = 3  # shipper, consignee, forwarder, notify party acting for itself
+
+
+class OrgStatus(IntEnum):
+    """Standing of a member organisation (``TitleTypes.OrgStatus``)."""
+
+    NONE = 0
+    ACTIVE = 1
+    SUSPENDED = 2
+
+
+class DocumentKind(IntEnum):
+    """Negotiability of the bill (``TitleTypes.DocumentKind``)."""
+
+    STRAIGHT = 0  # non-negotiable: goes only to the named consignee
+    TO_ORDER = 1  # negotiable: title moves by endorsement
+
+
+class Status(IntEnum):
+    """Life-cycle status of a title record (``TitleTypes.Status``)."""
+
+    NONE = 0
+    ACTIVE = 1
+    SURRENDER_REQUESTED = 2
+    SURRENDERED = 3  # terminal: accomplished, delivered
+    SURRENDERED_FOR_AMENDMENT = 4  # carrier holds it until void / amend / switch to paper
+    VOIDED = 5  # terminal
+    SWITCHED_TO_PAPER = 6  # terminal
+
+    @property
+    def is_terminal(self) -> bool:
+        """True for the absorbing states in which every write reverts."""
+        return self in (Status.SURRENDERED, Status.VOIDED, Status.SWITCHED_TO_PAPER)
+
+
+class SurrenderReason(IntEnum):
+    """Why a surrender was requested (``TitleTypes.SurrenderReason``)."""
+
+    NONE = 0
+    DELIVERY = 1
+    AMENDMENT = 2
+    SWITCH_TO_PAPER = 3
+
+
+class Action(IntEnum):
+    """Every title and membership action (``TitleTypes.Action``), with its DCSA code."""
+
+    ISSUE = 0
+    TRANSFER = 1
+    ENDORSE = 2
+    ENDORSE_TO_ORDER = 3
+    BLANK_ENDORSE = 4
+    NOMINATE = 5
+    REJECT = 6
+    SURRENDER_FOR_DELIVERY = 7
+    SURRENDER_FOR_AMENDMENT = 8
+    ACCEPT_SURRENDER = 9
+    REJECT_SURRENDER = 10
+    VOID = 11
+    AMEND = 12
+    SWITCH_TO_PAPER = 13
+    ADD_KEY = 14
+    REVOKE_KEY = 15
+
+    @property
+    def dcsa_code(self) -> str:
+        """The action code as DCSA eBL 3.0 / PINT spells it (SACC, SREJ, ...)."""
+        return _DCSA_CODES.get(self, self.name)
+
+
+_DCSA_CODES = {
+    Action.ACCEPT_SURRENDER: "SACC",
+    Action.REJECT_SURRENDER: "SREJ",
+    Action.SWITCH_TO_PAPER: "SWTP",
+}
