@@ -1,0 +1,73 @@
+# eBL title registry — the project's vocabulary. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+NODE22 := node_modules/node/bin/node
+STAMP := build/.stamps
+
+.PHONY: help setup run test test-long lint typecheck lint-sol compile compile-hardhat gas bench bench-quick clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(STAMP)/python: pyproject.toml
+	@mkdir -p $(STAMP)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[dev]'
+	@touch $@
+
+$(STAMP)/node: package.json package-lock.json
+	@mkdir -p $(STAMP)
+	npm ci --no-audit --no-fund --loglevel=error
+	@test -x $(NODE22) || { echo "Node 22 from the npm 'node' package is missing" >&2; exit 1; }
+	@touch $@
+
+$(STAMP)/postgres: scripts/ensure-postgres.sh
+	@mkdir -p $(STAMP)
+	bash scripts/ensure-postgres.sh
+	@touch $@
+
+setup: $(STAMP)/python $(STAMP)/node $(STAMP)/postgres ## Install everything into the project (.venv, node_modules, PostgreSQL)
+
+compile: setup ## Compile the contracts (cached by source hash)
+	$(PY) -m registry.chain.build
+
+compile-hardhat: setup ## Compile the same contracts with Hardhat 3, offline
+	bash scripts/hardhat-compile.sh
+
+lint: setup ## ruff (lint + format check)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup ## mypy --strict on registry/ and api/
+	$(VENV)/bin/mypy
+
+lint-sol: setup ## solhint on contracts/
+	bash scripts/lint-solidity.sh
+
+test: setup ## Every check and test, as CI runs it
+	$(MAKE) --no-print-directory lint typecheck lint-sol compile-hardhat
+	$(VENV)/bin/pytest -q
+
+test-long: setup ## The long property, fuzz and soak-style tests
+	HYPOTHESIS_PROFILE=long $(VENV)/bin/pytest -q
+
+run: setup ## Start the embedded chain (anvil, state in data/), deploy once, serve until Ctrl-C
+	$(PY) -m scripts.dev_chain
+
+gas: setup ## Measure the gas of every operation and the reference life cycle (snapshots/gas.json)
+	$(PY) -m scripts.gas_report --out snapshots/gas.json
+
+bench: gas ## Every benchmark at full size
+
+bench-quick: setup ## Every benchmark at a small size
+	$(PY) -m scripts.gas_report --batch 20 --out build/gas.quick.json
+
+clean: ## Remove build outputs (keeps data/)
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache
