@@ -59,8 +59,11 @@ class Harness:
         self.gov: LocalAccount = Account.from_key(keccak(text="gas-report:governance"))
         self.relayer: LocalAccount = Account.from_key(keccak(text="gas-report:relayer"))
         self.orgs = {
-            name: Org(name, to_checksum_address(keccak(text=f"gas-org:{name}")[-20:]),
-                      Account.from_key(keccak(text=f"gas-key:{name}")))
+            name: Org(
+                name,
+                to_checksum_address(keccak(text=f"gas-org:{name}")[-20:]),
+                Account.from_key(keccak(text=f"gas-key:{name}")),
+            )
             for name in ("carrier", "shipper", "bank", "buyer")
         }
         for acct in [self.gov, self.relayer, *(o.key for o in self.orgs.values())]:
@@ -72,8 +75,12 @@ class Harness:
         self._nonces: dict[str, int] = {}
         roles = {"carrier": Role.CARRIER, "shipper": Role.TRADER, "bank": Role.BANK, "buyer": Role.TRADER}
         for name, o in self.orgs.items():
-            self.send(self.registry.functions.registerOrganisation(
-                o.org, int(roles[name]), keccak(text=name), o.key.address), self.gov)
+            self.send(
+                self.registry.functions.registerOrganisation(
+                    o.org, int(roles[name]), keccak(text=name), o.key.address
+                ),
+                self.gov,
+            )
         self._tdr = 0
         self._sig_nonce = 0
 
@@ -81,9 +88,15 @@ class Harness:
         nonce = self._nonces.get(sender.address)
         if nonce is None:
             nonce = self.w3.eth.get_transaction_count(sender.address)
-        tx = fn.build_transaction({
-            "from": sender.address, "nonce": nonce, "gas": gas, "gasPrice": 10**9, "chainId": self.chain_id,
-        })
+        tx = fn.build_transaction(
+            {
+                "from": sender.address,
+                "nonce": nonce,
+                "gas": gas,
+                "gasPrice": 10**9,
+                "chainId": self.chain_id,
+            }
+        )
         self._nonces[sender.address] = nonce + 1
         raw = sender.sign_transaction(tx).raw_transaction
         receipt = self.w3.eth.wait_for_transaction_receipt(self.w3.eth.send_raw_transaction(raw))
@@ -98,19 +111,24 @@ class Harness:
         self._tdr += 1
         return keccak(text=f"TDR-{self._tdr}")
 
-    def issue(self, to: str = "shipper", kind: DocumentKind = DocumentKind.TO_ORDER,
-              endorsee: str | None = None) -> tuple[int, int]:
+    def issue(
+        self, to: str = "shipper", kind: DocumentKind = DocumentKind.TO_ORDER, endorsee: str | None = None
+    ) -> tuple[int, int]:
         tdr = self.next_tdr()
         c = self.orgs["carrier"]
         end = self.orgs[endorsee].org if endorsee else ZERO
-        g = self.gas(self.registry.functions.issue(tdr, keccak(tdr), self.orgs[to].org, end, int(kind)), c.key)
+        g = self.gas(
+            self.registry.functions.issue(tdr, keccak(tdr), self.orgs[to].org, end, int(kind)), c.key
+        )
         return int(self.registry.functions.eblIdOf(c.org, tdr).call()), g
 
-    def signed_action(self, who: str, action: Action, ebl: int, party: str = ZERO,
-                      data: bytes = b"\0" * 32) -> tuple[Any, ...]:
+    def signed_action(
+        self, who: str, action: Action, ebl: int, party: str = ZERO, data: bytes = b"\0" * 32
+    ) -> tuple[Any, ...]:
         self._sig_nonce += 1
-        msg = TitleActionMessage(action=int(action), ebl_id=ebl, party=party, data=data,
-                                 nonce=self._sig_nonce, deadline=2**40)
+        msg = TitleActionMessage(
+            action=int(action), ebl_id=ebl, party=party, data=data, nonce=self._sig_nonce, deadline=2**40
+        )
         key = self.orgs[who].key
         sig = Account.unsafe_sign_hash(msg.digest(self.domain), key.key).signature
         return (msg.as_contract_tuple(), key.address, bytes(sig))
@@ -118,9 +136,15 @@ class Harness:
     def signed_issuance(self, to: str = "shipper") -> tuple[tuple[Any, ...], bytes]:
         self._sig_nonce += 1
         tdr = self.next_tdr()
-        msg = IssuanceMessage(tdr_hash=tdr, doc_hash=keccak(tdr), issue_to=self.orgs[to].org,
-                              endorsee=ZERO, kind=int(DocumentKind.TO_ORDER), nonce=self._sig_nonce,
-                              deadline=2**40)
+        msg = IssuanceMessage(
+            tdr_hash=tdr,
+            doc_hash=keccak(tdr),
+            issue_to=self.orgs[to].org,
+            endorsee=ZERO,
+            kind=int(DocumentKind.TO_ORDER),
+            nonce=self._sig_nonce,
+            deadline=2**40,
+        )
         key = self.orgs["carrier"].key
         sig = Account.unsafe_sign_hash(msg.digest(self.domain), key.key).signature
         return (msg.as_contract_tuple(), key.address, bytes(sig)), tdr
@@ -150,8 +174,9 @@ def per_operation(h: Harness) -> dict[str, int]:
     h.gas(r.requestSurrenderForDelivery(e), o["shipper"].key)
     out["reject_surrender"] = h.gas(r.rejectSurrender(e), o["carrier"].key)
     e, _ = h.issue()
-    out["request_surrender_for_amendment"] = h.gas(r.requestSurrenderForAmendment(e, b"COD".ljust(32, b"\0")),
-                                                   o["shipper"].key)
+    out["request_surrender_for_amendment"] = h.gas(
+        r.requestSurrenderForAmendment(e, b"COD".ljust(32, b"\0")), o["shipper"].key
+    )
     out["accept_surrender_amendment"] = h.gas(r.acceptSurrender(e), o["carrier"].key)
     out["amend_void_and_reissue"] = h.gas(r.amend(e, keccak(text="amended"), ZERO), o["carrier"].key)
     e, _ = h.issue()
@@ -167,14 +192,22 @@ def per_operation(h: Harness) -> dict[str, int]:
     out["revoke_key"] = h.gas(r.revokeKey(new_key.address), o["shipper"].key)
     e, _ = h.issue()
     out["execute_signed_transfer_single"] = h.gas(
-        r.execute(h.signed_action("shipper", Action.TRANSFER, e, o["bank"].org)), h.relayer)
+        r.execute(h.signed_action("shipper", Action.TRANSFER, e, o["bank"].org)), h.relayer
+    )
     signed, _ = h.signed_issuance()
     out["issue_signed_single"] = h.gas(r.issueSigned(signed), h.relayer)
     return out
 
 
-LIFECYCLE_STEPS = ("issue", "transfer_to_bank", "nominate_buyer", "endorse_to_buyer",
-                   "transfer_to_buyer", "surrender_for_delivery", "accept_surrender")
+LIFECYCLE_STEPS = (
+    "issue",
+    "transfer_to_bank",
+    "nominate_buyer",
+    "endorse_to_buyer",
+    "transfer_to_buyer",
+    "surrender_for_delivery",
+    "accept_surrender",
+)
 
 
 def lifecycle_direct(h: Harness) -> dict[str, int]:
@@ -245,10 +278,17 @@ def main() -> None:
         "lifecycle": {
             "steps": list(LIFECYCLE_STEPS),
             "direct": {"per_step": direct, "total": direct_total, "transactions": len(direct)},
-            "relayed": {"per_step": relayed, "total": relayed_total, "transactions_per_lifecycle": 7 / args.batch},
+            "relayed": {
+                "per_step": relayed,
+                "total": relayed_total,
+                "transactions_per_lifecycle": 7 / args.batch,
+            },
         },
-        "tradetrust_reference": {"lifecycle": TRADETRUST_LIFECYCLE_GAS, "issue": TRADETRUST_ISSUE_GAS,
-                                 "note": "figures from the issue; measured side by side in bench/ later"},
+        "tradetrust_reference": {
+            "lifecycle": TRADETRUST_LIFECYCLE_GAS,
+            "issue": TRADETRUST_ISSUE_GAS,
+            "note": "figures from the issue; measured side by side in bench/ later",
+        },
         "ratios_vs_tradetrust_reference": {
             "lifecycle_direct": round(direct_total / TRADETRUST_LIFECYCLE_GAS, 3),
             "lifecycle_relayed": round(relayed_total / TRADETRUST_LIFECYCLE_GAS, 3),
@@ -260,8 +300,16 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps({"lifecycle": result["lifecycle"], "ratios": result["ratios_vs_tradetrust_reference"],
-                      "issue": ops["issue_to_order"]}, indent=1))
+    print(
+        json.dumps(
+            {
+                "lifecycle": result["lifecycle"],
+                "ratios": result["ratios_vs_tradetrust_reference"],
+                "issue": ops["issue_to_order"],
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

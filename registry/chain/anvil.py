@@ -132,7 +132,7 @@ class AnvilProcess:
         log_dir.mkdir(parents=True, exist_ok=True)
         self._log_path = log_dir / f"anvil-{self.port}.log"
         with self._log_path.open("wb") as log:
-            self._proc = subprocess.Popen(  # noqa: S603 - fixed binary, no shell
+            self._proc = subprocess.Popen(
                 args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
             )
         deadline = time.monotonic() + timeout
@@ -168,7 +168,7 @@ class AnvilProcess:
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
         req = urllib.request.Request(self.url, body, {"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(req, timeout=1) as resp:  # noqa: S310 - loopback URL we built
+            with urllib.request.urlopen(req, timeout=1) as resp:
                 return bool(json.loads(resp.read()).get("result"))
         except (OSError, urllib.error.URLError, ValueError):
             return False

@@ -27,8 +27,8 @@ from solcx.exceptions import SolcError
 from registry.errors import ToolchainError
 
 __all__ = [
-    "Artifact",
     "PROJECT_ROOT",
+    "Artifact",
     "build",
     "compiler_settings",
     "load_artifact",

@@ -15,7 +15,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 from web3 import Web3
 
 from registry.chain.build import Artifact, load_artifact
@@ -59,7 +59,7 @@ def deploy(
     artifact: Artifact | None = None,
     gas_price: int | None = None,
 ) -> Deployment:
-    """Deploy ``TitleRegistry`` from ``deployer``; ``governance`` (default: the deployer) gets the admin roles.
+    """Deploy ``TitleRegistry`` from ``deployer``; ``governance`` (default: deployer) gets the admin roles.
 
     Raises:
         TransactionFailedError: when the deployment transaction fails.
@@ -78,10 +78,11 @@ def deploy(
     signed = deployer.sign_transaction(tx)
     tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
-    if receipt["status"] != 1 or not receipt.get("contractAddress"):
+    contract_address = receipt.get("contractAddress")
+    if receipt["status"] != 1 or contract_address is None:
         raise TransactionFailedError(f"deployment transaction {tx_hash.hex()} failed")
     deployment = Deployment(
-        address=to_checksum_address(receipt["contractAddress"]),
+        address=to_checksum_address(contract_address),
         chain_id=w3.eth.chain_id,
         block_number=int(receipt["blockNumber"]),
         transaction_hash="0x" + bytes(tx_hash).hex(),
@@ -119,5 +120,6 @@ def verify_deployment(w3: Web3, deployment: Deployment, artifact: Artifact | Non
         expected, artifact.immutable_ranges
     ):
         raise DeploymentMismatchError(
-            f"the code at {deployment.address} is not TitleRegistry built from source {artifact.source_hash[:12]}"
+            f"the code at {deployment.address} is not TitleRegistry "
+            f"built from source {artifact.source_hash[:12]}"
         )

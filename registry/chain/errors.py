@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from eth_abi import decode
-from eth_utils import keccak, to_checksum_address
+from eth_abi.abi import decode
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 from registry.chain.build import load_artifact
 from registry.errors import ContractRevertError, TransactionFailedError

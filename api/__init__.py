@@ -1,0 +1,1 @@
+"""FastAPI gateway for carriers, holders, banks and auditors (built on :mod:`registry`)."""
