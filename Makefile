@@ -24,8 +24,10 @@ $(STAMP)/python: pyproject.toml
 
 $(STAMP)/node: package.json package-lock.json
 	@mkdir -p $(STAMP)
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
 	@test -x $(NODE22) || { echo "Node 22 from the npm 'node' package is missing" >&2; exit 1; }
+	@# Second pass under Node 22: npm skips Hardhat's native EDR binding (engines: node >= 22) under Node 20.
+	PATH="$(CURDIR)/node_modules/node/bin:$$PATH" npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
 $(STAMP)/postgres: scripts/ensure-postgres.sh

@@ -8,6 +8,7 @@ import {IMembership} from "./interfaces/IMembership.sol";
 import {KeyRecord, KeyStatus, OrgStatus, Organisation, Role} from "./lib/TitleTypes.sol";
 
 /// @title Permissioned membership: organisations, their keys, governance and the emergency pause
+/// @notice Onboarding, suspension and key management for the title registry. See {IMembership}.
 /// @dev Governance holds `DEFAULT_ADMIN_ROLE` (onboard, suspend, reinstate, grant roles); `PAUSER_ROLE`
 /// may pause title actions. Neither role can add a key to an existing organisation, so neither can ever
 /// act for a member. Key management stays available while paused, so a compromised key can be revoked.
@@ -15,9 +16,9 @@ abstract contract Membership is IMembership, AccessControl, Pausable {
     /// @notice Role allowed to pause and unpause title actions in an emergency.
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
 
-    mapping(address org => Organisation) internal _orgs;
+    mapping(address org => Organisation record) internal _orgs;
     mapping(uint32 index => address org) internal _orgAt;
-    mapping(address key => KeyRecord) internal _keys;
+    mapping(address key => KeyRecord record) internal _keys;
     uint32 internal _orgCount;
 
     /// @param governance The account that receives `DEFAULT_ADMIN_ROLE` and `PAUSER_ROLE`.

@@ -41,7 +41,7 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
     );
     bytes32 private constant _SWITCH_TO_PAPER_CODE = "SWTP";
 
-    mapping(uint256 eblId => TitleRecord) private _records;
+    mapping(uint256 eblId => TitleRecord record) private _records;
     mapping(uint256 eblId => bytes32 documentHash) private _documentHashes;
     mapping(uint256 eblId => uint256 predecessor) private _predecessors;
     mapping(uint256 eblId => bytes32 paperHash) private _paperHashes;

@@ -112,7 +112,8 @@ struct TitleRecord {
     uint32 seq;
 }
 
-/// @dev Bits of `TitleRecord.flags`.
+/// @title TitleFlags
+/// @notice Bits of `TitleRecord.flags`.
 library TitleFlags {
     /// @dev The endorsee may endorse further (ENDORSE_TO_ORDER, or a bearer bill).
     uint8 internal constant ENDORSABLE = 1;
