@@ -11,6 +11,8 @@
     │   ├── KeystoreError                  (missing, unreadable or corrupt keystore)
     │   ├── KeystoreLockedError            (wrong or missing passphrase)
     │   ├── UnknownKeyError
+    │   ├── KeyRevokedError                (a signer was requested for a revoked key)
+    │   ├── InvalidSignatureError          (malformed, malleable or not the expected signer)
     │   └── SigningError
     ├── ChainError
     │   ├── ToolchainError                 (compiler / anvil missing or failing)
@@ -43,7 +45,9 @@ __all__ = [
     "DocumentMismatchError",
     "IdempotencyConflictError",
     "InvalidDocumentError",
+    "InvalidSignatureError",
     "KeyManagementError",
+    "KeyRevokedError",
     "KeystoreError",
     "KeystoreLockedError",
     "NotFoundError",
@@ -143,6 +147,27 @@ class UnknownKeyError(KeyManagementError):
     """Raised when no key with the given address or name is known."""
 
     code = "unknown_key"
+
+
+class KeyRevokedError(KeyManagementError):
+    """Raised when a signer is requested for a key flagged revoked."""
+
+    code = "key_revoked"
+
+
+class InvalidSignatureError(KeyManagementError):
+    """Raised when a signature is malformed, malleable or not made by the expected key.
+
+    Attributes:
+        reason: short machine-readable cause: ``length``, ``v``, ``r``, ``s``, ``recovery``,
+            ``typed_data`` or ``mismatch``.
+    """
+
+    code = "invalid_signature"
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
 
 
 class SigningError(KeyManagementError):
