@@ -253,8 +253,9 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
 
     /// @notice Number of live eBLs an organisation holds.
     /// @param owner The organisation identity address.
-    /// @return The number of live eBLs it holds (0 for non-members).
+    /// @return The number of live eBLs it holds (0 for non-members); reverts for the zero address.
     function balanceOf(address owner) external view returns (uint256) {
+        if (owner == address(0)) revert MembershipZeroAddress();
         return _orgs[owner].balance;
     }
 
@@ -306,7 +307,8 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
 
     /// @inheritdoc IERC5192
     function locked(uint256 tokenId) external view returns (bool) {
-        _existing(tokenId);
+        TitleRecord memory r = _existing(tokenId);
+        if (_isTerminal(r.status)) revert TitleWrongStatus(tokenId, r.status);
         return true;
     }
 
@@ -510,6 +512,7 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         }
         if (r.endorsee != o.index) revert TitleNotEndorsee(eblId, org);
         r.nominee = nominee == address(0) ? 0 : _activeMember(nominee).index;
+        if (r.holder == o.index) r.flags &= ~TitleFlags.REJECTABLE;
         uint32 seq = _commit(eblId, r);
         emit ActionRecorded(eblId, Action.Nominate, org, nominee, key, bytes32(0), seq);
     }
@@ -518,13 +521,14 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         (address org, Organisation storage o, TitleRecord memory r) = _holderAction(key, eblId);
         if (r.flags & TitleFlags.REJECTABLE == 0) revert TitleNothingToReject(eblId);
         address sender = _orgAt[r.prevHolder];
+        Organisation storage back = _activeMember(sender);
         r.holder = r.prevHolder;
         r.prevHolder = o.index;
         r.nominee = 0;
         r.flags &= ~TitleFlags.REJECTABLE;
         uint32 seq = _commit(eblId, r);
         --o.balance;
-        ++_orgs[sender].balance;
+        ++back.balance;
         emit Transfer(org, sender, eblId);
         emit ActionRecorded(eblId, Action.Reject, org, sender, key, bytes32(0), seq);
     }
@@ -540,6 +544,7 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
                 : SurrenderReason.Amendment;
         }
         address carrier = _orgAt[r.carrier];
+        Organisation storage c = _activeMember(carrier);
         r.prevHolder = r.holder;
         r.holder = r.carrier;
         r.status = Status.SurrenderRequested;
@@ -548,7 +553,7 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         uint32 seq = _commit(eblId, r);
         if (r.prevHolder != r.carrier) {
             --o.balance;
-            ++_orgs[carrier].balance;
+            ++c.balance;
             emit Transfer(org, carrier, eblId);
         }
         emit ActionRecorded(eblId, action, org, carrier, key, reasonCode, seq);
@@ -578,6 +583,7 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
             Status.SurrenderRequested
         );
         address requester = _orgAt[r.prevHolder];
+        Organisation storage q = _activeMember(requester);
         r.holder = r.prevHolder;
         r.prevHolder = r.carrier;
         r.status = Status.Active;
@@ -585,7 +591,7 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         uint32 seq = _commit(eblId, r);
         if (r.holder != r.carrier) {
             --c.balance;
-            ++_orgs[requester].balance;
+            ++q.balance;
             emit Transfer(carrier, requester, eblId);
         }
         emit ActionRecorded(eblId, Action.RejectSurrender, carrier, requester, key, bytes32(0), seq);
@@ -635,7 +641,7 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
 
         address holder = _orgAt[n.holder];
         --c.balance;
-        ++_orgs[holder].balance;
+        ++_activeMember(holder).balance;
         emit Transfer(carrier, address(0), eblId);
         emit ActionRecorded(eblId, Action.Amend, carrier, holder, key, bytes32(newId), seq);
         emit Transfer(address(0), holder, newId);

@@ -195,6 +195,7 @@ interface ITitleRegistry {
     function issueFromBatch(SignedIssuance calldata signed) external returns (uint256 eblId);
 
     /// @notice Transfers possession (TRANSFER). Holder only; a straight bill only to its consignee.
+    /// Possession never moves to a suspended organisation, by this or any other action.
     /// @param eblId The eBL id.
     /// @param to The receiving member organisation.
     function transferPossession(uint256 eblId, address to) external;
