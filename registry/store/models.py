@@ -1,0 +1,214 @@
+"""Relational model of the registry's read side (the chain index) and of the operation journal.
+
+Portable between SQLite and PostgreSQL: no dialect types. Conventions:
+
+* ``uint256`` eBL ids are 78-character decimal strings (``String(78)``): exact on both engines
+  (SQLite has no 256-bit integer, and ``NUMERIC`` there goes through floats).
+* Addresses are EIP-55 checksummed strings; the zero address is stored as NULL ("none").
+* 32-byte hashes and event data are ``0x``-prefixed lowercase hex (66 characters).
+* Block times are unix seconds (``BigInteger``), the chain's own clock, never the indexer's.
+* Enum values are stored by name (``Status.ACTIVE`` → ``"ACTIVE"``); actions by their DCSA code
+  (``"TRANSFER"``, ``"SACC"``, ``"SWTP"`` ...), see :attr:`registry.types.Action.dcsa_code`.
+
+The schema is created by the Alembic migrations in ``registry/store/migrations`` (see
+:func:`registry.store.db.migrate`); a test checks that the migrations and these models agree.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "Base",
+    "Document",
+    "Ebl",
+    "EblEvent",
+    "IdempotencyKey",
+    "IndexerCheckpoint",
+    "Operation",
+    "OrgKey",
+    "Organisation",
+]
+
+ADDRESS = String(42)
+HASH = String(66)
+EBL_ID = String(78)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with deterministic constraint names (so migrations can name them)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# --- chain index -----------------------------------------------------------------------------
+
+
+class Organisation(Base):
+    """A member organisation as registered on chain (``OrganisationRegistered`` and its changes)."""
+
+    __tablename__ = "organisations"
+
+    address: Mapped[str] = mapped_column(ADDRESS, primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    index: Mapped[int] = mapped_column(Integer, unique=True)
+    identifier_hash: Mapped[str] = mapped_column(HASH)
+    registered_block: Mapped[int] = mapped_column(BigInteger)
+    status_block: Mapped[int] = mapped_column(BigInteger)
+    """Block of the last status change (registration, suspension or reinstatement)."""
+
+
+class OrgKey(Base):
+    """A signing key of an organisation (``KeyAdded`` / ``KeyRevoked``)."""
+
+    __tablename__ = "org_keys"
+
+    key: Mapped[str] = mapped_column(ADDRESS, primary_key=True)
+    org: Mapped[str] = mapped_column(ADDRESS, ForeignKey("organisations.address"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    added_block: Mapped[int] = mapped_column(BigInteger)
+    revoked_block: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Ebl(Base):
+    """Current title state of one eBL, folded from its events (mirrors the chain's ``titleOf``)."""
+
+    __tablename__ = "ebls"
+
+    ebl_id: Mapped[str] = mapped_column(EBL_ID, primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    carrier: Mapped[str] = mapped_column(ADDRESS)
+    holder: Mapped[str] = mapped_column(ADDRESS, index=True)
+    endorsee: Mapped[str | None] = mapped_column(ADDRESS)
+    nominee: Mapped[str | None] = mapped_column(ADDRESS)
+    previous_holder: Mapped[str | None] = mapped_column(ADDRESS)
+    surrender_reason: Mapped[str] = mapped_column(String(16))
+    issued_holder: Mapped[str] = mapped_column(ADDRESS)
+    issued_endorsee: Mapped[str | None] = mapped_column(ADDRESS)
+    document_hash: Mapped[str] = mapped_column(HASH)
+    tdr_hash: Mapped[str] = mapped_column(HASH)
+    predecessor: Mapped[str | None] = mapped_column(EBL_ID)
+    successor: Mapped[str | None] = mapped_column(EBL_ID)
+    paper_hash: Mapped[str | None] = mapped_column(HASH)
+    seq: Mapped[int] = mapped_column(Integer)
+    issued_block: Mapped[int] = mapped_column(BigInteger)
+    issued_time: Mapped[int] = mapped_column(BigInteger)
+    updated_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class EblEvent(Base):
+    """One recorded title action (``Issued`` as ``ISSUE`` with seq 0, then every ``ActionRecorded``).
+
+    ``ISSUE`` rows: actor = carrier, counterparty = first holder, data = document hash.
+    """
+
+    __tablename__ = "ebl_events"
+    __table_args__ = (
+        UniqueConstraint("tx_hash", "log_index"),
+        Index("ix_ebl_events_ebl_id_seq", "ebl_id", "seq", unique=True),
+        Index("ix_ebl_events_actor_block_time", "actor", "block_time"),
+        Index("ix_ebl_events_counterparty_block_time", "counterparty", "block_time"),
+        Index("ix_ebl_events_action_block_time", "action", "block_time"),
+        Index("ix_ebl_events_block_number", "block_number"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    ebl_id: Mapped[str] = mapped_column(EBL_ID, ForeignKey("ebls.ebl_id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(ADDRESS)
+    counterparty: Mapped[str | None] = mapped_column(ADDRESS)
+    actor_key: Mapped[str] = mapped_column(ADDRESS)
+    data: Mapped[str] = mapped_column(HASH)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_time: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(HASH)
+    log_index: Mapped[int] = mapped_column(Integer)
+
+
+class IndexerCheckpoint(Base):
+    """How far an indexer got: the last fully applied block and its hash (for reorg detection)."""
+
+    __tablename__ = "indexer_checkpoints"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_block: Mapped[int] = mapped_column(BigInteger)
+    last_block_hash: Mapped[str] = mapped_column(HASH)
+
+
+# --- operation journal (used by the relayer) ---------------------------------------------------
+
+
+class Operation(Base):
+    """A write the registry accepted and is driving to finality (pending → submitted → final | failed)."""
+
+    __tablename__ = "operations"
+    __table_args__ = (Index("ix_operations_status_updated_at", "status", "updated_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    tx_hash: Mapped[str | None] = mapped_column(HASH, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IdempotencyKey(Base):
+    """An ``Idempotency-Key`` an organisation used, the hash of its request and the operation it made."""
+
+    __tablename__ = "idempotency_keys"
+
+    org: Mapped[str] = mapped_column(ADDRESS, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(HASH)
+    operation_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("operations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- documents --------------------------------------------------------------------------------
+
+
+class Document(Base):
+    """A transport document exactly as issued (its JSON and its RFC 8785 canonical bytes).
+
+    Only its hash is on chain; the document itself stays here, for the holder and for verification.
+    """
+
+    __tablename__ = "documents"
+
+    ebl_id: Mapped[str] = mapped_column(EBL_ID, primary_key=True)
+    document_hash: Mapped[str] = mapped_column(HASH, index=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    canonical: Mapped[str] = mapped_column(Text)
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
