@@ -15,6 +15,7 @@ __all__ = [
     "DocumentHash",
     "DocumentKind",
     "EblId",
+    "KeyStatus",
     "OrgAddress",
     "OrgStatus",
     "Role",
@@ -47,6 +48,14 @@ class OrgStatus(IntEnum):
     NONE = 0
     ACTIVE = 1
     SUSPENDED = 2
+
+
+class KeyStatus(IntEnum):
+    """Standing of a signing key (``TitleTypes.KeyStatus``); revoked keys are never reusable."""
+
+    NONE = 0
+    ACTIVE = 1
+    REVOKED = 2
 
 
 class DocumentKind(IntEnum):

@@ -1,0 +1,684 @@
+"""The title service: every high-level eBL operation, used alike by the gateway and the CLI.
+
+Each write follows one path:
+
+1. build the EIP-712 message and sign it — with the organisation's keystore key (custodial) or take
+   the client's own signature (client-signed, verified here before anything is relayed);
+2. simulate it against the chain (``eth_call``) so an illegal request fails at once with its decoded
+   custom error (not holder, wrong state, suspended member ...) and is never journaled;
+3. write it to the operation journal (``pending``) — from here on it is acknowledged and will not be lost;
+4. hand it to the relayer (``submitted``), which batches it; the entry's future moves the journal to
+   ``final`` or ``failed``.
+
+:meth:`TitleService.recover` resubmits what the journal holds unfinished after a crash. Resubmission
+is safe: each entry carries its own nonce, which the contract spends on the first execution, so an
+entry executes at most once, and the journal makes sure it executes at least once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from eth_abi.abi import encode
+from eth_typing import ChecksumAddress
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+from sqlalchemy.engine import Engine
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from registry import documents
+from registry.chain.build import load_artifact
+from registry.chain.deploy import Deployment
+from registry.chain.errors import decode_revert
+from registry.chain.relayer import EntryResult, Relayer, SignedEntry
+from registry.errors import (
+    ChainError,
+    ConfigurationError,
+    InvalidSignatureError,
+    NotFoundError,
+    RegistryError,
+    UnknownKeyError,
+)
+from registry.keys import (
+    Domain,
+    IssuanceMessage,
+    KeyStore,
+    TitleActionMessage,
+    recover_signer,
+    verify_typed_signature,
+)
+from registry.store import queries
+from registry.store.queries import EventRecord
+from registry.title.ports import DocumentStore, Journal, JournalEntry, OperationStatus
+from registry.types import Action, DocumentKind, EblId, KeyStatus, OrgAddress, Status
+
+__all__ = ["NonceAllocator", "Operation", "TitleService", "Verification"]
+
+ZERO_ADDRESS = to_checksum_address("0x" + "00" * 20)
+_ZERO32 = b"\0" * 32
+_EXECUTE = keccak(text="execute(((uint8,uint256,address,bytes32,uint256,uint256),address,bytes))")[:4]
+_ISSUE_SIGNED = keccak(
+    text="issueSigned(((bytes32,bytes32,address,address,uint8,uint256,uint256),address,bytes))"
+)[:4]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """Where one accepted operation stands."""
+
+    operation_id: str
+    action: Action
+    ebl_id: EblId
+    status: OperationStatus
+    tx_hash: str | None = None
+    block_number: int | None = None
+    error_code: str | None = None
+    error_detail: str | None = None
+
+    @classmethod
+    def from_journal(cls, entry: JournalEntry) -> Operation:
+        """The public view of a journal row."""
+        return cls(
+            entry.operation_id,
+            entry.action,
+            entry.ebl_id,
+            entry.status,
+            entry.tx_hash,
+            entry.block_number,
+            entry.error_code,
+            entry.error_detail,
+        )
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A bank's answer: the authoritative title state of one eBL, anchored at one block."""
+
+    ebl_id: EblId
+    status: Status
+    live: bool
+    holder: OrgAddress
+    endorsee: OrgAddress | None
+    carrier: OrgAddress
+    kind: DocumentKind
+    blank_endorsed: bool
+    document_hash: str
+    presented_hash: str | None
+    document_matches: bool | None
+    amended: bool
+    predecessor: EblId | None
+    successor: EblId | None
+    paper_document_hash: str | None
+    block_number: int
+    block_hash: str
+    block_time: datetime
+
+
+class NonceAllocator:
+    """Unordered EIP-712 nonces that never repeat across restarts and pack 256 to a storage word.
+
+    High bits: milliseconds at start-up and 24 random bits (several processes never collide);
+    low 32 bits: a counter, so consecutive nonces share the contract's bitmap word and a batch of one
+    signer's entries pays for one word write.
+    """
+
+    def __init__(self) -> None:
+        self._base = (time.time_ns() // 1_000_000) << 56 | secrets.randbits(24) << 32
+        self._counter = 0
+        self._lock = threading.Lock()
+
+    def next(self) -> int:
+        """A fresh nonce."""
+        with self._lock:
+            self._counter += 1
+            return self._base | self._counter
+
+
+class TitleService:
+    """High-level title operations over one deployed registry.
+
+    Args:
+        w3: connection to the ledger.
+        deployment: the registry deployment.
+        relayer: a started relayer.
+        journal: the operation journal.
+        document_store: where issued documents are kept.
+        keystore: custodial keys (None: client-signed operations only).
+        index: the database the indexer writes (for :meth:`history`).
+        signature_ttl: seconds a custodial signature stays valid (its deadline).
+        result_timeout: seconds a waiting call blocks before returning the operation as submitted.
+    """
+
+    def __init__(
+        self,
+        w3: Web3,
+        deployment: Deployment,
+        relayer: Relayer,
+        journal: Journal,
+        document_store: DocumentStore,
+        keystore: KeyStore | None = None,
+        *,
+        index: Engine | None = None,
+        signature_ttl: int = 3600,
+        result_timeout: float = 120.0,
+    ) -> None:
+        self._w3 = w3
+        self.deployment = deployment
+        self._relayer = relayer
+        self._journal = journal
+        self._documents = document_store
+        self._keystore = keystore
+        self._index = index
+        self.signature_ttl = signature_ttl
+        self.result_timeout = result_timeout
+        self.domain = Domain(deployment.chain_id, deployment.address)
+        self.registry: Contract = w3.eth.contract(address=deployment.address, abi=load_artifact().abi)
+        self._nonces = NonceAllocator()
+        self._key_cache: dict[str, ChecksumAddress] = {}
+        self._futures: dict[str, Future[EntryResult]] = {}
+
+    # ================================================================== carrier
+
+    def issue(
+        self,
+        carrier: str,
+        document: Mapping[str, Any],
+        issue_to: str,
+        *,
+        endorsee: str | None = None,
+        issue_to_party: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        wait: bool = True,
+    ) -> Operation:
+        """Issue an eBL from a DCSA 3.0 transport document (custodial: the carrier's key signs).
+
+        Args:
+            carrier: the issuing carrier organisation.
+            document: the DCSA ``TransportDocument`` as issued.
+            issue_to: the organisation that receives the eBL (first holder).
+            endorsee: straight bill: the consignee organisation (required); to-order: the first
+                endorsee (default: ``issue_to``).
+            issue_to_party: the DCSA ``IssueToParty`` object of the issuance request, validated too.
+            idempotency_key: a retried request with the same key never issues twice.
+            wait: block until the operation is final (else return it ``submitted``).
+
+        Raises:
+            InvalidDocumentError: the document breaks the schema or a DCSA rule.
+            ContractRevertError: the chain refuses (duplicate TDR, suspended member ...).
+        """
+        facts = documents.validate_for_issuance(dict(document), issue_to=issue_to_party)
+        carrier_org = to_checksum_address(carrier)
+        tdr = documents.tdr_hash(facts.reference)
+        doc_hash = documents.document_hash_bytes(dict(document))
+        message = IssuanceMessage(
+            tdr_hash=tdr,
+            doc_hash=doc_hash,
+            issue_to=to_checksum_address(issue_to),
+            endorsee=to_checksum_address(endorsee) if endorsee else ZERO_ADDRESS,
+            kind=int(facts.kind),
+            nonce=self._nonces.next(),
+            deadline=self._deadline(),
+        )
+        ebl = documents.ebl_id(carrier_org, tdr)
+        entry = self._sign_custodial(carrier_org, message)
+        request_hash = _request_hash("issue", carrier_org, doc_hash.hex(), issue_to, endorsee or "")
+        existing = self._replay(carrier_org, idempotency_key, request_hash)
+        if existing is not None:
+            return existing
+        self._simulate(entry)
+        self._documents.put(ebl, doc_hash.hex(), dict(document), documents.canonical_json(dict(document)))
+        return self._run(carrier_org, Action.ISSUE, ebl, entry, idempotency_key, request_hash, wait)
+
+    def accept_surrender(self, carrier: str, ebl_id: int, **kw: Any) -> Operation:
+        """SACC: the issuing carrier accepts a surrender request."""
+        return self.act(carrier, Action.ACCEPT_SURRENDER, ebl_id, **kw)
+
+    def reject_surrender(self, carrier: str, ebl_id: int, **kw: Any) -> Operation:
+        """SREJ: the issuing carrier rejects a surrender request; the bill returns to the requester."""
+        return self.act(carrier, Action.REJECT_SURRENDER, ebl_id, **kw)
+
+    def void(self, carrier: str, ebl_id: int, **kw: Any) -> Operation:
+        """Void an eBL surrendered for amendment, without reissue."""
+        return self.act(carrier, Action.VOID, ebl_id, **kw)
+
+    def amend(
+        self,
+        carrier: str,
+        ebl_id: int,
+        document: Mapping[str, Any],
+        *,
+        endorsee: str | None = None,
+        **kw: Any,
+    ) -> Operation:
+        """Void an eBL surrendered for amendment and issue the amended document linked to it.
+
+        The amended eBL's id is ``keccak256(abi.encode(ebl_id))``; the operation's ``ebl_id`` is the old one.
+        """
+        documents.validate_for_issuance(dict(document))
+        doc_hash = documents.document_hash_bytes(dict(document))
+        new_id = EblId(int.from_bytes(keccak(encode(["uint256"], [ebl_id])), "big"))
+
+        def store_amended() -> None:
+            self._documents.put(
+                new_id, doc_hash.hex(), dict(document), documents.canonical_json(dict(document))
+            )
+
+        return self.act(
+            carrier, Action.AMEND, ebl_id, party=endorsee, data=doc_hash, before_submit=store_amended, **kw
+        )
+
+    def switch_to_paper(self, carrier: str, ebl_id: int, paper_document_hash: bytes, **kw: Any) -> Operation:
+        """End an eBL surrendered with reason SWTP: the printed paper (with its change-of-medium statement)
+        replaces it; ``paper_document_hash`` is the hash of that printed content."""
+        return self.act(carrier, Action.SWITCH_TO_PAPER, ebl_id, data=paper_document_hash, **kw)
+
+    # ================================================================== holders
+
+    def transfer(self, holder: str, ebl_id: int, to: str, **kw: Any) -> Operation:
+        """TRANSFER possession to another member."""
+        return self.act(holder, Action.TRANSFER, ebl_id, party=to, **kw)
+
+    def endorse(
+        self, holder: str, ebl_id: int, endorsee: str, *, to_order: bool = True, **kw: Any
+    ) -> Operation:
+        """ENDORSE_TO_ORDER (default: the endorsee may endorse further) or ENDORSE (it may not)."""
+        action = Action.ENDORSE_TO_ORDER if to_order else Action.ENDORSE
+        return self.act(holder, action, ebl_id, party=endorsee, **kw)
+
+    def endorse_in_blank(self, holder: str, ebl_id: int, **kw: Any) -> Operation:
+        """BLANK_ENDORSE: the bill becomes a bearer bill."""
+        return self.act(holder, Action.BLANK_ENDORSE, ebl_id, **kw)
+
+    def nominate(self, endorsee: str, ebl_id: int, nominee: str | None, **kw: Any) -> Operation:
+        """The endorsee, while another party holds, nominates the next endorsee (None cancels)."""
+        return self.act(endorsee, Action.NOMINATE, ebl_id, party=nominee, **kw)
+
+    def reject_transfer(self, holder: str, ebl_id: int, **kw: Any) -> Operation:
+        """The recipient returns possession it has just received."""
+        return self.act(holder, Action.REJECT, ebl_id, **kw)
+
+    def surrender_for_delivery(self, holder: str, ebl_id: int, **kw: Any) -> Operation:
+        """SURRENDER_FOR_DELIVERY to the issuing carrier."""
+        return self.act(holder, Action.SURRENDER_FOR_DELIVERY, ebl_id, **kw)
+
+    def surrender_for_amendment(
+        self, holder: str, ebl_id: int, reason_code: str = "", **kw: Any
+    ) -> Operation:
+        """SURRENDER_FOR_AMENDMENT with a DCSA reason code: ``SWTP`` (switch to paper), ``COD``, ``SWI``."""
+        code = reason_code.encode("ascii")
+        if len(code) > 4:
+            raise ValueError("a DCSA reason code has at most 4 characters")
+        return self.act(holder, Action.SURRENDER_FOR_AMENDMENT, ebl_id, data=code.ljust(32, b"\0"), **kw)
+
+    # ================================================================== generic paths
+
+    def act(
+        self,
+        org: str,
+        action: Action,
+        ebl_id: int,
+        *,
+        party: str | None = None,
+        data: bytes = _ZERO32,
+        idempotency_key: str | None = None,
+        wait: bool = True,
+        before_submit: Callable[[], None] | None = None,
+    ) -> Operation:
+        """Any title action on an existing eBL, signed with the organisation's custodial key."""
+        org_address = to_checksum_address(org)
+        message = TitleActionMessage(
+            action=int(action),
+            ebl_id=int(ebl_id),
+            party=to_checksum_address(party) if party else ZERO_ADDRESS,
+            data=data,
+            nonce=self._nonces.next(),
+            deadline=self._deadline(),
+        )
+        request_hash = _request_hash(action.name, org_address, str(ebl_id), str(party or ""), data.hex())
+        existing = self._replay(org_address, idempotency_key, request_hash)
+        if existing is not None:
+            return existing
+        entry = self._sign_custodial(org_address, message)
+        self._simulate(entry)
+        if before_submit is not None:
+            before_submit()
+        return self._run(org_address, action, EblId(int(ebl_id)), entry, idempotency_key, request_hash, wait)
+
+    def prepare(
+        self,
+        action: Action,
+        ebl_id: int,
+        *,
+        party: str | None = None,
+        data: bytes = _ZERO32,
+        deadline: int | None = None,
+    ) -> dict[str, Any]:
+        """The EIP-712 typed data a client signs with its own wallet (``eth_signTypedData_v4``)."""
+        message = TitleActionMessage(
+            action=int(action),
+            ebl_id=int(ebl_id),
+            party=to_checksum_address(party) if party else ZERO_ADDRESS,
+            data=data,
+            nonce=self._nonces.next(),
+            deadline=deadline or self._deadline(),
+        )
+        return message.to_typed_data(self.domain)
+
+    def submit_signed(
+        self,
+        org: str,
+        typed_data: Mapping[str, Any],
+        signature: bytes,
+        *,
+        idempotency_key: str | None = None,
+        wait: bool = True,
+    ) -> Operation:
+        """Relay an action the client signed itself; the gateway never sees its key.
+
+        The signature is verified here first (well-formed, low-s, made by the claimed signer, for this
+        registry's domain), and the signer must be an active key of ``org`` on chain.
+
+        Raises:
+            InvalidSignatureError: the signature or typed data is not acceptable.
+        """
+        org_address = to_checksum_address(org)
+        message = _title_action_from_typed(typed_data)
+        # Recover over *our* domain, then check the client's typed data hashes to the same digest: a
+        # signature for another chain or contract recovers to a different key and fails here.
+        signer = recover_signer(message.digest(self.domain), signature)
+        verify_typed_signature(typed_data, signature, signer)
+        self._require_org_key(org_address, signer)
+        entry = SignedEntry(message, signer, bytes(signature))
+        request_hash = _request_hash("signed", org_address, signature.hex())
+        existing = self._replay(org_address, idempotency_key, request_hash)
+        if existing is not None:
+            return existing
+        self._simulate(entry)
+        action = Action(message.action)
+        return self._run(
+            org_address, action, EblId(message.ebl_id), entry, idempotency_key, request_hash, wait
+        )
+
+    # ================================================================== reads
+
+    def operation(self, operation_id: str) -> Operation:
+        """Where an operation stands (``NotFoundError`` if unknown)."""
+        return Operation.from_journal(self._journal.get(operation_id))
+
+    def wait(self, operation_id: str, timeout: float | None = None) -> Operation:
+        """Block until an operation submitted by this process is final or failed."""
+        future = self._futures.get(operation_id)
+        if future is not None:
+            future.exception(timeout=timeout or self.result_timeout)  # waits; errors are journaled
+            self._finish(operation_id, future)
+        return self.operation(operation_id)
+
+    def verify(
+        self,
+        ebl_id: int | None = None,
+        *,
+        document: Mapping[str, Any] | None = None,
+        document_text: str | bytes | None = None,
+    ) -> Verification:
+        """The authoritative title state of an eBL, read from the chain at one block.
+
+        Give an eBL id, the presented document (parsed or as JSON text, in any key order or whitespace),
+        or both: with a document, the answer says whether it hashes to the issued document hash.
+
+        Raises:
+            NotFoundError: no eBL with that id, or none issued with that document.
+            InvalidDocumentError: the presented JSON cannot be parsed.
+        """
+        presented: str | None = None
+        if document_text is not None:
+            presented = documents.hash_json_text(document_text)
+        elif document is not None:
+            presented = documents.document_hash(dict(document))
+        if ebl_id is None:
+            if presented is None:
+                raise ValueError("verify needs an eBL id or a document")
+            found = self._documents.ebl_for_hash(presented)
+            if found is None:
+                raise NotFoundError("eBL issued with document", presented)
+            ebl_id = found
+        block = self._w3.eth.get_block("latest")
+        number = int(block["number"])
+        try:
+            view = self.registry.functions.titleOf(int(ebl_id)).call(block_identifier=number)
+        except (ContractCustomError, ContractLogicError) as exc:
+            error = decode_revert(getattr(exc, "data", None))
+            if getattr(error, "error_name", "") == "TitleUnknownEbl":
+                raise NotFoundError("eBL", ebl_id) from None
+            raise error from None
+        status = Status(view[0])
+        doc_hash = bytes(view[13]).hex()
+        return Verification(
+            ebl_id=EblId(int(ebl_id)),
+            status=status,
+            live=status is Status.ACTIVE,
+            holder=OrgAddress(view[3]),
+            endorsee=OrgAddress(view[4]) if int(view[4], 16) else None,
+            carrier=OrgAddress(view[5]),
+            kind=DocumentKind(view[1]),
+            blank_endorsed=bool(view[9]),
+            document_hash=doc_hash,
+            presented_hash=presented,
+            document_matches=None if presented is None else presented == doc_hash,
+            amended=bool(view[10]),
+            predecessor=EblId(view[14]) if view[14] else None,
+            successor=EblId(view[15]) if view[15] else None,
+            paper_document_hash=bytes(view[16]).hex() if any(view[16]) else None,
+            block_number=number,
+            block_hash="0x" + bytes(block["hash"]).hex(),
+            block_time=datetime.fromtimestamp(int(block["timestamp"]), UTC),
+        )
+
+    def history(self, ebl_id: int) -> list[EventRecord]:
+        """Every recorded action on an eBL, issuance first, from the index (never a scan of the chain).
+
+        Raises:
+            NotFoundError: the eBL is not (yet) indexed.
+        """
+        if self._index is None:
+            raise ConfigurationError("this title service was built without an index database")
+        return queries.history(self._index, int(ebl_id))
+
+    # ================================================================== recovery
+
+    def recover(self) -> int:
+        """Resubmit every journaled operation that is not final; returns how many were resubmitted.
+
+        An entry whose nonce is already spent on chain executed before the crash: it is marked final.
+        """
+        resubmitted = 0
+        for row in self._journal.unfinished():
+            entry = _entry_from_dict(row.entry)
+            if self.registry.functions.nonceUsed(entry.signer, entry.message.nonce).call():
+                self._journal.mark(
+                    row.operation_id, "final", error_detail="recovered: executed before restart"
+                )
+                continue
+            future = self._relayer.submit(entry)
+            self._track(row.operation_id, future)
+            resubmitted += 1
+        return resubmitted
+
+    # ================================================================== internals
+
+    def _deadline(self) -> int:
+        return int(time.time()) + self.signature_ttl
+
+    def signing_key(self, org: ChecksumAddress) -> ChecksumAddress:
+        """The organisation's custodial key that is active both in the keystore and on chain."""
+        cached = self._key_cache.get(org)
+        if cached is not None:
+            return cached
+        if self._keystore is None:
+            raise UnknownKeyError(f"no custodial key for {org}: this registry runs without a keystore")
+        for info in self._keystore.list_keys(org):
+            if not info.is_active:
+                continue
+            chain_org, status = self.registry.functions.keyInfo(info.address).call()
+            if chain_org == org and KeyStatus(status) is KeyStatus.ACTIVE:
+                self._key_cache[org] = info.address
+                return info.address
+        raise UnknownKeyError(f"no active custodial key of {org} is registered on chain")
+
+    def forget_key(self, org: str) -> None:
+        """Drop the cached custodial key of an organisation (after a rotation)."""
+        self._key_cache.pop(to_checksum_address(org), None)
+
+    def _sign_custodial(
+        self, org: ChecksumAddress, message: TitleActionMessage | IssuanceMessage
+    ) -> SignedEntry:
+        key = self.signing_key(org)
+        assert self._keystore is not None
+        signature = self._keystore.signer(key).sign_digest(message.digest(self.domain))
+        return SignedEntry(message, key, signature)
+
+    def _require_org_key(self, org: ChecksumAddress, key: ChecksumAddress) -> None:
+        chain_org, status = self.registry.functions.keyInfo(key).call()
+        if chain_org != org or KeyStatus(status) is not KeyStatus.ACTIVE:
+            raise InvalidSignatureError("mismatch", f"the signing key {key} is not an active key of {org}")
+
+    def _simulate(self, entry: SignedEntry) -> None:
+        if entry.kind == "issuance":
+            data = _ISSUE_SIGNED + encode(
+                ["((bytes32,bytes32,address,address,uint8,uint256,uint256),address,bytes)"],
+                [entry.as_tuple()],
+            )
+        else:
+            data = _EXECUTE + encode(
+                ["((uint8,uint256,address,bytes32,uint256,uint256),address,bytes)"], [entry.as_tuple()]
+            )
+        try:
+            self._w3.eth.call({"to": self.deployment.address, "data": data})
+        except (ContractCustomError, ContractLogicError) as exc:
+            raise decode_revert(getattr(exc, "data", None)) from None
+
+    def _replay(self, org: ChecksumAddress, key: str | None, request_hash: str) -> Operation | None:
+        if key is None:
+            return None
+        found = self._journal.find_idempotent(org, key, request_hash)
+        return Operation.from_journal(found) if found is not None else None
+
+    def _run(
+        self,
+        org: ChecksumAddress,
+        action: Action,
+        ebl_id: EblId,
+        entry: SignedEntry,
+        idempotency_key: str | None,
+        request_hash: str,
+        wait: bool,
+    ) -> Operation:
+        row = self._journal.record(
+            JournalEntry(
+                operation_id=str(uuid.uuid4()),
+                org=org,
+                action=action,
+                ebl_id=ebl_id,
+                entry=_entry_to_dict(entry),
+                status="pending",
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+            )
+        )
+        if row.status != "pending" or row.operation_id in self._futures:
+            return Operation.from_journal(row)  # an idempotent replay raced us
+        try:
+            future = self._relayer.submit(entry)
+        except ChainError as exc:
+            self._journal.mark(row.operation_id, "failed", error_code=exc.code, error_detail=str(exc))
+            raise
+        self._journal.mark(row.operation_id, "submitted")
+        self._track(row.operation_id, future)
+        if wait:
+            return self.wait(row.operation_id)
+        return self.operation(row.operation_id)
+
+    def _track(self, operation_id: str, future: Future[EntryResult]) -> None:
+        self._futures[operation_id] = future
+        future.add_done_callback(lambda f: self._finish(operation_id, f))
+
+    def _finish(self, operation_id: str, future: Future[EntryResult]) -> None:
+        """Write a finished entry's outcome to the journal (idempotent: the callback and a waiter may
+        both call it)."""
+        try:
+            result = future.result()
+        except RegistryError as exc:
+            self._journal.mark(operation_id, "failed", error_code=exc.code, error_detail=str(exc))
+        except Exception as exc:  # the relayer could not send: leave it for recovery
+            self._journal.mark(operation_id, "pending", error_detail=f"{type(exc).__name__}: {exc}")
+        else:
+            if result.ok:
+                self._journal.mark(
+                    operation_id, "final", tx_hash=result.tx_hash, block_number=result.block_number
+                )
+            else:
+                error = result.error
+                assert error is not None
+                self._journal.mark(
+                    operation_id,
+                    "failed",
+                    tx_hash=result.tx_hash,
+                    block_number=result.block_number,
+                    error_code=error.code,
+                    error_detail=str(error),
+                )
+        self._futures.pop(operation_id, None)
+
+
+def _request_hash(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def _entry_to_dict(entry: SignedEntry) -> dict[str, Any]:
+    message = entry.message
+    fields = {attr: getattr(message, attr) for _, attr, _ in message.FIELDS}
+    return {
+        "kind": entry.kind,
+        "message": {k: ("0x" + v.hex()) if isinstance(v, bytes) else v for k, v in fields.items()},
+        "signer": entry.signer,
+        "signature": "0x" + entry.signature.hex(),
+    }
+
+
+def _entry_from_dict(data: Mapping[str, Any]) -> SignedEntry:
+    fields: dict[str, Any] = {
+        k: bytes.fromhex(v[2:]) if isinstance(v, str) and v.startswith("0x") and len(v) == 66 else v
+        for k, v in data["message"].items()
+    }
+    message: TitleActionMessage | IssuanceMessage = (
+        IssuanceMessage(**fields) if data["kind"] == "issuance" else TitleActionMessage(**fields)
+    )
+    return SignedEntry(message, to_checksum_address(data["signer"]), bytes.fromhex(data["signature"][2:]))
+
+
+def _title_action_from_typed(typed: Mapping[str, Any]) -> TitleActionMessage:
+    try:
+        if typed.get("primaryType") != "TitleAction":
+            raise ValueError("primaryType must be TitleAction")
+        m = typed["message"]
+        data = m["data"]
+        return TitleActionMessage(
+            action=int(m["action"]),
+            ebl_id=int(m["eblId"]),
+            party=to_checksum_address(m["party"]),
+            data=bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data),
+            nonce=int(m["nonce"]),
+            deadline=int(m["deadline"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidSignatureError("typed_data", f"malformed TitleAction typed data: {exc}") from None

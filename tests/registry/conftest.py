@@ -1,0 +1,51 @@
+"""Fixtures for the registry layer: a migrated SQLite database, a keystore holding the members'
+custodial keys, and a title service with its relayer on the session chain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from web3 import Web3
+
+from registry.chain.deploy import Deployment
+from registry.chain.relayer import Relayer
+from registry.keys import KeyStore, LocalSigner, PassphraseSource
+from registry.store.db import create_engine_for, migrate
+from registry.store.documents import SqlDocumentStore
+from registry.store.journal import SqlJournal
+from registry.title import TitleService
+from tests.contracts.parties import Party
+from tests.contracts.parties import test_key as key_for
+
+
+@pytest.fixture
+def journal_engine(tmp_path: Path):
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'registry.db'}")
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def keystore(tmp_path: Path, cast: dict[str, Party]) -> KeyStore:
+    """Custodial keys of every member except the buyer, who always signs with its own wallet."""
+    secret = tmp_path / "passphrase"
+    secret.write_text("correct horse battery staple")
+    secret.chmod(0o600)
+    store = KeyStore(tmp_path / "keys", PassphraseSource.from_file(secret), kdf_n=2**14)
+    for p in cast.values():
+        if p.name not in ("outsider", "buyer"):
+            store.import_private_key(p.org, p.key.key)
+    return store
+
+
+@pytest.fixture
+def service(w3: Web3, deployment: Deployment, registry, journal_engine, keystore) -> Iterator[TitleService]:
+    relayer_key = key_for("service-relayer")
+    w3.provider.make_request("anvil_setBalance", [relayer_key.address, hex(10**24)])
+    with Relayer(w3, deployment, LocalSigner(relayer_key.key), max_delay=0.01) as relayer:
+        yield TitleService(
+            w3, deployment, relayer, SqlJournal(journal_engine), SqlDocumentStore(journal_engine), keystore
+        )

@@ -1,0 +1,186 @@
+"""The title service runs whole life cycles against a real anvil: custodial and client-signed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from eth_utils.crypto import keccak
+
+from registry.chain.errors import error_class
+from registry.chain.relayer import SignedEntry
+from registry.errors import (
+    IdempotencyConflictError,
+    InvalidDocumentError,
+    InvalidSignatureError,
+    NotFoundError,
+)
+from registry.keys import LocalSigner, TitleActionMessage
+from registry.store.journal import SqlJournal
+from registry.title import JournalEntry
+from registry.title.service import _entry_to_dict
+from registry.types import Action, Status
+from tests.fixtures.dcsa import issued_example
+
+
+def _document(reference: str, name: str = "regular") -> dict:
+    return issued_example(name, transportDocumentReference=reference)
+
+
+def test_to_order_life_cycle_runs_through_the_service(service, carrier, shipper, bank, consignee):
+    """Carrier issues to the shipper, the bank holds as pledgee, title and possession pass to the
+    consignee, who surrenders for delivery, and the carrier accepts."""
+    doc = _document("SVC-TO-ORDER-1")
+    issued = service.issue(carrier.org, doc, shipper.org)
+    assert issued.status == "final" and issued.action is Action.ISSUE
+    ebl = issued.ebl_id
+
+    assert service.transfer(shipper.org, ebl, bank.org).status == "final"
+    assert service.nominate(shipper.org, ebl, consignee.org).status == "final"
+    assert service.endorse(bank.org, ebl, consignee.org).status == "final"
+    view = service.verify(ebl)
+    assert (view.holder, view.endorsee, view.live) == (bank.org, consignee.org, True)
+
+    assert service.transfer(bank.org, ebl, consignee.org).status == "final"
+    assert service.surrender_for_delivery(consignee.org, ebl).status == "final"
+    assert service.verify(ebl).status is Status.SURRENDER_REQUESTED
+    assert service.accept_surrender(carrier.org, ebl).status == "final"
+
+    final = service.verify(ebl, document=doc)
+    assert final.status is Status.SURRENDERED and not final.live
+    assert final.document_matches is True and final.carrier == carrier.org
+
+
+def test_straight_bill_goes_only_to_its_consignee(service, carrier, shipper, bank, consignee):
+    """A straight bill issued to the shipper goes to its named consignee and nowhere else."""
+    doc = _document("SVC-STRAIGHT-1", "ctk-issuance-straight")
+    ebl = service.issue(carrier.org, doc, shipper.org, endorsee=consignee.org).ebl_id
+    with pytest.raises(error_class("TitleStraightBillRecipient")) as refused:
+        service.transfer(shipper.org, ebl, bank.org)
+    assert refused.value.args_by_name == {"eblId": ebl, "to": bank.org}
+    assert service.transfer(shipper.org, ebl, consignee.org).status == "final"
+    assert service.surrender_for_delivery(consignee.org, ebl).status == "final"
+    assert service.accept_surrender(carrier.org, ebl).status == "final"
+    assert service.verify(ebl).status is Status.SURRENDERED
+
+
+def test_buyer_signs_with_its_own_wallet_and_the_gateway_only_relays(service, carrier, shipper, buyer, bank):
+    """Client-signed: the buyer's key is not in the keystore; the service verifies and relays."""
+    ebl = service.issue(carrier.org, _document("SVC-CLIENT-1"), shipper.org).ebl_id
+    service.endorse(shipper.org, ebl, buyer.org)
+    service.transfer(shipper.org, ebl, buyer.org)
+
+    typed = service.prepare(Action.TRANSFER, ebl, party=bank.org)
+    wire = json.loads(json.dumps(typed))  # as a wallet would receive and return it
+    signature = LocalSigner(buyer.key.key).sign_typed_data(wire)
+    operation = service.submit_signed(buyer.org, wire, signature)
+    assert operation.status == "final"
+    assert service.verify(ebl).holder == bank.org
+
+
+def test_client_signature_from_another_org_key_is_refused(service, carrier, shipper, buyer, bank):
+    """A signature by a key that is not the claimed organisation's is refused before relaying."""
+    ebl = service.issue(carrier.org, _document("SVC-CLIENT-2"), shipper.org).ebl_id
+    typed = service.prepare(Action.TRANSFER, ebl, party=bank.org)
+    signature = LocalSigner(buyer.key.key).sign_typed_data(typed)
+    with pytest.raises(InvalidSignatureError):
+        service.submit_signed(shipper.org, typed, signature)
+
+
+def test_illegal_requests_fail_at_once_with_typed_errors(service, carrier, shipper, bank):
+    """Not holder, duplicate document, invalid document: each a typed error, nothing journaled."""
+    doc = _document("SVC-ILLEGAL-1")
+    ebl = service.issue(carrier.org, doc, shipper.org).ebl_id
+    with pytest.raises(error_class("TitleNotHolder")):
+        service.transfer(bank.org, ebl, carrier.org)
+    with pytest.raises(error_class("TitleAlreadyIssued")):
+        service.issue(carrier.org, doc, shipper.org)
+    with pytest.raises(InvalidDocumentError) as invalid:
+        service.issue(carrier.org, _document("SVC-ILLEGAL-2") | {"issueDate": None}, shipper.org)
+    assert any(v.path == "$.issueDate" for v in invalid.value.violations)
+    with pytest.raises(NotFoundError):
+        service.verify(12345)
+
+
+def test_retried_issuance_with_the_same_idempotency_key_issues_once(service, carrier, shipper):
+    """A retry returns the first operation; the same key for another request is a conflict."""
+    doc = _document("SVC-IDEMPOTENT-1")
+    first = service.issue(carrier.org, doc, shipper.org, idempotency_key="req-1")
+    again = service.issue(carrier.org, doc, shipper.org, idempotency_key="req-1")
+    assert again.operation_id == first.operation_id and again.status == "final"
+    with pytest.raises(IdempotencyConflictError):
+        service.issue(carrier.org, _document("SVC-IDEMPOTENT-2"), shipper.org, idempotency_key="req-1")
+
+
+def test_bank_verifies_a_presented_document_in_any_key_order(service, carrier, shipper):
+    """Verification by document recomputes the RFC 8785 hash from whatever JSON is presented."""
+    doc = _document("SVC-VERIFY-1")
+    ebl = service.issue(carrier.org, doc, shipper.org).ebl_id
+    shuffled = json.dumps(dict(reversed(list(doc.items()))), indent=3)
+    view = service.verify(document_text=shuffled)
+    assert view.ebl_id == ebl and view.document_matches is True and view.holder == shipper.org
+    tampered = json.dumps(doc | {"issueDate": "2030-01-01"})
+    assert service.verify(ebl, document_text=tampered).document_matches is False
+
+
+def test_amendment_voids_and_reissues_linked(service, carrier, shipper):
+    """Surrender for amendment, SACC, amend: the original is voided and its successor is live."""
+    original = _document("SVC-AMEND-1")
+    ebl = service.issue(carrier.org, original, shipper.org).ebl_id
+    service.surrender_for_amendment(shipper.org, ebl, "COD")
+    service.accept_surrender(carrier.org, ebl)
+    amended = original | {"issueDate": "2024-02-01"}
+    assert service.amend(carrier.org, ebl, amended).status == "final"
+    old = service.verify(ebl)
+    assert old.status is Status.VOIDED and old.successor is not None
+    new = service.verify(document=amended)
+    assert new.ebl_id == old.successor and new.predecessor == ebl and new.amended
+    assert new.holder == shipper.org and new.live
+
+
+def test_switch_to_paper_ends_the_electronic_record(service, carrier, shipper):
+    """SWTP: the paper document replaces the eBL and its hash is recorded."""
+    ebl = service.issue(carrier.org, _document("SVC-SWTP-1"), shipper.org).ebl_id
+    service.surrender_for_amendment(shipper.org, ebl, "SWTP")
+    service.accept_surrender(carrier.org, ebl)
+    paper = keccak(text="printed bill with change-of-medium statement")
+    service.switch_to_paper(carrier.org, ebl, paper)
+    view = service.verify(ebl)
+    assert view.status is Status.SWITCHED_TO_PAPER and view.paper_document_hash == paper.hex()
+
+
+def test_recover_resubmits_an_operation_journaled_before_a_crash(
+    service, journal_engine, carrier, shipper, bank
+):
+    """An operation journaled but never sent (the process died) is executed once by recover()."""
+    ebl = service.issue(carrier.org, _document("SVC-RECOVER-1"), shipper.org).ebl_id
+    message = TitleActionMessage(
+        action=int(Action.TRANSFER), ebl_id=ebl, party=bank.org, data=b"\0" * 32, nonce=7_777, deadline=2**40
+    )
+    signature = LocalSigner(shipper.key.key).sign_digest(message.digest(service.domain))
+    journal = SqlJournal(journal_engine)
+    row = journal.record(
+        JournalEntry(
+            "00000000-0000-4000-8000-000000000001",
+            shipper.org,
+            Action.TRANSFER,
+            ebl,
+            _entry_to_dict(SignedEntry(message, shipper.address, signature)),
+            "pending",
+        )
+    )
+    assert service.recover() == 1
+    assert service.wait(row.operation_id).status == "final"
+    assert service.verify(ebl).holder == bank.org
+    assert service.recover() == 0
+
+
+def test_recover_marks_final_what_executed_before_the_crash(service, journal_engine, carrier, shipper, bank):
+    """An operation that executed but whose journal row was not updated is not executed again."""
+    ebl = service.issue(carrier.org, _document("SVC-RECOVER-2"), shipper.org).ebl_id
+    done = service.transfer(shipper.org, ebl, bank.org)
+    with journal_engine.begin() as conn:  # the journal update that "was lost" in the crash
+        conn.exec_driver_sql("UPDATE operations SET status = 'submitted'")
+    assert service.recover() == 0
+    assert service.operation(done.operation_id).status == "final"
+    assert service.verify(ebl).holder == bank.org
