@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 from web3 import Web3
@@ -21,7 +20,17 @@ from web3 import Web3
 from registry.chain.build import Artifact, load_artifact
 from registry.errors import DeploymentMismatchError, TransactionFailedError
 
-__all__ = ["Deployment", "deploy", "verify_deployment"]
+__all__ = ["Deployment", "TransactionSigner", "deploy", "verify_deployment"]
+
+
+class TransactionSigner(Protocol):
+    """Anything with an address that signs transactions: a :class:`registry.keys.Signer` (raw bytes)
+    or an eth-account ``LocalAccount`` (a ``SignedTransaction``)."""
+
+    @property
+    def address(self) -> Any: ...
+
+    def sign_transaction(self, tx: Any) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,7 @@ class Deployment:
 
 def deploy(
     w3: Web3,
-    deployer: LocalAccount,
+    deployer: TransactionSigner,
     governance: str | None = None,
     *,
     artifact: Artifact | None = None,
@@ -76,7 +85,7 @@ def deploy(
         }
     )
     signed = deployer.sign_transaction(tx)
-    tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+    tx_hash = w3.eth.send_raw_transaction(bytes(getattr(signed, "raw_transaction", signed)))
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
     contract_address = receipt.get("contractAddress")
     if receipt["status"] != 1 or contract_address is None:

@@ -1,0 +1,91 @@
+"""One settings object for the whole registry, read from ``EBL_*`` environment variables.
+
+Development (the default) needs nothing: an embedded anvil in the data folder, SQLite, a keystore whose
+passphrase is generated once into a 0600 secret file. Production refuses to start on those defaults:
+it needs an explicit ledger URL, database URL and keystore passphrase source.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from registry.errors import ConfigurationError
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Registry settings (environment variables ``EBL_<NAME>``)."""
+
+    model_config = SettingsConfigDict(env_prefix="EBL_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    data_dir: Path = Path("data")
+
+    rpc_url: str | None = Field(default=None, description="EVM JSON-RPC URL; unset: embedded anvil")
+    chain_block_time: float = Field(default=1.0, gt=0, description="embedded anvil: seconds per block")
+    chain_gas_limit: int = Field(default=1_000_000_000, gt=0)
+    chain_port: int | None = None
+    confirmations: int = Field(default=0, ge=0, description="blocks before a receipt is final (QBFT: 0)")
+
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; unset: SQLite in data_dir")
+
+    keystore_dir: Path | None = None
+    keystore_passphrase_file: Path | None = None
+    keystore_passphrase_env: str | None = None
+    keystore_kdf_n: int = 2**18
+
+    relayer_max_batch: int = Field(default=400, ge=1, le=2000)
+    relayer_max_delay: float = Field(default=0.05, ge=0)
+    signature_ttl: int = Field(default=3600, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env != "production":
+            return self
+        missing = [
+            name
+            for name, value in (
+                ("EBL_RPC_URL", self.rpc_url),
+                ("EBL_DATABASE_URL", self.database_url),
+                (
+                    "EBL_KEYSTORE_PASSPHRASE_FILE or EBL_KEYSTORE_PASSPHRASE_ENV",
+                    self.keystore_passphrase_file or self.keystore_passphrase_env,
+                ),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigurationError(f"production needs explicit settings: {', '.join(missing)}")
+        if self.keystore_kdf_n < 2**18:
+            raise ConfigurationError("production keystores need a scrypt cost of at least 2**18")
+        return self
+
+    @property
+    def embedded_chain(self) -> bool:
+        """True when the registry runs its own anvil."""
+        return self.rpc_url is None
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite in the data folder."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'registry.db').resolve()}"
+
+    @property
+    def resolved_keystore_dir(self) -> Path:
+        """Where keystores live."""
+        return self.keystore_dir or self.data_dir / "keys"
+
+    @property
+    def manifest_path(self) -> Path:
+        """The deployment manifest of the connected chain."""
+        return self.data_dir / "deployment.json"
+
+    @property
+    def chain_state_path(self) -> Path:
+        """The embedded chain's persisted state."""
+        return self.data_dir / "chain" / "state.json"

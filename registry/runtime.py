@@ -1,0 +1,198 @@
+"""The composition root: everything the gateway and the CLI need, opened from one :class:`Settings`.
+
+Opening a :class:`Runtime`:
+
+1. connects to ``EBL_RPC_URL``, or starts the embedded anvil (state persisted in the data folder);
+2. unlocks the keystore (passphrase from a secret file or environment variable; in development a
+   random passphrase is generated once into ``data/secrets/keystore-passphrase``, mode 0600);
+3. loads the deployment manifest and verifies the code on chain — or, on a development chain without
+   one, deploys the registry with the governance key;
+4. migrates the database, starts the relayer, resubmits what the journal holds unfinished, and starts
+   the indexer following the chain.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+from pathlib import Path
+from types import TracebackType
+
+from sqlalchemy.engine import Engine
+from web3 import Web3
+
+from registry.chain.anvil import AnvilConfig, AnvilProcess
+from registry.chain.deploy import Deployment, deploy, verify_deployment
+from registry.chain.relayer import Relayer
+from registry.config import Settings
+from registry.errors import ConfigurationError
+from registry.keys import KeyStore, LocalSigner, PassphraseSource
+from registry.members import MembershipService
+from registry.store.db import create_engine_for, migrate
+from registry.store.documents import SqlDocumentStore
+from registry.store.indexer import Indexer
+from registry.store.journal import SqlJournal
+from registry.title.service import TitleService
+
+__all__ = ["Runtime"]
+
+log = logging.getLogger(__name__)
+
+GOVERNANCE = "governance"
+RELAYER = "relayer"
+_DEV_FUNDS = hex(10**27)
+
+
+class Runtime:
+    """A running registry: chain, keys, database, relayer, services and indexer."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.anvil: AnvilProcess | None = None
+        self.w3: Web3
+        self.deployment: Deployment
+        self.engine: Engine
+        self.keystore: KeyStore
+        self.relayer: Relayer
+        self.journal: SqlJournal
+        self.documents: SqlDocumentStore
+        self.title: TitleService
+        self.members: MembershipService
+        self.indexer: Indexer
+        self._follow_stop = threading.Event()
+        self._follower: threading.Thread | None = None
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, *, follow: bool = True) -> Runtime:
+        """Open every component (see the module docstring); close it with :meth:`close`."""
+        runtime = cls(settings or Settings())
+        try:
+            runtime._open(follow)
+        except BaseException:
+            runtime.close()
+            raise
+        return runtime
+
+    def _open(self, follow: bool) -> None:
+        s = self.settings
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        if s.embedded_chain:
+            self.anvil = AnvilProcess(
+                AnvilConfig(
+                    block_time=s.chain_block_time,
+                    gas_limit=s.chain_gas_limit,
+                    state_path=s.chain_state_path,
+                    port=s.chain_port,
+                )
+            ).start()
+            url = self.anvil.url
+        else:
+            assert s.rpc_url is not None
+            url = s.rpc_url
+        self.w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
+
+        self.keystore = KeyStore(s.resolved_keystore_dir, self._passphrase(), kdf_n=s.keystore_kdf_n)
+        governance = self._operator_signer(GOVERNANCE)
+        relayer_signer = self._operator_signer(RELAYER)
+        if s.embedded_chain:
+            for signer in (governance, relayer_signer):
+                self.w3.provider.make_request("anvil_setBalance", [signer.address, _DEV_FUNDS])  # type: ignore[arg-type]
+
+        self.deployment = self._deployment(governance)
+
+        self.engine = create_engine_for(s.resolved_database_url)
+        migrate(self.engine)
+        self.journal = SqlJournal(self.engine)
+        self.documents = SqlDocumentStore(self.engine)
+        self.relayer = Relayer(
+            self.w3,
+            self.deployment,
+            relayer_signer,
+            max_batch=s.relayer_max_batch,
+            max_delay=s.relayer_max_delay,
+            confirmations=s.confirmations,
+        ).start()
+        self.title = TitleService(
+            self.w3,
+            self.deployment,
+            self.relayer,
+            self.journal,
+            self.documents,
+            self.keystore,
+            index=self.engine,
+            signature_ttl=s.signature_ttl,
+        )
+        self.members = MembershipService(self.w3, self.deployment, governance, self.keystore, self.title)
+        self.indexer = Indexer(self.w3, self.deployment, self.engine)
+        resubmitted = self.title.recover()
+        if resubmitted:
+            log.warning("resubmitted %d journaled operations after restart", resubmitted)
+        if follow:
+            self._follower = threading.Thread(target=self._follow, name="indexer-follow", daemon=True)
+            self._follower.start()
+
+    def close(self) -> None:
+        """Stop the indexer follower, drain the relayer, stop the embedded chain (by its pid)."""
+        self._follow_stop.set()
+        if self._follower is not None:
+            self._follower.join(timeout=10)
+        if hasattr(self, "relayer"):
+            self.relayer.stop()
+        if hasattr(self, "engine"):
+            self.engine.dispose()
+        if self.anvil is not None:
+            self.anvil.stop()
+            self.anvil = None
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ parts
+
+    def _passphrase(self) -> PassphraseSource:
+        s = self.settings
+        if s.keystore_passphrase_file is not None:
+            return PassphraseSource.from_file(s.keystore_passphrase_file)
+        if s.keystore_passphrase_env is not None:
+            return PassphraseSource.from_env(s.keystore_passphrase_env)
+        if s.env == "production":  # pragma: no cover - Settings already refuses this
+            raise ConfigurationError("production needs a keystore passphrase source")
+        secret = s.data_dir / "secrets" / "keystore-passphrase"
+        if not secret.exists():
+            secret.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(32))
+        return PassphraseSource.from_file(secret)
+
+    def _operator_signer(self, name: str) -> LocalSigner:
+        active = [k for k in self.keystore.list_keys(name) if k.is_active]
+        info = active[0] if active else self.keystore.create_key(name, label=name)
+        return self.keystore.signer(info.address)
+
+    def _deployment(self, governance: LocalSigner) -> Deployment:
+        manifest: Path = self.settings.manifest_path
+        if manifest.exists():
+            deployment = Deployment.load(manifest)
+            verify_deployment(self.w3, deployment)
+            return deployment
+        if self.settings.env == "production":
+            raise ConfigurationError(f"no deployment manifest at {manifest}: deploy the registry first")
+        deployment = deploy(self.w3, governance)
+        deployment.save(manifest)
+        return deployment
+
+    def _follow(self) -> None:
+        interval = max(self.settings.chain_block_time / 2, 0.2)
+        while not self._follow_stop.wait(interval):
+            try:
+                self.indexer.sync()
+            except Exception:  # keep following; the next round retries from the checkpoint
+                log.exception("indexer sync failed")
