@@ -59,6 +59,7 @@ __all__ = [
     "extract_facts",
     "find_violations",
     "hash_json_text",
+    "json_nesting_depth",
     "parse_json_text",
     "tdr_hash",
     "transport_document_reference",
@@ -534,6 +535,11 @@ def _nesting(text: str) -> int:
     """Deepest bracket nesting in JSON text, ignoring brackets in strings (linear time, no recursion)."""
     brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
     return max(accumulate(map(_BRACKET_DELTA.__getitem__, brackets)), default=0)
+
+
+def json_nesting_depth(text: str) -> int:
+    """Deepest bracket nesting of JSON text, without parsing it (for guards in front of a parser)."""
+    return _nesting(text)
 
 
 def parse_json_text(text: str | bytes) -> dict[str, Any]:

@@ -96,9 +96,8 @@ class Runtime:
         self.keystore = KeyStore(s.resolved_keystore_dir, self._passphrase(), kdf_n=s.keystore_kdf_n)
         governance = self._operator_signer(GOVERNANCE)
         relayer_signer = self._operator_signer(RELAYER)
-        if s.embedded_chain:
-            for signer in (governance, relayer_signer):
-                self.w3.provider.make_request("anvil_setBalance", [signer.address, _DEV_FUNDS])  # type: ignore[arg-type]
+        if s.env == "development":
+            self._fund_on_dev_chain(governance.address, relayer_signer.address)
 
         self.deployment = self._deployment(governance)
 
@@ -176,6 +175,15 @@ class Runtime:
         active = [k for k in self.keystore.list_keys(name) if k.is_active]
         info = active[0] if active else self.keystore.create_key(name, label=name)
         return self.keystore.signer(info.address)
+
+    def _fund_on_dev_chain(self, *addresses: str) -> None:
+        """Give operator accounts gas money on a development chain (anvil or Hardhat node); elsewhere the
+        operator funds them (or the chain charges no gas, as a permissioned Besu network may)."""
+        for address in addresses:
+            for method in ("anvil_setBalance", "hardhat_setBalance"):
+                reply = self.w3.provider.make_request(method, [address, _DEV_FUNDS])  # type: ignore[arg-type]
+                if "error" not in reply:
+                    break
 
     def _deployment(self, governance: LocalSigner) -> Deployment:
         manifest: Path = self.settings.manifest_path

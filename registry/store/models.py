@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "ApiCredential",
     "Base",
     "Document",
     "Ebl",
@@ -44,6 +45,7 @@ __all__ = [
     "IndexerCheckpoint",
     "Operation",
     "OrgKey",
+    "OrgProfile",
     "Organisation",
 ]
 
@@ -212,3 +214,36 @@ class Document(Base):
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     canonical: Mapped[str] = mapped_column(Text)
     stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- gateway principals -----------------------------------------------------------------------
+
+
+class OrgProfile(Base):
+    """Who an organisation is, off chain: its name and legal identifier (the chain has only a hash)."""
+
+    __tablename__ = "org_profiles"
+
+    address: Mapped[str] = mapped_column(ADDRESS, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    identifier: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiCredential(Base):
+    """An API credential: its public id, the argon2 hash of its secret, and the principal it acts as.
+
+    ``role`` is the gateway role (carrier, bank, trader, auditor, governance); ``org`` is the member
+    organisation it acts for (none for auditors and governance, who hold no title).
+    """
+
+    __tablename__ = "api_credentials"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    org: Mapped[str | None] = mapped_column(ADDRESS, index=True)
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

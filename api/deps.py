@@ -1,0 +1,106 @@
+"""Request dependencies: the runtime, the authenticated principal, role checks and rate limits.
+
+Authorisation is enforced twice: here the gateway refuses what the principal's role may not do, and
+on chain the contract refuses what the signer may not do.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from api.auth import ApiRole, Credentials, Principal
+from api.problems import Problem
+from registry.runtime import Runtime
+
+__all__ = [
+    "CredentialsDep",
+    "CurrentPrincipal",
+    "RateLimiter",
+    "RuntimeDep",
+    "member_org",
+    "require_role",
+]
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The registry runtime the app was started with."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_credentials(request: Request) -> Credentials:
+    """The credential store."""
+    credentials: Credentials = request.app.state.credentials
+    return credentials
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+CredentialsDep = Annotated[Credentials, Depends(get_credentials)]
+
+
+class RateLimiter:
+    """A token bucket per principal: ``rate`` requests per second, bursts up to ``burst``."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            if tokens < 1:
+                self._buckets[key] = (tokens, now)
+                return False
+            self._buckets[key] = (tokens - 1, now)
+            return True
+
+
+def get_principal(
+    request: Request,
+    credentials: CredentialsDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Principal:
+    """Authenticate ``Authorization: Bearer ebl_<id>.<secret>`` and apply the principal's rate limit."""
+    if not authorization or not authorization.startswith("Bearer "):
+        raise Problem(401, "unauthenticated", "Authentication required", "send Authorization: Bearer <token>")
+    principal = credentials.authenticate(authorization.removeprefix("Bearer ").strip())
+    if principal is None:
+        raise Problem(401, "unauthenticated", "Invalid or revoked credential")
+    limiter: RateLimiter = request.app.state.rate_limiter
+    if not limiter.allow(principal.credential_id):
+        raise Problem(429, "rate_limited", "Too many requests", f"limit {limiter.rate:g}/s per credential")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_role(*roles: ApiRole) -> Callable[[Principal], Principal]:
+    """A dependency refusing principals whose role is not one of ``roles`` (403 forbidden_role)."""
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            raise Problem(
+                403,
+                "forbidden_role",
+                "Not allowed for this role",
+                f"{principal.role} may not call this endpoint",
+            )
+        return principal
+
+    return check
+
+
+def member_org(principal: Principal) -> str:
+    """The member organisation a principal acts for (403 if it has none)."""
+    if principal.org is None:
+        raise Problem(403, "forbidden_role", "Not a member organisation", f"{principal.role} holds no title")
+    return principal.org

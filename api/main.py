@@ -1,0 +1,169 @@
+"""The FastAPI gateway: ``create_app()`` builds it; ``ebl serve`` / ``make run`` serve it with uvicorn.
+
+Request guards sit in front of every route, so bad input gets a 4xx problem+json and never reaches a
+parser that could fail badly: bodies over ``max_body_bytes`` (413), JSON nested deeper than 64 (400),
+bodies that are not UTF-8 (400). Each principal has a token-bucket rate limit (429).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from prometheus_client import Counter, Histogram
+from starlette.responses import Response
+
+from api.auth import Credentials
+from api.deps import RateLimiter
+from api.problems import Problem, install_problem_handlers
+from api.routes import auditors, banks, carriers, governance, holders, operations
+from registry.config import Settings
+from registry.documents import MAX_DEPTH, json_nesting_depth
+from registry.runtime import Runtime
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+REQUESTS = Counter("ebl_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("ebl_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class BodyGuard:
+    """ASGI middleware: refuse oversized, non-UTF-8 and too deeply nested bodies before any parsing."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], max_body_bytes: int) -> None:
+        self.app, self.max_body_bytes = app, max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+            await self._refuse(
+                scope,
+                send,
+                Problem(
+                    413, "payload_too_large", "Request body too large", f"at most {self.max_body_bytes} bytes"
+                ),
+            )
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                await self._refuse(
+                    scope,
+                    send,
+                    Problem(
+                        413,
+                        "payload_too_large",
+                        "Request body too large",
+                        f"at most {self.max_body_bytes} bytes",
+                    ),
+                )
+                return
+            chunks.append(chunk)
+            more = bool(message.get("more_body"))
+        body = b"".join(chunks)
+        if body:
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                await self._refuse(scope, send, Problem(400, "invalid_encoding", "Body is not UTF-8"))
+                return
+            if json_nesting_depth(text) > MAX_DEPTH:
+                await self._refuse(
+                    scope,
+                    send,
+                    Problem(400, "too_deep", "JSON nested too deeply", f"at most {MAX_DEPTH} levels"),
+                )
+                return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(scope: Scope, send: Send, problem: Problem) -> None:
+        response = problem.response(scope.get("path"))
+        await response(scope, _empty, send)
+
+
+async def _empty() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def create_app(
+    runtime: Runtime | None = None,
+    *,
+    settings: Settings | None = None,
+    max_body_bytes: int = 2 * 1024 * 1024,
+    rate_per_second: float = 500.0,
+    burst: int = 1000,
+) -> FastAPI:
+    """Build the gateway. Without ``runtime`` it opens one from ``settings`` (or the environment) at
+    start-up and closes it at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = runtime is None
+        rt = runtime or Runtime.open(settings or Settings())
+        app.state.runtime = rt
+        app.state.credentials = Credentials(rt.engine)
+        try:
+            yield
+        finally:
+            if owned:
+                rt.close()
+
+    app = FastAPI(
+        title="eBL title registry",
+        version="0.1.0",
+        description=(
+            "Electronic bills of lading (DCSA eBL 3.0) on a permissioned EVM ledger. Carriers issue, "
+            "holders transfer and endorse, banks verify title, auditors read history. Errors are "
+            "RFC 9457 problem+json with a stable `code`."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.rate_limiter = RateLimiter(rate_per_second, burst)
+    install_problem_handlers(app)
+    for module in (carriers, holders, banks, auditors, governance, operations):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
+        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
+        return response
+
+    app.add_middleware(BodyGuard, max_body_bytes=max_body_bytes)
+    return app

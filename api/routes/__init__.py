@@ -1,0 +1,1 @@
+"""One router per audience: carriers, holders, banks, auditors, governance, operations."""

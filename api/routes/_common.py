@@ -1,0 +1,69 @@
+"""Helpers shared by the routers: eBL ids in paths, write responses, visibility."""
+
+from __future__ import annotations
+
+from fastapi import Response
+
+from api.auth import Principal
+from api.problems import Problem
+from api.schemas import OperationOut
+from registry.errors import NotFoundError
+from registry.runtime import Runtime
+from registry.store import queries
+from registry.title import Operation
+from registry.types import EblId
+
+__all__ = ["can_see", "parse_ebl_id", "write_response"]
+
+_FAILED_STATUS = {"not_holder": 403, "suspended": 403, "not_found": 404, "duplicate": 409}
+
+
+def parse_ebl_id(text: str) -> EblId:
+    """An eBL id from a path: decimal or 0x-hex uint256."""
+    try:
+        value = int(text, 16) if text.lower().startswith("0x") else int(text)
+    except ValueError:
+        raise Problem(422, "invalid_request", "Invalid eBL id", f"{text!r} is not a uint256") from None
+    if not 0 <= value < 2**256:
+        raise Problem(422, "invalid_request", "Invalid eBL id", "out of uint256 range")
+    return EblId(value)
+
+
+def write_response(op: Operation, response: Response, *, created: bool = False) -> OperationOut:
+    """200/201 when final, 202 + Location while pending, problem+json when it failed on chain."""
+    if op.status == "failed":
+        code = op.error_code or "refused"
+        raise Problem(
+            _FAILED_STATUS.get(code, 409),
+            code,
+            "The operation failed on chain",
+            op.error_detail or "",
+            operationId=op.operation_id,
+        )
+    if op.status == "final":
+        response.status_code = 201 if created else 200
+    else:
+        response.status_code = 202
+        response.headers["Location"] = f"/v1/operations/{op.operation_id}"
+    return OperationOut.of(op)
+
+
+def can_see(runtime: Runtime, principal: Principal, ebl_id: EblId) -> bool:
+    """Visibility: auditors and governance see every eBL; a member sees the eBLs it is or was party to
+    (carrier, holder, endorsee, or actor / counterparty of any recorded action)."""
+    if principal.role in ("auditor", "governance"):
+        return True
+    org = principal.org
+    try:
+        state = queries.title_state(runtime.engine, int(ebl_id))
+    except NotFoundError:
+        return False
+    if org in (state.carrier, state.holder, state.endorsee):
+        return True
+    return any(org in (e.actor, e.counterparty) for e in queries.history(runtime.engine, int(ebl_id)))
+
+
+def require_visible(runtime: Runtime, principal: Principal, ebl_id: EblId) -> None:
+    """404 (not 403) for eBLs a principal may not see, so ids reveal nothing."""
+    if not can_see(runtime, principal, ebl_id):
+        raise Problem(404, "not_found", "Not found", f"eBL {ebl_id} not found")

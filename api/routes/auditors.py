@@ -1,0 +1,98 @@
+"""Auditors and customs: full history of an eBL and events by organisation, as JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from api.auth import Principal
+from api.deps import RuntimeDep, require_role
+from api.routes._common import parse_ebl_id
+from api.schemas import EventOut, EventPageOut
+from registry.store import queries
+from registry.store.queries import EventRecord
+from registry.types import Action
+
+router = APIRouter(prefix="/v1/auditors", tags=["auditors"])
+Auditor = Annotated[Principal, Depends(require_role("auditor", "governance"))]
+_FIELDS = [
+    "ebl_id",
+    "seq",
+    "action",
+    "actor",
+    "counterparty",
+    "actor_key",
+    "data",
+    "block_number",
+    "block_time",
+    "tx_hash",
+    "log_index",
+]
+
+
+def _event(e: EventRecord) -> EventOut:
+    return EventOut(
+        ebl_id=str(e.ebl_id),
+        seq=e.seq,
+        action=e.action.dcsa_code,
+        actor=e.actor,
+        counterparty=e.counterparty,
+        actor_key=e.actor_key,
+        data=e.data,
+        block_number=e.block_number,
+        block_time=datetime.fromtimestamp(e.block_time, UTC),
+        tx_hash=e.tx_hash,
+        log_index=e.log_index,
+    )
+
+
+def _csv(events: list[EventOut]) -> Response:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=_FIELDS)
+    writer.writeheader()
+    for e in events:
+        row = e.model_dump()
+        row["block_time"] = e.block_time.isoformat()
+        writer.writerow(row)
+    return Response(buffer.getvalue(), media_type="text/csv")
+
+
+@router.get("/ebls/{ebl_id}/history", response_model=list[EventOut])
+def history(
+    ebl_id: str,
+    runtime: RuntimeDep,
+    principal: Auditor,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> list[EventOut] | Response:
+    """Every action on the eBL, issuance first: actor, counterparty, action (DCSA code), block, time, tx."""
+    events = [_event(e) for e in runtime.title.history(parse_ebl_id(ebl_id))]
+    return _csv(events) if format == "csv" else events
+
+
+@router.get("/events", response_model=EventPageOut)
+def events(
+    runtime: RuntimeDep,
+    principal: Auditor,
+    org: Annotated[str, Query(pattern=r"^0x[0-9a-fA-F]{40}$")],
+    since: datetime,
+    until: datetime,
+    action: Annotated[str | None, Query(description="DCSA action code, e.g. TRANSFER or SACC")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: str | None = None,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> EventPageOut | Response:
+    """Events an organisation took part in (as actor or counterparty) within [since, until), paginated."""
+    wanted = None
+    if action is not None:
+        matches = [a for a in Action if a.dcsa_code == action.upper()]
+        if not matches:
+            raise ValueError(f"unknown action code {action!r}")
+        wanted = matches[0]
+    page = queries.events_by_org(runtime.engine, org, since, until, wanted, limit, cursor)
+    out = [_event(e) for e in page.events]
+    return _csv(out) if format == "csv" else EventPageOut(events=out, next_cursor=page.next_cursor)

@@ -1,0 +1,53 @@
+"""Banks (and anyone presented with an eBL): verify title before paying under a letter of credit."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from api.auth import Principal
+from api.deps import CredentialsDep, RuntimeDep, require_role
+from api.problems import Problem
+from api.routes._common import parse_ebl_id, require_visible
+from api.schemas import OrganisationOut, VerificationOut
+from registry.runtime import Runtime
+from registry.title import Verification
+
+router = APIRouter(prefix="/v1/banks", tags=["banks"])
+Verifier = Annotated[Principal, Depends(require_role("bank", "carrier", "trader", "auditor", "governance"))]
+
+
+def _out(runtime: Runtime, credentials: CredentialsDep, v: Verification) -> VerificationOut:
+    addresses = {str(a) for a in (v.holder, v.endorsee, v.carrier) if a}
+    profiles = credentials.profiles(addresses)
+    orgs = {
+        a: OrganisationOut(address=a, name=p.name, identifier=p.identifier, role=p.role)
+        for a, p in profiles.items()
+    }
+    return VerificationOut.of(v, orgs, runtime.deployment.address, runtime.deployment.chain_id)
+
+
+@router.get("/ebls/{ebl_id}/verification", response_model=VerificationOut)
+def verify_by_id(
+    ebl_id: str, runtime: RuntimeDep, principal: Verifier, credentials: CredentialsDep
+) -> VerificationOut:
+    """Live status, holder and endorsee (with identity), carrier, lineage, anchored at one block.
+    Banks and auditors may verify any eBL; other members the eBLs they are party to."""
+    ebl = parse_ebl_id(ebl_id)
+    if principal.role not in ("bank",):
+        require_visible(runtime, principal, ebl)
+    return _out(runtime, credentials, runtime.title.verify(ebl))
+
+
+@router.post("/verifications", response_model=VerificationOut)
+async def verify_document(
+    request: Request, runtime: RuntimeDep, principal: Verifier, credentials: CredentialsDep
+) -> VerificationOut:
+    """Verify a presented document: the body is the transport document JSON exactly as presented, in any
+    key order or whitespace. Whoever holds the document may see that eBL's title state."""
+    body = await request.body()
+    if not body:
+        raise Problem(422, "invalid_request", "Empty body", "post the presented transport document JSON")
+    verification = runtime.title.verify(document_text=body)
+    return _out(runtime, credentials, verification)

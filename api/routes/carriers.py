@@ -1,0 +1,167 @@
+"""Carriers: issue (single and batch, idempotent), accept / reject surrender, void, amend, switch to paper."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+
+from api.auth import Principal
+from api.deps import RuntimeDep, member_org, require_role
+from api.routes._common import parse_ebl_id, write_response
+from api.schemas import AmendRequest, BatchIssueRequest, IssueRequest, OperationOut, SwitchToPaperRequest
+from registry.errors import RegistryError
+
+router = APIRouter(prefix="/v1/carriers", tags=["carriers"])
+Carrier = Annotated[Principal, Depends(require_role("carrier"))]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+Wait = Annotated[bool, Query(description="true: answer when final on chain; false: 202 at once")]
+
+
+@router.post("/ebls", response_model=OperationOut, status_code=201, responses={202: {"model": OperationOut}})
+def issue(
+    body: IssueRequest,
+    runtime: RuntimeDep,
+    principal: Carrier,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+    wait: Wait = True,
+) -> OperationOut:
+    """Issue an eBL from a DCSA 3.0 transport document. A retried request with the same
+    ``Idempotency-Key`` never issues twice."""
+    op = runtime.title.issue(
+        member_org(principal),
+        body.document,
+        body.issue_to,
+        endorsee=body.endorsee,
+        issue_to_party=body.issue_to_party,
+        idempotency_key=idempotency_key,
+        wait=wait,
+    )
+    return write_response(op, response, created=True)
+
+
+@router.post("/ebls/batch", response_model=list[OperationOut], status_code=202)
+def issue_batch(
+    body: BatchIssueRequest,
+    runtime: RuntimeDep,
+    principal: Carrier,
+    idempotency_key: IdempotencyKey = None,
+) -> list[OperationOut]:
+    """Issue many eBLs; answers 202 at once with one operation per item (poll ``/v1/operations/{id}``).
+    An item the registry refuses carries its error instead of an operation id. With an
+    ``Idempotency-Key``, item *i* uses ``<key>:<i>``."""
+    org = member_org(principal)
+    out: list[OperationOut] = []
+    for i, item in enumerate(body.items):
+        try:
+            op = runtime.title.issue(
+                org,
+                item.document,
+                item.issue_to,
+                endorsee=item.endorsee,
+                issue_to_party=item.issue_to_party,
+                idempotency_key=f"{idempotency_key}:{i}" if idempotency_key else None,
+                wait=False,
+            )
+            out.append(OperationOut.of(op))
+        except RegistryError as exc:
+            out.append(
+                OperationOut(
+                    operation_id="",
+                    action="ISSUE",
+                    ebl_id="",
+                    status="failed",
+                    error_code=exc.code,
+                    error_detail=str(exc),
+                )
+            )
+    return out
+
+
+@router.post("/ebls/{ebl_id}/accept-surrender", response_model=OperationOut)
+def accept_surrender(
+    ebl_id: str,
+    runtime: RuntimeDep,
+    principal: Carrier,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+    wait: Wait = True,
+) -> OperationOut:
+    """SACC: accept a surrender request (delivery ends the record)."""
+    op = runtime.title.accept_surrender(
+        member_org(principal), parse_ebl_id(ebl_id), idempotency_key=idempotency_key, wait=wait
+    )
+    return write_response(op, response)
+
+
+@router.post("/ebls/{ebl_id}/reject-surrender", response_model=OperationOut)
+def reject_surrender(
+    ebl_id: str,
+    runtime: RuntimeDep,
+    principal: Carrier,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+    wait: Wait = True,
+) -> OperationOut:
+    """SREJ: reject a surrender request; the bill returns to the requester."""
+    op = runtime.title.reject_surrender(
+        member_org(principal), parse_ebl_id(ebl_id), idempotency_key=idempotency_key, wait=wait
+    )
+    return write_response(op, response)
+
+
+@router.post("/ebls/{ebl_id}/void", response_model=OperationOut)
+def void(
+    ebl_id: str,
+    runtime: RuntimeDep,
+    principal: Carrier,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+    wait: Wait = True,
+) -> OperationOut:
+    """Void an eBL surrendered for amendment, without reissue."""
+    op = runtime.title.void(
+        member_org(principal), parse_ebl_id(ebl_id), idempotency_key=idempotency_key, wait=wait
+    )
+    return write_response(op, response)
+
+
+@router.post("/ebls/{ebl_id}/amend", response_model=OperationOut)
+def amend(
+    ebl_id: str,
+    body: AmendRequest,
+    runtime: RuntimeDep,
+    principal: Carrier,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+    wait: Wait = True,
+) -> OperationOut:
+    """Void an eBL surrendered for amendment and issue the amended document linked to it."""
+    op = runtime.title.amend(
+        member_org(principal),
+        parse_ebl_id(ebl_id),
+        body.document,
+        endorsee=body.endorsee,
+        idempotency_key=idempotency_key,
+        wait=wait,
+    )
+    return write_response(op, response)
+
+
+@router.post("/ebls/{ebl_id}/switch-to-paper", response_model=OperationOut)
+def switch_to_paper(
+    ebl_id: str,
+    body: SwitchToPaperRequest,
+    runtime: RuntimeDep,
+    principal: Carrier,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+    wait: Wait = True,
+) -> OperationOut:
+    """End an eBL surrendered with reason SWTP: the printed paper bill replaces it."""
+    paper = bytes.fromhex(body.paper_document_hash.removeprefix("0x"))
+    op = runtime.title.switch_to_paper(
+        member_org(principal), parse_ebl_id(ebl_id), paper, idempotency_key=idempotency_key, wait=wait
+    )
+    return write_response(op, response)

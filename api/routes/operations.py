@@ -1,0 +1,57 @@
+"""Operations: poll an accepted write; health, readiness and metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
+from sqlalchemy import text
+
+from api.deps import CurrentPrincipal, RuntimeDep
+from api.problems import Problem
+from api.schemas import OperationOut
+
+router = APIRouter(tags=["operations"])
+
+INDEXER_LAG = Gauge("ebl_indexer_lag_blocks", "Blocks the index is behind the chain head")
+RELAYER_PENDING = Gauge("ebl_relayer_pending_entries", "Signed entries sent and not yet final")
+MAX_READY_LAG = 30
+
+
+@router.get("/v1/operations/{operation_id}", response_model=OperationOut)
+def operation(operation_id: str, runtime: RuntimeDep, principal: CurrentPrincipal) -> OperationOut:
+    """Where an accepted operation stands: pending, submitted, final or failed."""
+    op = runtime.title.operation(operation_id)
+    entry = runtime.journal.get(operation_id)
+    if principal.role not in ("auditor", "governance") and entry.org != principal.org:
+        raise Problem(404, "not_found", "Not found", f"operation {operation_id} not found")
+    return OperationOut.of(op)
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(runtime: RuntimeDep) -> dict[str, object]:
+    """Ready when the chain and the database answer and the index is at most 30 blocks behind."""
+    try:
+        head = runtime.w3.eth.block_number
+        with runtime.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checkpoint = runtime.indexer.checkpoint()
+    except Exception as exc:
+        raise Problem(503, "not_ready", "Not ready", f"{type(exc).__name__}") from None
+    lag = head - (checkpoint[0] if checkpoint else runtime.deployment.block_number)
+    INDEXER_LAG.set(lag)
+    if lag > MAX_READY_LAG:
+        raise Problem(503, "not_ready", "Index lagging", f"indexer is {lag} blocks behind", lag=lag)
+    return {"status": "ready", "chainHead": head, "indexerLag": lag}
+
+
+@router.get("/metrics")
+def metrics(runtime: RuntimeDep) -> Response:
+    """Prometheus metrics."""
+    RELAYER_PENDING.set(runtime.relayer.pending)
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,241 @@
+"""Request and response models (JSON in camelCase, as DCSA writes it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from registry.title import Operation, Verification
+
+Address = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$")]
+Hex32 = Annotated[str, StringConstraints(pattern=r"^(0x)?[0-9a-fA-F]{64}$")]
+EblIdText = Annotated[str, StringConstraints(pattern=r"^(0x[0-9a-fA-F]{1,64}|[0-9]{1,78})$")]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+# ------------------------------------------------------------------ requests
+
+
+class IssueRequest(Model):
+    """Issue an eBL from a DCSA eBL 3.0 transport document."""
+
+    document: dict[str, Any] = Field(description="DCSA eBL 3.0 TransportDocument, as issued")
+    issue_to: Address = Field(description="Member organisation receiving the eBL (first holder)")
+    endorsee: Address | None = Field(
+        default=None,
+        description="Straight bill: the consignee (required). To-order: first endorsee (default issueTo)",
+    )
+    issue_to_party: dict[str, Any] | None = Field(
+        default=None, description="DCSA IssueToParty, validated if given"
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "document": {
+                        "transportDocumentReference": "HHL71800000",
+                        "...": "DCSA TransportDocument",
+                    },
+                    "issueTo": "0x887D3E36165e062B4Bc1b0E3FD7d0d63932B395d",
+                }
+            ]
+        }
+    )
+
+
+class BatchIssueRequest(Model):
+    items: list[IssueRequest] = Field(min_length=1, max_length=500)
+
+
+class AmendRequest(Model):
+    document: dict[str, Any]
+    endorsee: Address | None = None
+
+
+class SwitchToPaperRequest(Model):
+    paper_document_hash: Hex32 = Field(
+        description="Hash of the printed paper bill with its change-of-medium statement"
+    )
+
+
+class TransferRequest(Model):
+    to: Address
+
+
+class EndorseRequest(Model):
+    endorsee: Address
+    to_order: bool = Field(default=True, description="ENDORSE_TO_ORDER (true) or ENDORSE (false)")
+
+
+class NominateRequest(Model):
+    nominee: Address | None = None
+
+
+class SurrenderRequest(Model):
+    reason: Literal["DELIVERY", "AMENDMENT"] = "DELIVERY"
+    reason_code: Literal["SWTP", "COD", "SWI"] | None = None
+
+
+class PrepareRequest(Model):
+    action: Literal[
+        "TRANSFER",
+        "ENDORSE",
+        "ENDORSE_TO_ORDER",
+        "BLANK_ENDORSE",
+        "NOMINATE",
+        "REJECT",
+        "SURRENDER_FOR_DELIVERY",
+        "SURRENDER_FOR_AMENDMENT",
+    ]
+    party: Address | None = None
+    reason_code: Literal["SWTP", "COD", "SWI"] | None = None
+
+
+class SignedActionRequest(Model):
+    typed_data: dict[str, Any] = Field(description="The EIP-712 typed data exactly as returned by prepare")
+    signature: Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{130}$")]
+
+
+class OrganisationRequest(Model):
+    identifier: Annotated[str, StringConstraints(min_length=3, max_length=200)] = Field(
+        description="Legal identifier, e.g. LEI:5493001KJTIIGC8Y1R12"
+    )
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    role: Literal["carrier", "bank", "trader"]
+
+
+class CredentialRequest(Model):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    role: Literal["carrier", "bank", "trader", "auditor", "governance"]
+    org: Address | None = None
+
+
+# ------------------------------------------------------------------ responses
+
+
+class OperationOut(Model):
+    operation_id: str
+    action: str
+    ebl_id: str
+    status: str
+    tx_hash: str | None = None
+    block_number: int | None = None
+    error_code: str | None = None
+    error_detail: str | None = None
+
+    @classmethod
+    def of(cls, op: Operation) -> OperationOut:
+        return cls(
+            operation_id=op.operation_id,
+            action=op.action.dcsa_code,
+            ebl_id=str(int(op.ebl_id)),
+            status=op.status,
+            tx_hash=op.tx_hash,
+            block_number=op.block_number,
+            error_code=op.error_code,
+            error_detail=op.error_detail,
+        )
+
+
+class OrganisationOut(Model):
+    address: str
+    name: str | None = None
+    identifier: str | None = None
+    role: str | None = None
+
+
+class VerificationOut(Model):
+    """The authoritative title state, anchored at one block (LR-02: any file is a non-authoritative copy)."""
+
+    ebl_id: str
+    status: str
+    live: bool
+    holder: OrganisationOut
+    endorsee: OrganisationOut | None
+    carrier: OrganisationOut
+    kind: str
+    blank_endorsed: bool
+    document_hash: str
+    presented_hash: str | None
+    document_matches: bool | None
+    amended: bool
+    predecessor: str | None
+    successor: str | None
+    paper_document_hash: str | None
+    anchored_block: int
+    anchored_block_hash: str
+    anchored_at: datetime
+    registry: str
+    chain_id: int
+
+    @classmethod
+    def of(
+        cls, v: Verification, orgs: dict[str, OrganisationOut], registry: str, chain_id: int
+    ) -> VerificationOut:
+        def org(address: str | None) -> OrganisationOut | None:
+            return None if address is None else orgs.get(address, OrganisationOut(address=address))
+
+        holder, carrier = org(v.holder), org(v.carrier)
+        assert holder is not None and carrier is not None
+        return cls(
+            ebl_id=str(int(v.ebl_id)),
+            status=v.status.name,
+            live=v.live,
+            holder=holder,
+            endorsee=org(v.endorsee),
+            carrier=carrier,
+            kind=v.kind.name,
+            blank_endorsed=v.blank_endorsed,
+            document_hash=v.document_hash,
+            presented_hash=v.presented_hash,
+            document_matches=v.document_matches,
+            amended=v.amended,
+            predecessor=None if v.predecessor is None else str(int(v.predecessor)),
+            successor=None if v.successor is None else str(int(v.successor)),
+            paper_document_hash=v.paper_document_hash,
+            anchored_block=v.block_number,
+            anchored_block_hash=v.block_hash,
+            anchored_at=v.block_time,
+            registry=registry,
+            chain_id=chain_id,
+        )
+
+
+class EventOut(Model):
+    ebl_id: str
+    seq: int
+    action: str
+    actor: str
+    counterparty: str | None
+    actor_key: str
+    data: str
+    block_number: int
+    block_time: datetime
+    tx_hash: str
+    log_index: int
+
+
+class EventPageOut(Model):
+    events: list[EventOut]
+    next_cursor: str | None
+
+
+class CredentialOut(Model):
+    credential_id: str
+    name: str
+    role: str
+    org: str | None
+    token: str = Field(description="Shown once; store it in a secret manager")
+
+
+class OnboardedOut(Model):
+    organisation: OrganisationOut
+    key_address: str
+    credential: CredentialOut
