@@ -10,7 +10,8 @@ PIP := $(VENV)/bin/pip
 NODE22 := node_modules/node/bin/node
 STAMP := build/.stamps
 
-.PHONY: help setup run test test-long lint typecheck lint-sol compile compile-hardhat gas bench bench-quick clean
+
+.PHONY: help setup run chain test test-long lint typecheck lint-sol compile compile-hardhat gas bench bench-quick clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -60,7 +61,10 @@ test: setup ## Every check and test, as CI runs it
 test-long: setup ## The long property, fuzz and soak-style tests
 	HYPOTHESIS_PROFILE=long $(VENV)/bin/pytest -q
 
-run: setup ## Start the embedded chain (anvil, state in data/), deploy once, serve until Ctrl-C
+run: setup ## Serve the gateway on 127.0.0.1:8000 over the embedded chain and SQLite (state in data/)
+	$(PY) -m scripts.serve
+
+chain: setup ## Only the embedded chain (anvil, state in data/), deployed once
 	$(PY) -m scripts.dev_chain
 
 gas: setup ## Measure the gas of every operation and the reference life cycle (snapshots/gas.json)
