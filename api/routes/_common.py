@@ -1,10 +1,13 @@
 """Helpers shared by the routers: eBL ids in paths, write responses, visibility."""
 
-from __future__ import annotations
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import Response
+from fastapi import Depends, Header, Query, Response
 
-from api.auth import Principal
+from api.auth import ApiRole, Principal
+from api.deps import RuntimeDep, member_org, require_role
 from api.problems import Problem
 from api.schemas import OperationOut
 from registry.errors import NotFoundError
@@ -13,7 +16,10 @@ from registry.store import queries
 from registry.title import Operation
 from registry.types import EblId
 
-__all__ = ["can_see", "parse_ebl_id", "write_response"]
+__all__ = ["IdempotencyKey", "Wait", "Write", "can_see", "parse_ebl_id", "write_dependency", "write_response"]
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+Wait = Annotated[bool, Query(description="true: answer when final on chain; false: 202 at once")]
 
 _FAILED_STATUS = {"not_holder": 403, "suspended": 403, "not_found": 404, "duplicate": 409}
 
@@ -67,3 +73,38 @@ def require_visible(runtime: Runtime, principal: Principal, ebl_id: EblId) -> No
     """404 (not 403) for eBLs a principal may not see, so ids reveal nothing."""
     if not can_see(runtime, principal, ebl_id):
         raise Problem(404, "not_found", "Not found", f"eBL {ebl_id} not found")
+
+
+@dataclass(frozen=True)
+class Write:
+    """Everything a write endpoint on one eBL needs: who acts, on what, and how to answer."""
+
+    runtime: Runtime
+    org: str
+    ebl_id: EblId
+    response: Response
+    idempotency_key: str | None
+    wait: bool
+
+    def run(self, operation: Callable[..., Operation], *args: Any) -> OperationOut:
+        """Call a title-service operation as ``operation(org, ebl_id, *args, ...)`` and answer it."""
+        op = operation(self.org, self.ebl_id, *args, idempotency_key=self.idempotency_key, wait=self.wait)
+        return write_response(op, self.response)
+
+
+def write_dependency(*roles: ApiRole) -> Callable[..., Write]:
+    """A dependency resolving the acting member (one of ``roles``), the path's eBL id, the
+    ``Idempotency-Key`` header and the ``wait`` query parameter into a :class:`Write`."""
+    role_check = require_role(*roles)
+
+    def dependency(
+        ebl_id: str,
+        runtime: RuntimeDep,
+        principal: Annotated[Principal, Depends(role_check)],
+        response: Response,
+        idempotency_key: IdempotencyKey = None,
+        wait: Wait = True,
+    ) -> Write:
+        return Write(runtime, member_org(principal), parse_ebl_id(ebl_id), response, idempotency_key, wait)
+
+    return dependency

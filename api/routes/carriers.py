@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Response
 
 from api.auth import Principal
 from api.deps import RuntimeDep, member_org, require_role
-from api.routes._common import parse_ebl_id, write_response
+from api.routes._common import IdempotencyKey, Wait, Write, write_dependency, write_response
 from api.schemas import AmendRequest, BatchIssueRequest, IssueRequest, OperationOut, SwitchToPaperRequest
 from registry.errors import RegistryError
 
 router = APIRouter(prefix="/v1/carriers", tags=["carriers"])
 Carrier = Annotated[Principal, Depends(require_role("carrier"))]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
-Wait = Annotated[bool, Query(description="true: answer when final on chain; false: 202 at once")]
+CarrierWrite = Annotated[Write, Depends(write_dependency("carrier"))]
 
 
 @router.post("/ebls", response_model=OperationOut, status_code=201, responses={202: {"model": OperationOut}})
@@ -80,88 +79,31 @@ def issue_batch(
 
 
 @router.post("/ebls/{ebl_id}/accept-surrender", response_model=OperationOut)
-def accept_surrender(
-    ebl_id: str,
-    runtime: RuntimeDep,
-    principal: Carrier,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = True,
-) -> OperationOut:
+def accept_surrender(w: CarrierWrite) -> OperationOut:
     """SACC: accept a surrender request (delivery ends the record)."""
-    op = runtime.title.accept_surrender(
-        member_org(principal), parse_ebl_id(ebl_id), idempotency_key=idempotency_key, wait=wait
-    )
-    return write_response(op, response)
+    return w.run(w.runtime.title.accept_surrender)
 
 
 @router.post("/ebls/{ebl_id}/reject-surrender", response_model=OperationOut)
-def reject_surrender(
-    ebl_id: str,
-    runtime: RuntimeDep,
-    principal: Carrier,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = True,
-) -> OperationOut:
+def reject_surrender(w: CarrierWrite) -> OperationOut:
     """SREJ: reject a surrender request; the bill returns to the requester."""
-    op = runtime.title.reject_surrender(
-        member_org(principal), parse_ebl_id(ebl_id), idempotency_key=idempotency_key, wait=wait
-    )
-    return write_response(op, response)
+    return w.run(w.runtime.title.reject_surrender)
 
 
 @router.post("/ebls/{ebl_id}/void", response_model=OperationOut)
-def void(
-    ebl_id: str,
-    runtime: RuntimeDep,
-    principal: Carrier,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = True,
-) -> OperationOut:
+def void(w: CarrierWrite) -> OperationOut:
     """Void an eBL surrendered for amendment, without reissue."""
-    op = runtime.title.void(
-        member_org(principal), parse_ebl_id(ebl_id), idempotency_key=idempotency_key, wait=wait
-    )
-    return write_response(op, response)
+    return w.run(w.runtime.title.void)
 
 
 @router.post("/ebls/{ebl_id}/amend", response_model=OperationOut)
-def amend(
-    ebl_id: str,
-    body: AmendRequest,
-    runtime: RuntimeDep,
-    principal: Carrier,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = True,
-) -> OperationOut:
+def amend(body: AmendRequest, w: CarrierWrite) -> OperationOut:
     """Void an eBL surrendered for amendment and issue the amended document linked to it."""
-    op = runtime.title.amend(
-        member_org(principal),
-        parse_ebl_id(ebl_id),
-        body.document,
-        endorsee=body.endorsee,
-        idempotency_key=idempotency_key,
-        wait=wait,
-    )
-    return write_response(op, response)
+    title = w.runtime.title
+    return w.run(lambda *a, **kw: title.amend(*a, endorsee=body.endorsee, **kw), body.document)
 
 
 @router.post("/ebls/{ebl_id}/switch-to-paper", response_model=OperationOut)
-def switch_to_paper(
-    ebl_id: str,
-    body: SwitchToPaperRequest,
-    runtime: RuntimeDep,
-    principal: Carrier,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = True,
-) -> OperationOut:
+def switch_to_paper(body: SwitchToPaperRequest, w: CarrierWrite) -> OperationOut:
     """End an eBL surrendered with reason SWTP: the printed paper bill replaces it."""
-    paper = bytes.fromhex(body.paper_document_hash.removeprefix("0x"))
-    op = runtime.title.switch_to_paper(
-        member_org(principal), parse_ebl_id(ebl_id), paper, idempotency_key=idempotency_key, wait=wait
-    )
-    return write_response(op, response)
+    return w.run(w.runtime.title.switch_to_paper, bytes.fromhex(body.paper_document_hash.removeprefix("0x")))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Response
 
 from api.auth import Principal
 from api.deps import RuntimeDep, member_org, require_role
-from api.routes._common import parse_ebl_id, write_response
+from api.routes._common import IdempotencyKey, Wait, Write, parse_ebl_id, write_dependency, write_response
 from api.schemas import (
     EndorseRequest,
     NominateRequest,
@@ -21,118 +21,48 @@ from api.schemas import (
 from registry.types import Action
 
 router = APIRouter(prefix="/v1/holders", tags=["holders"])
-Member = Annotated[Principal, Depends(require_role("carrier", "bank", "trader"))]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
-Wait = Annotated[bool, Query(description="true: answer when final on chain; false: 202 at once")]
+MEMBER_ROLES = ("carrier", "bank", "trader")
+Member = Annotated[Principal, Depends(require_role(*MEMBER_ROLES))]
+HolderWrite = Annotated[Write, Depends(write_dependency(*MEMBER_ROLES))]
 
 
 @router.post("/ebls/{ebl_id}/transfer", response_model=OperationOut)
-def transfer(
-    ebl_id: str,
-    body: TransferRequest,
-    runtime: RuntimeDep,
-    principal: Member,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = True,
-) -> OperationOut:
+def transfer(body: TransferRequest, w: HolderWrite) -> OperationOut:
     """TRANSFER possession (custodial: the gateway signs with the organisation's key)."""
-    op = runtime.title.transfer(
-        member_org(principal), parse_ebl_id(ebl_id), body.to, idempotency_key=idempotency_key, wait=wait
-    )
-    return write_response(op, response)
+    return w.run(w.runtime.title.transfer, body.to)
 
 
 @router.post("/ebls/{ebl_id}/endorse", response_model=OperationOut)
-def endorse(
-    ebl_id: str,
-    body: EndorseRequest,
-    runtime: RuntimeDep,
-    principal: Member,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = True,
-) -> OperationOut:
+def endorse(body: EndorseRequest, w: HolderWrite) -> OperationOut:
     """ENDORSE_TO_ORDER (``toOrder``: the endorsee may endorse further) or ENDORSE."""
-    op = runtime.title.endorse(
-        member_org(principal),
-        parse_ebl_id(ebl_id),
-        body.endorsee,
-        to_order=body.to_order,
-        idempotency_key=idempotency_key,
-        wait=wait,
-    )
-    return write_response(op, response)
+    title = w.runtime.title
+    return w.run(lambda *a, **kw: title.endorse(*a, to_order=body.to_order, **kw), body.endorsee)
 
 
 @router.post("/ebls/{ebl_id}/endorse-in-blank", response_model=OperationOut)
-def endorse_in_blank(
-    ebl_id: str,
-    runtime: RuntimeDep,
-    principal: Member,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = True,
-) -> OperationOut:
+def endorse_in_blank(w: HolderWrite) -> OperationOut:
     """BLANK_ENDORSE: the bill becomes a bearer bill."""
-    op = runtime.title.endorse_in_blank(
-        member_org(principal), parse_ebl_id(ebl_id), idempotency_key=idempotency_key, wait=wait
-    )
-    return write_response(op, response)
+    return w.run(w.runtime.title.endorse_in_blank)
 
 
 @router.post("/ebls/{ebl_id}/nominate", response_model=OperationOut)
-def nominate(
-    ebl_id: str,
-    body: NominateRequest,
-    runtime: RuntimeDep,
-    principal: Member,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = True,
-) -> OperationOut:
+def nominate(body: NominateRequest, w: HolderWrite) -> OperationOut:
     """The endorsee nominates the next endorsee while another party holds (null cancels)."""
-    op = runtime.title.nominate(
-        member_org(principal), parse_ebl_id(ebl_id), body.nominee, idempotency_key=idempotency_key, wait=wait
-    )
-    return write_response(op, response)
+    return w.run(w.runtime.title.nominate, body.nominee)
 
 
 @router.post("/ebls/{ebl_id}/reject", response_model=OperationOut)
-def reject(
-    ebl_id: str,
-    runtime: RuntimeDep,
-    principal: Member,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = True,
-) -> OperationOut:
+def reject(w: HolderWrite) -> OperationOut:
     """Reject possession just received: it returns to the sender."""
-    op = runtime.title.reject_transfer(
-        member_org(principal), parse_ebl_id(ebl_id), idempotency_key=idempotency_key, wait=wait
-    )
-    return write_response(op, response)
+    return w.run(w.runtime.title.reject_transfer)
 
 
 @router.post("/ebls/{ebl_id}/surrender", response_model=OperationOut)
-def surrender(
-    ebl_id: str,
-    body: SurrenderRequest,
-    runtime: RuntimeDep,
-    principal: Member,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = True,
-) -> OperationOut:
+def surrender(body: SurrenderRequest, w: HolderWrite) -> OperationOut:
     """Request surrender to the issuing carrier, for delivery or for amendment (reason SWTP, COD, SWI)."""
-    org, ebl = member_org(principal), parse_ebl_id(ebl_id)
     if body.reason == "DELIVERY":
-        op = runtime.title.surrender_for_delivery(org, ebl, idempotency_key=idempotency_key, wait=wait)
-    else:
-        op = runtime.title.surrender_for_amendment(
-            org, ebl, body.reason_code or "", idempotency_key=idempotency_key, wait=wait
-        )
-    return write_response(op, response)
+        return w.run(w.runtime.title.surrender_for_delivery)
+    return w.run(w.runtime.title.surrender_for_amendment, body.reason_code or "")
 
 
 @router.post("/ebls/{ebl_id}/actions/prepare")

@@ -337,14 +337,7 @@ class TitleService:
     ) -> Operation:
         """Any title action on an existing eBL, signed with the organisation's custodial key."""
         org_address = to_checksum_address(org)
-        message = TitleActionMessage(
-            action=int(action),
-            ebl_id=int(ebl_id),
-            party=to_checksum_address(party) if party else ZERO_ADDRESS,
-            data=data,
-            nonce=self._nonces.next(),
-            deadline=self._deadline(),
-        )
+        message = self._message(action, ebl_id, party, data)
         request_hash = _request_hash(action.name, org_address, str(ebl_id), str(party or ""), data.hex())
         existing = self._replay(org_address, idempotency_key, request_hash)
         if existing is not None:
@@ -365,15 +358,7 @@ class TitleService:
         deadline: int | None = None,
     ) -> dict[str, Any]:
         """The EIP-712 typed data a client signs with its own wallet (``eth_signTypedData_v4``)."""
-        message = TitleActionMessage(
-            action=int(action),
-            ebl_id=int(ebl_id),
-            party=to_checksum_address(party) if party else ZERO_ADDRESS,
-            data=data,
-            nonce=self._nonces.next(),
-            deadline=deadline or self._deadline(),
-        )
-        return message.to_typed_data(self.domain)
+        return self._message(action, ebl_id, party, data, deadline).to_typed_data(self.domain)
 
     def submit_signed(
         self,
@@ -518,6 +503,19 @@ class TitleService:
 
     def _deadline(self) -> int:
         return int(time.time()) + self.signature_ttl
+
+    def _message(
+        self, action: Action, ebl_id: int, party: str | None, data: bytes, deadline: int | None = None
+    ) -> TitleActionMessage:
+        """A fresh ``TitleAction`` with a new nonce and (by default) the service's signature deadline."""
+        return TitleActionMessage(
+            action=int(action),
+            ebl_id=int(ebl_id),
+            party=to_checksum_address(party) if party else ZERO_ADDRESS,
+            data=data,
+            nonce=self._nonces.next(),
+            deadline=deadline or self._deadline(),
+        )
 
     def signing_key(self, org: ChecksumAddress) -> ChecksumAddress:
         """The organisation's custodial key that is active both in the keystore and on chain."""
