@@ -70,10 +70,14 @@ chain: setup ## Only the embedded chain (anvil, state in data/), deployed once
 gas: setup ## Measure the gas of every operation and the reference life cycle (snapshots/gas.json)
 	$(PY) -m scripts.gas_report --out snapshots/gas.json
 
-bench: gas ## Every benchmark at full size
+bench: gas ## Every benchmark at full size (results in bench/results/, tables and plots in bench/README.md)
+	$(PY) -m bench.gas
+	$(PY) -m bench.reads
+	$(PY) -m bench.plots
 
-bench-quick: setup ## Every benchmark at a small size
-	$(PY) -m scripts.gas_report --batch 20 --out build/gas.quick.json
+bench-quick: setup ## Every benchmark at a small size (a few minutes)
+	$(PY) -m bench.gas --quick
+	$(PY) -m bench.reads --quick
 
 clean: ## Remove build outputs (keeps data/)
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Reproducible benchmarks of the title registry (gas against TradeTrust, plots, results tables)."""

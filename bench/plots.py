@@ -1,0 +1,168 @@
+"""Regenerate the PNG plots and the results tables in ``bench/README.md`` from ``bench/results/*.json``.
+
+``python -m bench.plots``: for every results file it knows (``KNOWN``) that exists, writes
+``bench/results/<name>.png`` and rewrites the README between ``<!-- results:<name> -->`` and
+``<!-- /results:<name> -->``. Files it does not know (e.g. ``*.quick.json``) are left alone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "results"
+README = BENCH / "README.md"
+
+
+@dataclass(frozen=True)
+class Report:
+    """How one results file becomes a plot and a README table."""
+
+    plot: Callable[[dict[str, Any], Path], None]
+    table: Callable[[dict[str, Any]], str]
+
+
+# --- gas ---------------------------------------------------------------------------------------------
+
+SERIES = (
+    ("ours direct", "#9ecae1", lambda r: r["ours"]["direct"]),
+    ("ours relayed (per eBL)", "#3182bd", lambda r: r["ours"]["relayed"]),
+    ("TradeTrust", "#e6550d", lambda r: r["tradetrust"]),
+)
+
+
+def _steps(result: dict[str, Any]) -> list[str]:
+    return list(result["parameters"]["steps"])
+
+
+def plot_gas(result: dict[str, Any], out: Path) -> None:
+    steps = _steps(result)
+    batch = result["parameters"]["relayed_batch_size"]
+    fig, (ax, axt) = plt.subplots(
+        1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [4, 1.3]}, constrained_layout=True
+    )
+    width = 0.27
+    for i, (label, colour, get) in enumerate(SERIES):
+        values = [get(result)[s] for s in steps]
+        ax.bar([x + (i - 1) * width for x in range(len(steps))], values, width, label=label, color=colour)
+    ax.set_xticks(range(len(steps)), [s.replace("_", "\n") for s in steps], fontsize=8)
+    ax.set_ylabel("gasUsed per life cycle")
+    ax.set_title(f"Reference life cycle, per step (relayed batch = {batch})")
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+
+    totals = [get(result)["total"] for _, _, get in SERIES]
+    axt.bar(range(3), totals, color=[c for _, c, _ in SERIES])
+    goal = result["goal"]["lifecycle_ratio"] * result["tradetrust"]["total"]
+    axt.axhline(goal, color="black", linestyle="--", linewidth=1)
+    axt.text(
+        2.45,
+        goal,
+        f"goal: {result['goal']['lifecycle_ratio']} of TradeTrust",
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+    )
+    axt.set_xticks(range(3), ["ours\ndirect", "ours\nrelayed", "TradeTrust"], fontsize=8)
+    for x, v in enumerate(totals):
+        axt.text(x, v, f"{v:,.0f}", ha="center", va="bottom", fontsize=8)
+    axt.set_title("Life cycle total")
+    axt.grid(axis="y", alpha=0.3)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def _verdict(value: float, goal: float) -> str:
+    return f"**met** ({value:.3f} ≤ {goal})" if value <= goal else f"**not met** ({value:.3f} > {goal})"
+
+
+def table_gas(result: dict[str, Any]) -> str:
+    steps = _steps(result)
+    ours_d, ours_r, tt = result["ours"]["direct"], result["ours"]["relayed"], result["tradetrust"]
+    batch = result["parameters"]["relayed_batch_size"]
+    m = result["machine"]
+    lines = [
+        f"| step | ours direct | ours relayed (batch {batch}, per eBL) | TradeTrust | "
+        "relayed ÷ TradeTrust | direct ÷ TradeTrust |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for s in [*steps, "total"]:
+        name = "**total**" if s == "total" else f"`{s}`"
+        lines.append(
+            f"| {name} | {ours_d[s]:,} | {ours_r[s]:,.1f} | {tt[s]:,} | "
+            f"{ours_r[s] / tt[s]:.3f} | {ours_d[s] / tt[s]:.3f} |"
+        )
+    goal = result["goal"]
+    sens = result["parameters"].get("tradetrust_sensitivity", {})
+    other = sens.get("lifecycle_total_when_registry_holds_no_other_returned_token")
+    lines += [
+        "",
+        "| figure | value | goal | verdict |",
+        "|---|---:|---:|---|",
+        f"| `lifecycle_ratio` (ours relayed ÷ TradeTrust) | {result['lifecycle_ratio']:.4f} | "
+        f"≤ {goal['lifecycle_ratio']} | {_verdict(result['lifecycle_ratio'], goal['lifecycle_ratio'])} |",
+        f"| `lifecycle_ratio_direct` (ours direct ÷ TradeTrust) | {result['lifecycle_ratio_direct']:.4f} | "
+        f"≤ {goal['lifecycle_ratio']} | "
+        f"{_verdict(result['lifecycle_ratio_direct'], goal['lifecycle_ratio'])} |",
+        f"| `issue_ratio` (ours `issueBatch`/N ÷ TradeTrust `mint`) | {result['issue_ratio']:.4f} | "
+        f"≤ {goal['issue_ratio']} | {_verdict(result['issue_ratio'], goal['issue_ratio'])} |",
+        f"| `issue_ratio_direct` (ours `issue` ÷ TradeTrust `mint`) | {result['issue_ratio_direct']:.4f} | "
+        f"≤ {goal['issue_ratio']} | {_verdict(result['issue_ratio_direct'], goal['issue_ratio'])} |",
+        "",
+        "![gas per life-cycle step: ours direct, ours relayed, TradeTrust](results/gas.png)",
+        "",
+        f"TradeTrust: `{result['parameters']['tradetrust']['package']}` "
+        f"(shipped bytecode, solc {result['parameters']['tradetrust']['solc']}); ours: solc "
+        f"{result['parameters']['ours_compiler']['version']}. Machine: {m['cores']} cores, "
+        f"{m['memory_gib']} GiB, {m['platform']}, {m['anvil']}, Python {m['python']}, web3 {m['web3']}.",
+    ]
+    if other:
+        lines += [
+            "",
+            f"Sensitivity: if no other returned token sits at the TradeTrust registry, its life cycle costs "
+            f"{other:,} (ours relayed ÷ that = {ours_r['total'] / other:.4f}); the table uses the cheaper "
+            "steady-state figure for TradeTrust.",
+        ]
+    return "\n".join(lines)
+
+
+KNOWN: dict[str, Report] = {"gas": Report(plot=plot_gas, table=table_gas)}
+
+
+def replace_block(text: str, name: str, body: str) -> str:
+    """Replace what lies between the ``results:<name>`` markers; the markers must exist."""
+    start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
+    if not pattern.search(text):
+        raise SystemExit(f"{README} has no {start} … {end} markers")
+    return pattern.sub(lambda _: f"{start}\n{body}\n{end}", text, count=1)
+
+
+def main() -> None:
+    readme = README.read_text()
+    for name, report in KNOWN.items():
+        path = RESULTS / f"{name}.json"
+        if not path.exists():
+            print(f"skip {name}: {path} not found")
+            continue
+        result = json.loads(path.read_text())
+        png = RESULTS / f"{name}.png"
+        report.plot(result, png)
+        readme = replace_block(readme, name, report.table(result))
+        print(f"wrote {png.relative_to(BENCH.parent)} and the {name} table")
+    README.write_text(readme)
+
+
+if __name__ == "__main__":
+    main()
