@@ -27,7 +27,12 @@ from registry.errors import (
     UnknownKeyError,
 )
 
-__all__ = ["Problem", "install_problem_handlers", "problem_for_contract_error"]
+__all__ = [
+    "Problem",
+    "install_problem_handlers",
+    "problem_for_contract_error",
+    "problem_for_failed_operation",
+]
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://ebl-registry.dev/problems/"
@@ -82,6 +87,16 @@ class Problem(Exception):
         body.update(self.extra)
         headers = {"Retry-After": "1"} if self.status in (429, 503) else None
         return JSONResponse(body, status_code=self.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def problem_for_failed_operation(error_code: str | None, detail: str | None, operation_id: str) -> Problem:
+    """The problem for an operation that failed on chain after acceptance (journal ``error_code`` is the
+    contract error name when there is one): the same status and stable code as a refused simulation."""
+    name = error_code or "refused"
+    status, code = _CONTRACT.get(name, (409, name))
+    return Problem(
+        status, code, "The operation failed on chain", detail or "", error=name, operationId=operation_id
+    )
 
 
 def problem_for_contract_error(exc: ContractRevertError) -> Problem:

@@ -19,7 +19,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 
 from registry.chain.build import load_artifact
 from registry.chain.deploy import Deployment
-from registry.chain.errors import decode_revert
+from registry.chain.errors import decode_revert, error_class
 from registry.errors import TransactionFailedError
 from registry.keys import KeyInfo, KeyStore, Signer
 from registry.title.service import TitleService
@@ -78,6 +78,8 @@ class MembershipService:
             ContractRevertError: e.g. ``MembershipOrganisationExists``.
         """
         org = org_address_for(identifier)
+        if self.organisation(org).status is not OrgStatus.NONE:  # refuse before creating a key
+            raise error_class("MembershipOrganisationExists")({"org": org})
         key = self._keystore.create_key(org, label="initial")
         self._governance_tx(
             self.registry.functions.registerOrganisation(

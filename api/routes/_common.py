@@ -1,5 +1,6 @@
 """Helpers shared by the routers: eBL ids in paths, write responses, visibility."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -8,7 +9,7 @@ from fastapi import Depends, Header, Query, Response
 
 from api.auth import ApiRole, Principal
 from api.deps import RuntimeDep, member_org, require_role
-from api.problems import Problem
+from api.problems import Problem, problem_for_failed_operation
 from api.schemas import OperationOut
 from registry.errors import NotFoundError
 from registry.runtime import Runtime
@@ -21,16 +22,15 @@ __all__ = ["IdempotencyKey", "Wait", "Write", "can_see", "parse_ebl_id", "write_
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 Wait = Annotated[bool, Query(description="true: answer when final on chain; false: 202 at once")]
 
-_FAILED_STATUS = {"not_holder": 403, "suspended": 403, "not_found": 404, "duplicate": 409}
+_EBL_ID = re.compile(r"0x[0-9a-fA-F]{1,64}|[0-9]{1,78}")
 
 
 def parse_ebl_id(text: str) -> EblId:
     """An eBL id from a path: decimal or 0x-hex uint256."""
-    try:
-        value = int(text, 16) if text.lower().startswith("0x") else int(text)
-    except ValueError:
-        raise Problem(422, "invalid_request", "Invalid eBL id", f"{text!r} is not a uint256") from None
-    if not 0 <= value < 2**256:
+    if not _EBL_ID.fullmatch(text):
+        raise Problem(422, "invalid_request", "Invalid eBL id", "an eBL id is a decimal or 0x-hex uint256")
+    value = int(text, 16) if text.startswith("0x") else int(text)
+    if value >= 2**256:
         raise Problem(422, "invalid_request", "Invalid eBL id", "out of uint256 range")
     return EblId(value)
 
@@ -38,14 +38,7 @@ def parse_ebl_id(text: str) -> EblId:
 def write_response(op: Operation, response: Response, *, created: bool = False) -> OperationOut:
     """200/201 when final, 202 + Location while pending, problem+json when it failed on chain."""
     if op.status == "failed":
-        code = op.error_code or "refused"
-        raise Problem(
-            _FAILED_STATUS.get(code, 409),
-            code,
-            "The operation failed on chain",
-            op.error_detail or "",
-            operationId=op.operation_id,
-        )
+        raise problem_for_failed_operation(op.error_code, op.error_detail, op.operation_id)
     if op.status == "final":
         response.status_code = 201 if created else 200
     else:
@@ -63,7 +56,12 @@ def can_see(runtime: Runtime, principal: Principal, ebl_id: EblId) -> bool:
     try:
         state = queries.title_state(runtime.engine, int(ebl_id))
     except NotFoundError:
-        return False
+        # Not indexed yet (the index trails the chain by a block or two): ask the chain itself.
+        try:
+            view = runtime.title.verify(ebl_id)
+        except NotFoundError:
+            return False
+        return org in (view.carrier, view.holder, view.endorsee)
     if org in (state.carrier, state.holder, state.endorsee):
         return True
     return any(org in (e.actor, e.counterparty) for e in queries.history(runtime.engine, int(ebl_id)))

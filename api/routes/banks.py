@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal
 from api.deps import CredentialsDep, RuntimeDep, require_role
@@ -49,5 +50,5 @@ async def verify_document(
     body = await request.body()
     if not body:
         raise Problem(422, "invalid_request", "Empty body", "post the presented transport document JSON")
-    verification = runtime.title.verify(document_text=body)
-    return _out(runtime, credentials, verification)
+    verification = await run_in_threadpool(runtime.title.verify, document_text=body)
+    return await run_in_threadpool(_out, runtime, credentials, verification)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 
 from api.auth import Principal
 from api.deps import CredentialsDep, RuntimeDep, require_role
+from api.problems import Problem
 from api.schemas import CredentialOut, CredentialRequest, OnboardedOut, OrganisationOut, OrganisationRequest
 from registry.types import Role
 
@@ -40,9 +41,26 @@ def onboard(
 
 
 @router.post("/credentials", response_model=CredentialOut, status_code=201)
-def credential(body: CredentialRequest, principal: Governance, credentials: CredentialsDep) -> CredentialOut:
-    """Issue an API credential (e.g. for an auditor, or a second one for a member)."""
-    issued = credentials.issue(body.name, body.role, to_checksum_address(body.org) if body.org else None)
+def credential(
+    body: CredentialRequest, runtime: RuntimeDep, principal: Governance, credentials: CredentialsDep
+) -> CredentialOut:
+    """Issue an API credential (e.g. for an auditor, or a second one for a member). A member credential's
+    role must be the organisation's role on chain; auditor and governance credentials name no organisation."""
+    org = to_checksum_address(body.org) if body.org else None
+    if body.role in ("carrier", "bank", "trader"):
+        if org is None:
+            raise Problem(422, "invalid_request", "A member credential names its organisation")
+        on_chain = runtime.members.organisation(org)
+        if on_chain.role is not Role[body.role.upper()]:
+            raise Problem(
+                422,
+                "role_mismatch",
+                "Role does not match the organisation",
+                f"{org} is {on_chain.role.name.lower()} on chain, not {body.role}",
+            )
+    elif org is not None:
+        raise Problem(422, "invalid_request", f"{body.role} credentials name no organisation")
+    issued = credentials.issue(body.name, body.role, org)
     return CredentialOut(
         credential_id=issued.principal.credential_id,
         name=body.name,

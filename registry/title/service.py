@@ -18,6 +18,7 @@ entry executes at most once, and the journal makes sure it executes at least onc
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import threading
 import time
@@ -632,7 +633,7 @@ class TitleService:
                     "failed",
                     tx_hash=result.tx_hash,
                     block_number=result.block_number,
-                    error_code=error.code,
+                    error_code=getattr(error, "error_name", "") or error.code,
                     error_detail=str(error),
                 )
         self._futures.pop(operation_id, None)
@@ -665,18 +666,32 @@ def _entry_from_dict(data: Mapping[str, Any]) -> SignedEntry:
 
 
 def _title_action_from_typed(typed: Mapping[str, Any]) -> TitleActionMessage:
+    def uint(value: object, name: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValueError(f"{name} must be an integer or a decimal / 0x-hex string")
+        if isinstance(value, str):
+            if not re.fullmatch(r"0x[0-9a-fA-F]{1,64}|[0-9]{1,78}", value):
+                raise ValueError(f"{name} is not a uint256")
+            return int(value, 16) if value.startswith("0x") else int(value)
+        return value
+
     try:
         if typed.get("primaryType") != "TitleAction":
             raise ValueError("primaryType must be TitleAction")
         m = typed["message"]
         data = m["data"]
+        if not isinstance(data, str) or not re.fullmatch(r"0x[0-9a-fA-F]{64}", data):
+            raise ValueError("data must be 32 bytes as 0x-prefixed hex")
+        party = m["party"]
+        if not isinstance(party, str):
+            raise ValueError("party must be an address")
         return TitleActionMessage(
-            action=int(m["action"]),
-            ebl_id=int(m["eblId"]),
-            party=to_checksum_address(m["party"]),
-            data=bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data),
-            nonce=int(m["nonce"]),
-            deadline=int(m["deadline"]),
+            action=uint(m["action"], "action"),
+            ebl_id=uint(m["eblId"], "eblId"),
+            party=to_checksum_address(party),
+            data=bytes.fromhex(data[2:]),
+            nonce=uint(m["nonce"], "nonce"),
+            deadline=uint(m["deadline"], "deadline"),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidSignatureError("typed_data", f"malformed TitleAction typed data: {exc}") from None
