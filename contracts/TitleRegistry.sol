@@ -629,6 +629,8 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         n.status = Status.Active;
         n.kind = r.kind;
         if (endorsee == address(0)) {
+            // The kept consignee / endorsee must still be able to receive title.
+            if (r.endorsee != 0) _activeMember(_orgAt[r.endorsee]);
             n.endorsee = r.endorsee;
             n.flags = (r.flags & (TitleFlags.ENDORSABLE | TitleFlags.BLANK)) | TitleFlags.AMENDED;
         } else {
