@@ -21,6 +21,7 @@ from registry.chain.build import load_artifact
 from registry.chain.deploy import Deployment, deploy
 from registry.chain.errors import _type_string
 from registry.types import DocumentKind, Role
+from tests import hypothesis_profiles  # noqa: F401 - registers and loads HYPOTHESIS_PROFILE for every test
 from tests.contracts.parties import CAST, Party, party, test_key
 
 
