@@ -1,0 +1,5 @@
+"""``python -m registry.cli``."""
+
+from registry.cli import app
+
+app(prog_name="ebl")

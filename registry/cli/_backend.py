@@ -1,0 +1,616 @@
+"""One interface, two transports: the CLI's commands are written once against :class:`Backend`.
+
+* :class:`DirectBackend` drives an open :class:`~registry.runtime.Runtime` in this process.
+* :class:`HttpBackend` talks to the FastAPI gateway (``/v1``, Bearer token); there the token decides
+  who acts, so the ``actor`` arguments are ignored.
+
+Both return plain JSON-ready dictionaries with camelCase keys (the gateway's wire format), so one
+renderer serves both. eBL ids are decimal strings (they are uint256).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import httpx
+
+if TYPE_CHECKING:
+    from registry.keys import KeyInfo
+    from registry.members import Organisation
+    from registry.runtime import Runtime
+    from registry.store.queries import EventRecord
+    from registry.title.service import Operation
+
+__all__ = [
+    "CARRIER_ACTIONS",
+    "Backend",
+    "CliError",
+    "DirectBackend",
+    "GatewayError",
+    "HttpBackend",
+    "SurrenderFor",
+    "camel",
+    "org_ref",
+    "parse_ebl_id",
+]
+
+SurrenderFor = Literal["DELIVERY", "AMENDMENT"]
+CARRIER_ACTIONS = ("accept-surrender", "reject-surrender", "void")
+"""Carrier actions on an existing eBL that take no argument (also their gateway path segment)."""
+
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_ROLES = ("carrier", "bank", "trader")
+
+
+class CliError(Exception):
+    """A refused request the CLI shows as ``[code] detail`` (exit code 1)."""
+
+    def __init__(self, code: str, detail: str, *, status: int | None = None) -> None:
+        self.code, self.detail, self.status = code, detail, status
+        super().__init__(f"[{code}] {detail}")
+
+
+class GatewayError(CliError):
+    """The gateway answered with an RFC 9457 problem (``code`` and ``detail``)."""
+
+    def __init__(self, code: str, detail: str, *, status: int, problem: Mapping[str, Any]) -> None:
+        super().__init__(code, detail, status=status)
+        self.problem = dict(problem)
+
+
+def org_ref(text: str) -> str:
+    """An organisation given as its address (0x + 40 hex) or as its legal identifier (LEI, DID ...)."""
+    from eth_utils.address import to_checksum_address
+
+    from registry.members import org_address_for
+
+    text = text.strip()
+    if _ADDRESS.match(text):
+        return str(to_checksum_address(text))
+    if text.lower().startswith("0x"):
+        raise ValueError(f"not an organisation address (0x + 40 hex digits): {text!r}")
+    return str(org_address_for(text))
+
+
+def parse_ebl_id(text: str) -> int:
+    """An eBL id in decimal or ``0x`` hex."""
+    text = text.strip()
+    try:
+        value = int(text, 16) if text.lower().startswith("0x") else int(text, 10)
+    except ValueError:
+        raise ValueError(f"not an eBL id (decimal or 0x hex): {text!r}") from None
+    if not 0 <= value < 2**256:
+        raise ValueError(f"eBL id out of range: {text!r}")
+    return value
+
+
+def _camel_key(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def camel(value: Any) -> Any:
+    """JSON-ready copy with camelCase keys; enums by name, datetimes ISO 8601, bytes 0x hex."""
+    if is_dataclass(value) and not isinstance(value, type):
+        value = asdict(value)
+    if isinstance(value, Mapping):
+        return {_camel_key(str(k)): camel(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [camel(v) for v in value]
+    if isinstance(value, Enum):
+        return value.name
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return value
+
+
+class Backend(Protocol):
+    """What every ``ebl`` command needs; ``actor`` is the acting organisation (direct mode only)."""
+
+    mode: str
+
+    def close(self) -> None: ...
+
+    # governance
+    def add_org(self, identifier: str, role: str, name: str | None = None) -> dict[str, Any]: ...
+    def suspend(self, org: str) -> dict[str, Any]: ...
+    def reinstate(self, org: str) -> dict[str, Any]: ...
+    def organisation(self, org: str) -> dict[str, Any]: ...
+    def keys(self, org: str) -> list[dict[str, Any]]: ...
+    def rotate_key(self, org: str) -> dict[str, Any]: ...
+    def identity(self, org: str) -> dict[str, Any]: ...
+    def issue_credential(self, name: str, role: str, org: str | None) -> dict[str, Any]: ...
+
+    # carriers
+    def issue(
+        self, actor: str | None, document: dict[str, Any], to: str, endorsee: str | None
+    ) -> dict[str, Any]: ...
+    def carrier_action(self, actor: str | None, action: str, ebl_id: int) -> dict[str, Any]: ...
+    def amend(
+        self, actor: str | None, ebl_id: int, document: dict[str, Any], endorsee: str | None
+    ) -> dict[str, Any]: ...
+    def switch_to_paper(self, actor: str | None, ebl_id: int, paper_hash: bytes) -> dict[str, Any]: ...
+
+    # holders
+    def transfer(self, actor: str | None, ebl_id: int, to: str) -> dict[str, Any]: ...
+    def endorse(self, actor: str | None, ebl_id: int, endorsee: str, to_order: bool) -> dict[str, Any]: ...
+    def endorse_in_blank(self, actor: str | None, ebl_id: int) -> dict[str, Any]: ...
+    def nominate(self, actor: str | None, ebl_id: int, nominee: str | None) -> dict[str, Any]: ...
+    def reject(self, actor: str | None, ebl_id: int) -> dict[str, Any]: ...
+    def surrender(
+        self, actor: str | None, ebl_id: int, reason: SurrenderFor, reason_code: str | None
+    ) -> dict[str, Any]: ...
+
+    # reads
+    def verify(self, ebl_id: int | None = None, *, document_text: str | None = None) -> dict[str, Any]: ...
+    def history(self, ebl_id: int) -> list[dict[str, Any]]: ...
+    def events(
+        self, org: str, since: datetime, until: datetime, cursor: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]: ...
+
+
+# ====================================================================== direct
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    return {
+        "operationId": op.operation_id,
+        "action": op.action.dcsa_code,
+        "eblId": str(int(op.ebl_id)),
+        "status": op.status,
+        "txHash": op.tx_hash,
+        "blockNumber": op.block_number,
+        "errorCode": op.error_code,
+        "errorDetail": op.error_detail,
+    }
+
+
+def _org(org: Organisation) -> dict[str, Any]:
+    return {
+        "address": org.address,
+        "index": org.index,
+        "role": org.role.name,
+        "status": org.status.name,
+        "keyCount": org.key_count,
+    }
+
+
+def _key(info: KeyInfo) -> dict[str, Any]:
+    return camel(info.to_public_dict())  # type: ignore[no-any-return]
+
+
+def _event(event: EventRecord) -> dict[str, Any]:
+    return {
+        "eblId": str(event.ebl_id),
+        "seq": event.seq,
+        "action": event.action.dcsa_code,
+        "actor": event.actor,
+        "counterparty": event.counterparty,
+        "actorKey": event.actor_key,
+        "data": event.data,
+        "blockNumber": event.block_number,
+        "blockTime": datetime.fromtimestamp(event.block_time, UTC).isoformat(),
+        "txHash": event.tx_hash,
+        "logIndex": event.log_index,
+    }
+
+
+class DirectBackend:
+    """The registry in this process.
+
+    Args:
+        runtime: an open runtime. Tests inject one (opened with ``follow=False``) through the Typer
+            context object, so several commands share one embedded chain.
+        owned: close the runtime in :meth:`close` (True when the CLI opened it itself).
+    """
+
+    mode = "direct"
+
+    def __init__(self, runtime: Runtime, *, owned: bool = False) -> None:
+        self.runtime = runtime
+        self.owned = owned
+        self._sync_lock = threading.Lock()
+
+    def close(self) -> None:
+        if self.owned:
+            self.runtime.close()
+
+    @staticmethod
+    def _actor(actor: str | None) -> str:
+        if actor is None:
+            raise CliError("usage", "--as ORG is required in direct mode (the acting organisation)")
+        return org_ref(actor)
+
+    def _sync(self) -> None:
+        """Bring the index up to the chain head before reading it (a one-shot CLI has no follower)."""
+        with self._sync_lock:
+            self.runtime.indexer.sync()
+
+    # governance -----------------------------------------------------------------
+
+    def add_org(self, identifier: str, role: str, name: str | None = None) -> dict[str, Any]:
+        from registry.types import Role
+
+        if role.lower() not in _ROLES:
+            raise CliError("usage", f"role must be one of {', '.join(_ROLES)}")
+        org, key = self.runtime.members.onboard(identifier, Role[role.upper()])
+        return {**_org(org), "identifier": identifier, "keyAddress": key.address, "key": _key(key)}
+
+    def suspend(self, org: str) -> dict[str, Any]:
+        return _org(self.runtime.members.suspend(org_ref(org)))
+
+    def reinstate(self, org: str) -> dict[str, Any]:
+        return _org(self.runtime.members.reinstate(org_ref(org)))
+
+    def organisation(self, org: str) -> dict[str, Any]:
+        from registry.errors import NotFoundError
+        from registry.types import Role
+
+        record = self.runtime.members.organisation(org_ref(org))
+        if record.role is Role.NONE:
+            raise NotFoundError("organisation", record.address)
+        return _org(record)
+
+    def keys(self, org: str) -> list[dict[str, Any]]:
+        return [_key(k) for k in self.runtime.members.keys(org_ref(org))]
+
+    def rotate_key(self, org: str) -> dict[str, Any]:
+        return _key(self.runtime.members.rotate_key(org_ref(org)))
+
+    def identity(self, org: str) -> dict[str, Any]:
+        record = self.organisation(org)
+        keys = [k for k in self.keys(org) if k.get("status") == "active"]
+        deployment = self.runtime.deployment
+        return {
+            "organisation": record["address"],
+            "role": record["role"],
+            "status": record["status"],
+            "keys": [k["address"] for k in keys],
+            "chainId": deployment.chain_id,
+            "registry": deployment.address,
+        }
+
+    def issue_credential(self, name: str, role: str, org: str | None) -> dict[str, Any]:
+        """An API credential for the gateway (bootstraps the first governance token)."""
+        from api.auth import API_ROLES, MEMBER_ROLES, Credentials
+
+        if role not in API_ROLES:
+            raise CliError("usage", f"role must be one of {', '.join(API_ROLES)}")
+        address = org_ref(org) if org else None
+        if role in MEMBER_ROLES:
+            if address is None:
+                raise CliError("usage", f"a {role} credential needs --org")
+            on_chain = self.organisation(address)
+            if on_chain["role"] != role.upper():
+                raise CliError(
+                    "role_mismatch", f"{address} is {on_chain['role'].lower()} on chain, not {role}"
+                )
+        elif address is not None:
+            raise CliError("usage", f"{role} credentials name no organisation")
+        issued = Credentials(self.runtime.engine).issue(name, role, address)
+        p = issued.principal
+        return {
+            "credentialId": p.credential_id,
+            "name": p.name,
+            "role": p.role,
+            "org": p.org,
+            "token": issued.token,
+        }
+
+    # carriers -------------------------------------------------------------------
+
+    def issue(
+        self, actor: str | None, document: dict[str, Any], to: str, endorsee: str | None
+    ) -> dict[str, Any]:
+        op = self.runtime.title.issue(
+            self._actor(actor), document, org_ref(to), endorsee=org_ref(endorsee) if endorsee else None
+        )
+        return _operation(op)
+
+    def carrier_action(self, actor: str | None, action: str, ebl_id: int) -> dict[str, Any]:
+        title = self.runtime.title
+        methods = {
+            "accept-surrender": title.accept_surrender,
+            "reject-surrender": title.reject_surrender,
+            "void": title.void,
+        }
+        return _operation(methods[action](self._actor(actor), ebl_id))
+
+    def amend(
+        self, actor: str | None, ebl_id: int, document: dict[str, Any], endorsee: str | None
+    ) -> dict[str, Any]:
+        op = self.runtime.title.amend(
+            self._actor(actor), ebl_id, document, endorsee=org_ref(endorsee) if endorsee else None
+        )
+        return _operation(op)
+
+    def switch_to_paper(self, actor: str | None, ebl_id: int, paper_hash: bytes) -> dict[str, Any]:
+        return _operation(self.runtime.title.switch_to_paper(self._actor(actor), ebl_id, paper_hash))
+
+    # holders --------------------------------------------------------------------
+
+    def transfer(self, actor: str | None, ebl_id: int, to: str) -> dict[str, Any]:
+        return _operation(self.runtime.title.transfer(self._actor(actor), ebl_id, org_ref(to)))
+
+    def endorse(self, actor: str | None, ebl_id: int, endorsee: str, to_order: bool) -> dict[str, Any]:
+        op = self.runtime.title.endorse(self._actor(actor), ebl_id, org_ref(endorsee), to_order=to_order)
+        return _operation(op)
+
+    def endorse_in_blank(self, actor: str | None, ebl_id: int) -> dict[str, Any]:
+        return _operation(self.runtime.title.endorse_in_blank(self._actor(actor), ebl_id))
+
+    def nominate(self, actor: str | None, ebl_id: int, nominee: str | None) -> dict[str, Any]:
+        op = self.runtime.title.nominate(self._actor(actor), ebl_id, org_ref(nominee) if nominee else None)
+        return _operation(op)
+
+    def reject(self, actor: str | None, ebl_id: int) -> dict[str, Any]:
+        return _operation(self.runtime.title.reject_transfer(self._actor(actor), ebl_id))
+
+    def surrender(
+        self, actor: str | None, ebl_id: int, reason: SurrenderFor, reason_code: str | None
+    ) -> dict[str, Any]:
+        title = self.runtime.title
+        if reason == "DELIVERY":
+            return _operation(title.surrender_for_delivery(self._actor(actor), ebl_id))
+        return _operation(title.surrender_for_amendment(self._actor(actor), ebl_id, reason_code or ""))
+
+    # reads ----------------------------------------------------------------------
+
+    def verify(self, ebl_id: int | None = None, *, document_text: str | None = None) -> dict[str, Any]:
+        view = self.runtime.title.verify(ebl_id, document_text=document_text)
+        deployment = self.runtime.deployment
+        return {
+            "eblId": str(int(view.ebl_id)),
+            "status": view.status.name,
+            "live": view.live,
+            "holder": {"address": view.holder},
+            "endorsee": {"address": view.endorsee} if view.endorsee else None,
+            "carrier": {"address": view.carrier},
+            "kind": view.kind.name,
+            "blankEndorsed": view.blank_endorsed,
+            "documentHash": view.document_hash,
+            "presentedHash": view.presented_hash,
+            "documentMatches": view.document_matches,
+            "amended": view.amended,
+            "predecessor": None if view.predecessor is None else str(int(view.predecessor)),
+            "successor": None if view.successor is None else str(int(view.successor)),
+            "paperDocumentHash": view.paper_document_hash,
+            "anchoredBlock": view.block_number,
+            "anchoredBlockHash": view.block_hash,
+            "anchoredAt": view.block_time.isoformat(),
+            "registry": deployment.address,
+            "chainId": deployment.chain_id,
+        }
+
+    def history(self, ebl_id: int) -> list[dict[str, Any]]:
+        self._sync()
+        return [_event(e) for e in self.runtime.title.history(ebl_id)]
+
+    def events(
+        self, org: str, since: datetime, until: datetime, cursor: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        from registry.store.queries import events_by_org
+
+        if cursor is None:
+            self._sync()
+        page = events_by_org(self.runtime.engine, org_ref(org), since, until, limit=limit, cursor=cursor)
+        return [_event(e) for e in page.events], page.next_cursor
+
+
+# ====================================================================== gateway
+
+
+def _problem(response: httpx.Response) -> GatewayError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        body = {"title": response.reason_phrase, "detail": response.text[:500]}
+    code = str(body.get("code") or body.get("title") or f"http_{response.status_code}")
+    detail = str(body.get("detail") or body.get("title") or response.reason_phrase)
+    return GatewayError(code, detail, status=response.status_code, problem=body)
+
+
+class HttpBackend:
+    """The gateway over HTTP: ``/v1`` paths, JSON camelCase, Bearer token.
+
+    Args:
+        client: an ``httpx.Client`` whose ``base_url`` is the gateway and whose headers carry the token
+            (see :meth:`connect`).
+    """
+
+    mode = "gateway"
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    @classmethod
+    def connect(cls, url: str, token: str | None, *, timeout: float = 150.0) -> HttpBackend:
+        """A backend for the gateway at ``url`` with a Bearer ``token``."""
+        headers = {"Accept": "application/json, application/problem+json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return cls(httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout))
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Any:
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        try:
+            response = self.client.request(
+                method, "/v1" + path, json=json, content=content, params=params, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise CliError("gateway_unreachable", f"{type(exc).__name__}: {exc}") from None
+        if response.status_code >= 400:
+            raise _problem(response)
+        if not response.content:
+            return {}
+        return camel(response.json())
+
+    def _post(self, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("POST", path, json=dict(body or {}))
+        return result
+
+    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self._request("GET", path, params=params)
+
+    # governance -----------------------------------------------------------------
+
+    def add_org(self, identifier: str, role: str, name: str | None = None) -> dict[str, Any]:
+        body = {"identifier": identifier, "name": name or identifier, "role": role}
+        result = self._post("/governance/organisations", body)
+        organisation = result.get("organisation")
+        if isinstance(organisation, dict):  # {organisation, keyAddress, credential}: flatten
+            result = {**organisation, **{k: v for k, v in result.items() if k != "organisation"}}
+        return result
+
+    def suspend(self, org: str) -> dict[str, Any]:
+        return self._post(f"/governance/organisations/{org_ref(org)}/suspend")
+
+    def reinstate(self, org: str) -> dict[str, Any]:
+        return self._post(f"/governance/organisations/{org_ref(org)}/reinstate")
+
+    def organisation(self, org: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._get(f"/governance/organisations/{org_ref(org)}")
+        return result
+
+    def keys(self, org: str) -> list[dict[str, Any]]:
+        record = self.organisation(org)
+        keys = record.get("keys")
+        if not isinstance(keys, list):
+            raise CliError("unsupported", "the gateway does not list an organisation's keys")
+        return [k if isinstance(k, dict) else {"address": k} for k in keys]
+
+    def rotate_key(self, org: str) -> dict[str, Any]:
+        result = self._post(f"/governance/organisations/{org_ref(org)}/rotate-key")
+        if "address" not in result and "keyAddress" in result:
+            result = {"address": result["keyAddress"], "status": "active"}
+        return result
+
+    def identity(self, org: str) -> dict[str, Any]:
+        record = self.organisation(org)
+        keys = [k for k in self.keys(org) if k.get("status", "active") == "active"]
+        return {
+            "organisation": record.get("address", org_ref(org)),
+            "role": record.get("role"),
+            "status": record.get("status"),
+            "keys": [k.get("address") for k in keys],
+        }
+
+    def issue_credential(self, name: str, role: str, org: str | None) -> dict[str, Any]:
+        body = {"name": name, "role": role, "org": org_ref(org) if org else None}
+        return self._post("/governance/credentials", body)
+
+    # carriers -------------------------------------------------------------------
+
+    def issue(
+        self, actor: str | None, document: dict[str, Any], to: str, endorsee: str | None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"document": document, "issueTo": org_ref(to)}
+        if endorsee:
+            body["endorsee"] = org_ref(endorsee)
+        return self._post("/carriers/ebls", body)
+
+    def carrier_action(self, actor: str | None, action: str, ebl_id: int) -> dict[str, Any]:
+        if action not in CARRIER_ACTIONS:
+            raise ValueError(f"unknown carrier action {action!r}")
+        return self._post(f"/carriers/ebls/{ebl_id}/{action}")
+
+    def amend(
+        self, actor: str | None, ebl_id: int, document: dict[str, Any], endorsee: str | None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"document": document}
+        if endorsee:
+            body["endorsee"] = org_ref(endorsee)
+        return self._post(f"/carriers/ebls/{ebl_id}/amend", body)
+
+    def switch_to_paper(self, actor: str | None, ebl_id: int, paper_hash: bytes) -> dict[str, Any]:
+        body = {"paperDocumentHash": "0x" + paper_hash.hex()}
+        return self._post(f"/carriers/ebls/{ebl_id}/switch-to-paper", body)
+
+    # holders --------------------------------------------------------------------
+
+    def transfer(self, actor: str | None, ebl_id: int, to: str) -> dict[str, Any]:
+        return self._post(f"/holders/ebls/{ebl_id}/transfer", {"to": org_ref(to)})
+
+    def endorse(self, actor: str | None, ebl_id: int, endorsee: str, to_order: bool) -> dict[str, Any]:
+        body = {"endorsee": org_ref(endorsee), "toOrder": to_order}
+        return self._post(f"/holders/ebls/{ebl_id}/endorse", body)
+
+    def endorse_in_blank(self, actor: str | None, ebl_id: int) -> dict[str, Any]:
+        return self._post(f"/holders/ebls/{ebl_id}/endorse-in-blank")
+
+    def nominate(self, actor: str | None, ebl_id: int, nominee: str | None) -> dict[str, Any]:
+        return self._post(
+            f"/holders/ebls/{ebl_id}/nominate", {"nominee": org_ref(nominee) if nominee else None}
+        )
+
+    def reject(self, actor: str | None, ebl_id: int) -> dict[str, Any]:
+        return self._post(f"/holders/ebls/{ebl_id}/reject")
+
+    def surrender(
+        self, actor: str | None, ebl_id: int, reason: SurrenderFor, reason_code: str | None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"reason": reason}
+        if reason_code:
+            body["reasonCode"] = reason_code
+        return self._post(f"/holders/ebls/{ebl_id}/surrender", body)
+
+    # reads ----------------------------------------------------------------------
+
+    def verify(self, ebl_id: int | None = None, *, document_text: str | None = None) -> dict[str, Any]:
+        if document_text is not None:
+            result: dict[str, Any] = self._request("POST", "/banks/verifications", content=document_text)
+        elif ebl_id is not None:
+            result = self._get(f"/banks/ebls/{ebl_id}/verification")
+        else:
+            raise ValueError("verify needs an eBL id or a document")
+        return result
+
+    def history(self, ebl_id: int) -> list[dict[str, Any]]:
+        body = self._get(f"/auditors/ebls/{ebl_id}/history")
+        events = body.get("events", body.get("items")) if isinstance(body, dict) else body
+        return list(_as_dicts(events))
+
+    def events(
+        self, org: str, since: datetime, until: datetime, cursor: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        params: dict[str, Any] = {
+            "org": org_ref(org),
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "limit": limit,
+        }
+        if cursor:
+            params["cursor"] = cursor
+        body = self._get("/auditors/events", params)
+        if isinstance(body, list):
+            return list(_as_dicts(body)), None
+        events = body.get("events", body.get("items"))
+        next_cursor = body.get("nextCursor")
+        return list(_as_dicts(events)), str(next_cursor) if next_cursor else None
+
+
+def _as_dicts(value: Any) -> Sequence[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise CliError("unexpected_response", "the gateway answered with an unexpected body")
+    return [v for v in value if isinstance(v, dict)]
