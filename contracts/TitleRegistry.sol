@@ -598,29 +598,23 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
     }
 
     function _void(address key, uint256 eblId) private {
-        (address carrier, Organisation storage c, TitleRecord memory r) = _carrierAction(
+        (address carrier, , , uint32 seq) = _endAmendmentSurrender(
             key,
             eblId,
-            Status.SurrenderedForAmendment
+            SurrenderReason.Amendment,
+            Status.Voided
         );
-        if (r.reason != SurrenderReason.Amendment) revert TitleWrongSurrenderReason(eblId);
-        r.status = Status.Voided;
-        uint32 seq = _commit(eblId, r);
-        --c.balance;
-        emit Transfer(carrier, address(0), eblId);
         emit ActionRecorded(eblId, Action.Void, carrier, address(0), key, bytes32(0), seq);
     }
 
     function _amend(address key, uint256 eblId, bytes32 docHash, address endorsee) private returns (uint256 newId) {
         if (docHash == bytes32(0)) revert TitleZeroHash();
-        (address carrier, Organisation storage c, TitleRecord memory r) = _carrierAction(
+        (address carrier, , TitleRecord memory r, uint32 seq) = _endAmendmentSurrender(
             key,
             eblId,
-            Status.SurrenderedForAmendment
+            SurrenderReason.Amendment,
+            Status.Voided
         );
-        if (r.reason != SurrenderReason.Amendment) revert TitleWrongSurrenderReason(eblId);
-        r.status = Status.Voided;
-        uint32 seq = _commit(eblId, r);
         newId = uint256(keccak256(abi.encode(eblId)));
 
         TitleRecord memory n;
@@ -642,9 +636,7 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         _predecessors[newId] = eblId;
 
         address holder = _orgAt[n.holder];
-        --c.balance;
         ++_activeMember(holder).balance;
-        emit Transfer(carrier, address(0), eblId);
         emit ActionRecorded(eblId, Action.Amend, carrier, holder, key, bytes32(newId), seq);
         emit Transfer(address(0), holder, newId);
         emit Issued(newId, carrier, holder, _orgAt[n.endorsee], n.kind, docHash, bytes32(0), eblId, key);
@@ -652,18 +644,30 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
 
     function _switchToPaper(address key, uint256 eblId, bytes32 paperHash) private {
         if (paperHash == bytes32(0)) revert TitleZeroHash();
-        (address carrier, Organisation storage c, TitleRecord memory r) = _carrierAction(
+        (address carrier, , TitleRecord memory r, uint32 seq) = _endAmendmentSurrender(
             key,
             eblId,
-            Status.SurrenderedForAmendment
+            SurrenderReason.SwitchToPaper,
+            Status.SwitchedToPaper
         );
-        if (r.reason != SurrenderReason.SwitchToPaper) revert TitleWrongSurrenderReason(eblId);
-        r.status = Status.SwitchedToPaper;
-        uint32 seq = _commit(eblId, r);
         _paperHashes[eblId] = paperHash;
+        emit ActionRecorded(eblId, Action.SwitchToPaper, carrier, _orgAt[r.prevHolder], key, paperHash, seq);
+    }
+
+    /// @dev Ends an eBL the issuing carrier holds after accepting a surrender for amendment: checks the
+    /// carrier, the status and the surrender `reason`, moves it to the terminal `status` and burns it.
+    function _endAmendmentSurrender(
+        address key,
+        uint256 eblId,
+        SurrenderReason reason,
+        Status status
+    ) private returns (address carrier, Organisation storage c, TitleRecord memory r, uint32 seq) {
+        (carrier, c, r) = _carrierAction(key, eblId, Status.SurrenderedForAmendment);
+        if (r.reason != reason) revert TitleWrongSurrenderReason(eblId);
+        r.status = status;
+        seq = _commit(eblId, r);
         --c.balance;
         emit Transfer(carrier, address(0), eblId);
-        emit ActionRecorded(eblId, Action.SwitchToPaper, carrier, _orgAt[r.prevHolder], key, paperHash, seq);
     }
 
     // ------------------------------------------------------------------ internal: helpers
