@@ -19,7 +19,7 @@ from web3.middleware import SignAndSendRawMiddlewareBuilder
 from registry.chain.anvil import AnvilConfig, AnvilProcess
 from registry.chain.build import load_artifact
 from registry.chain.deploy import Deployment, deploy
-from registry.chain.errors import _type_string
+from registry.chain.errors import type_string
 from registry.types import DocumentKind, Role
 from tests import hypothesis_profiles  # noqa: F401 - registers and loads HYPOTHESIS_PROFILE for every test
 from tests.contracts.parties import CAST, Party, party, test_key
@@ -134,7 +134,7 @@ def encode_error(registry: Contract, name: str, *args: Any) -> str:
     """ABI-encode a custom error exactly as the contract would revert with it."""
     for entry in registry.abi:
         if entry["type"] == "error" and entry["name"] == name:
-            types = [_type_string(p) for p in entry["inputs"]]
+            types = [type_string(p) for p in entry["inputs"]]
             selector = keccak(text=f"{name}({','.join(types)})")[:4]
             return "0x" + (selector + encode(types, list(args))).hex()
     raise KeyError(name)

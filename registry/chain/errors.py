@@ -8,7 +8,7 @@ to them by selector, the way web3.py's ``error_formatters_utils`` maps panics an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -49,9 +49,10 @@ def _snake(name: str) -> str:
     return "".join(out)
 
 
-def _type_string(param: dict[str, Any]) -> str:
+def type_string(param: Mapping[str, Any]) -> str:
+    """The ABI type string of a parameter, tuples spelled out: ``(uint8,address)[]``."""
     if param["type"].startswith("tuple"):
-        inner = ",".join(_type_string(c) for c in param["components"])
+        inner = ",".join(type_string(c) for c in param["components"])
         return f"({inner}){param['type'][5:]}"
     return str(param["type"])
 
@@ -67,7 +68,7 @@ def _registry() -> tuple[
             continue
         name: str = entry["name"]
         inputs: list[dict[str, Any]] = entry["inputs"]
-        signature = f"{name}({','.join(_type_string(p) for p in inputs)})"
+        signature = f"{name}({','.join(type_string(p) for p in inputs)})"
         base: type[ContractRevertError]
         if name.startswith("Membership"):
             base = MembershipError
@@ -125,7 +126,7 @@ def decode_revert(data: bytes | str | None) -> ContractRevertError | Transaction
     if found is None:
         return TransactionFailedError(f"transaction reverted with unknown data 0x{data.hex()}")
     cls, inputs = found
-    values: Sequence[object] = decode([_type_string(p) for p in inputs], data[4:]) if inputs else ()
+    values: Sequence[object] = decode([type_string(p) for p in inputs], data[4:]) if inputs else ()
     args = {
         p["name"] or f"arg{i}": _normalise(v) for i, (p, v) in enumerate(zip(inputs, values, strict=True))
     }

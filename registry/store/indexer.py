@@ -62,6 +62,8 @@ from web3.types import RPCEndpoint
 
 from registry.chain.build import load_artifact
 from registry.chain.deploy import Deployment
+from registry.chain.errors import type_string
+from registry.chain.views import TitleReader
 from registry.errors import ChainError
 from registry.store.models import Ebl, EblEvent, IndexerCheckpoint, Organisation, OrgKey
 from registry.types import Action, DocumentKind, KeyStatus, OrgStatus, Role, Status, SurrenderReason
@@ -96,7 +98,6 @@ _MUTABLE = (
     "updated_block",
 )
 _IN_CHUNK = 500
-_TITLE_OF = "0x" + keccak(text="titleOf(uint256)")[:4].hex()
 
 
 # --- decoding --------------------------------------------------------------------------------
@@ -143,14 +144,6 @@ class _EventSpec:
         return args
 
 
-def _type_string(param: Mapping[str, Any]) -> str:
-    typ = str(param["type"])
-    if typ.startswith("tuple"):
-        inner = ",".join(_type_string(c) for c in param["components"])
-        return f"({inner}){typ[5:]}"
-    return typ
-
-
 def _event_specs(abi: Iterable[Mapping[str, Any]]) -> dict[str, _EventSpec]:
     """topic0 (0x-hex) → decoder, for every event in the ABI."""
     specs: dict[str, _EventSpec] = {}
@@ -158,21 +151,12 @@ def _event_specs(abi: Iterable[Mapping[str, Any]]) -> dict[str, _EventSpec]:
         if entry.get("type") != "event" or entry.get("anonymous"):
             continue
         inputs = entry["inputs"]
-        signature = f"{entry['name']}({','.join(_type_string(p) for p in inputs)})"
-        indexed = tuple((p["name"], _type_string(p)) for p in inputs if p["indexed"])
-        data = tuple((p["name"], _type_string(p)) for p in inputs if not p["indexed"])
+        signature = f"{entry['name']}({','.join(type_string(p) for p in inputs)})"
+        indexed = tuple((p["name"], type_string(p)) for p in inputs if p["indexed"])
+        data = tuple((p["name"], type_string(p)) for p in inputs if not p["indexed"])
         static = all(t in ("address", "bool", "bytes32") or t.startswith(("uint", "int")) for _, t in data)
         specs["0x" + keccak(text=signature).hex()] = _EventSpec(entry["name"], indexed, data, static)
     return specs
-
-
-def _output_type(abi: Iterable[Mapping[str, Any]], function: str) -> str:
-    """ABI type string of a single-output function's return value."""
-    for entry in abi:
-        if entry.get("type") == "function" and entry.get("name") == function:
-            (output,) = entry["outputs"]
-            return _type_string(output)
-    raise KeyError(function)
 
 
 @dataclass(frozen=True)
@@ -334,7 +318,7 @@ class Indexer:
         self.reorg_depth = reorg_depth
         abi = load_artifact().abi
         self._specs = _event_specs(abi)
-        self._title_view_type = _output_type(abi, "titleOf")
+        self._titles = TitleReader(w3, deployment.address)
         self._contract = w3.eth.contract(address=deployment.address, abi=abi)
         self._block_times: dict[int, int] = {}
         self._upsert_dialect = engine.dialect.name
@@ -429,33 +413,22 @@ class Indexer:
 
     def _title_views(self, ebl_ids: Sequence[int], block: str) -> dict[int, dict[str, Any]]:
         """The chain's ``titleOf`` of each id at ``block``, as ``ebls`` column values; absent ids left out."""
-        requests = [
-            (
-                RPCEndpoint("eth_call"),
-                [{"to": self._deployment.address, "data": _TITLE_OF + i.to_bytes(32, "big").hex()}, block],
-            )
-            for i in ebl_ids
-        ]
-        views: dict[int, dict[str, Any]] = {}
-        for ebl_id, response in zip(ebl_ids, self._batch(requests), strict=True):
-            result = response.get("result")
-            if not result or "error" in response:
-                continue  # reverted: TitleUnknownEbl
-            (view,) = abi_decode([self._title_view_type], bytes.fromhex(result[2:]))
-            views[ebl_id] = {
-                "status": Status(view[0]).name,
-                "kind": DocumentKind(view[1]).name,
-                "holder": _address(bytes.fromhex(view[3][2:])),
-                "endorsee": _address(bytes.fromhex(view[4][2:])),
-                "carrier": _address(bytes.fromhex(view[5][2:])),
-                "nominee": _address(bytes.fromhex(view[6][2:])),
-                "seq": int(view[12]),
-                "document_hash": "0x" + bytes(view[13]).hex(),
-                "predecessor": str(view[14]) if view[14] else None,
-                "successor": str(view[15]) if view[15] else None,
-                "paper_hash": "0x" + bytes(view[16]).hex() if any(view[16]) else None,
+        return {
+            ebl_id: {
+                "status": t.status.name,
+                "kind": t.kind.name,
+                "holder": t.holder,
+                "endorsee": t.endorsee,
+                "carrier": t.carrier,
+                "nominee": t.nominee,
+                "seq": t.seq,
+                "document_hash": t.document_hash,
+                "predecessor": str(t.predecessor) if t.predecessor else None,
+                "successor": str(t.successor) if t.successor else None,
+                "paper_hash": t.paper_document_hash,
             }
-        return views
+            for ebl_id, t in self._titles.titles_of(ebl_ids, block).items()
+        }
 
     # ------------------------------------------------------------------ JSON-RPC
 

@@ -43,6 +43,7 @@ from registry.chain.build import load_artifact
 from registry.chain.deploy import Deployment
 from registry.chain.errors import decode_revert
 from registry.chain.relayer import EntryResult, Relayer, SignedEntry
+from registry.chain.views import ChainHead, TitleReader
 from registry.errors import (
     ChainError,
     ConfigurationError,
@@ -173,6 +174,7 @@ class TitleService:
         index: Engine | None = None,
         signature_ttl: int = 3600,
         result_timeout: float = 120.0,
+        head_max_age: float = 0.25,
     ) -> None:
         self._w3 = w3
         self.deployment = deployment
@@ -185,6 +187,8 @@ class TitleService:
         self.result_timeout = result_timeout
         self.domain = Domain(deployment.chain_id, deployment.address)
         self.registry: Contract = w3.eth.contract(address=deployment.address, abi=load_artifact().abi)
+        self.head = ChainHead(w3, max_age=head_max_age)
+        self._titles = TitleReader(w3, deployment.address)
         self._nonces = NonceAllocator()
         self._key_cache: dict[str, ChecksumAddress] = {}
         self._futures: dict[str, Future[EntryResult]] = {}
@@ -419,6 +423,9 @@ class TitleService:
     ) -> Verification:
         """The authoritative title state of an eBL, read from the chain at one block.
 
+        The block is the newest one the service knows, at most ``head_max_age`` seconds old and never
+        older than a block an operation of this service became final in; the answer names it.
+
         Give an eBL id, the presented document (parsed or as JSON text, in any key order or whitespace),
         or both: with a document, the answer says whether it hashes to the issued document hash.
 
@@ -438,36 +445,32 @@ class TitleService:
             if found is None:
                 raise NotFoundError("eBL issued with document", presented)
             ebl_id = found
-        block = self._w3.eth.get_block("latest")
-        number = int(block["number"])
-        try:
-            view = self.registry.functions.titleOf(int(ebl_id)).call(block_identifier=number)
-        except (ContractCustomError, ContractLogicError) as exc:
-            error = decode_revert(getattr(exc, "data", None))
-            if getattr(error, "error_name", "") == "TitleUnknownEbl":
-                raise NotFoundError("eBL", ebl_id) from None
-            raise error from None
-        status = Status(view[0])
-        doc_hash = bytes(view[13]).hex()
+        block = self.head.latest()
+        title = self._titles.title_of(int(ebl_id), block.number)
+        if title is None:
+            raise NotFoundError("eBL", ebl_id)
+        issued_hash = title.document_hash.removeprefix("0x")
         return Verification(
-            ebl_id=EblId(int(ebl_id)),
-            status=status,
-            live=status is Status.ACTIVE,
-            holder=OrgAddress(view[3]),
-            endorsee=OrgAddress(view[4]) if int(view[4], 16) else None,
-            carrier=OrgAddress(view[5]),
-            kind=DocumentKind(view[1]),
-            blank_endorsed=bool(view[9]),
-            document_hash=doc_hash,
+            ebl_id=title.ebl_id,
+            status=title.status,
+            live=title.status is Status.ACTIVE,
+            holder=title.holder,
+            endorsee=title.endorsee,
+            carrier=title.carrier,
+            kind=title.kind,
+            blank_endorsed=title.blank_endorsed,
+            document_hash=issued_hash,
             presented_hash=presented,
-            document_matches=None if presented is None else presented == doc_hash,
-            amended=bool(view[10]),
-            predecessor=EblId(view[14]) if view[14] else None,
-            successor=EblId(view[15]) if view[15] else None,
-            paper_document_hash=bytes(view[16]).hex() if any(view[16]) else None,
-            block_number=number,
-            block_hash="0x" + bytes(block["hash"]).hex(),
-            block_time=datetime.fromtimestamp(int(block["timestamp"]), UTC),
+            document_matches=None if presented is None else presented == issued_hash,
+            amended=title.amended,
+            predecessor=title.predecessor,
+            successor=title.successor,
+            paper_document_hash=(
+                title.paper_document_hash.removeprefix("0x") if title.paper_document_hash else None
+            ),
+            block_number=block.number,
+            block_hash=block.hash,
+            block_time=datetime.fromtimestamp(block.timestamp, UTC),
         )
 
     def history(self, ebl_id: int) -> list[EventRecord]:
@@ -621,6 +624,7 @@ class TitleService:
         except Exception as exc:  # the relayer could not send: leave it for recovery
             self._journal.mark(operation_id, "pending", error_detail=f"{type(exc).__name__}: {exc}")
         else:
+            self.head.observe(result.block_number)
             if result.ok:
                 self._journal.mark(
                     operation_id, "final", tx_hash=result.tx_hash, block_number=result.block_number

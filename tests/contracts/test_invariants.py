@@ -62,7 +62,7 @@ from hypothesis.stateful import (
 )
 
 from registry.chain.build import load_artifact
-from registry.chain.errors import decode_revert
+from registry.chain.errors import decode_revert, type_string
 from registry.types import Action, DocumentKind, OrgStatus, Role, Status, SurrenderReason
 from tests import hypothesis_profiles
 from tests.contracts import parties
@@ -130,12 +130,6 @@ class Rpc:
         return sorted(replies, key=lambda r: int(r["id"]))
 
 
-def _type_string(param: dict[str, Any]) -> str:
-    if param["type"].startswith("tuple"):
-        return "(" + ",".join(_type_string(c) for c in param["components"]) + ")" + str(param["type"][5:])
-    return str(param["type"])
-
-
 class Abi:
     """Calldata encoding and event decoding for the registry, straight from the compiled ABI."""
 
@@ -143,11 +137,11 @@ class Abi:
         self._fns: dict[str, tuple[bytes, list[str]]] = {}
         for entry in abi:
             if entry["type"] == "function" and entry["name"] not in self._fns:
-                types = [_type_string(p) for p in entry["inputs"]]
+                types = [type_string(p) for p in entry["inputs"]]
                 selector = keccak(text=f"{entry['name']}({','.join(types)})")[:4]
                 self._fns[entry["name"]] = (selector, types)
         topics = {
-            e["name"]: keccak(text=f"{e['name']}({','.join(_type_string(p) for p in e['inputs'])})")
+            e["name"]: keccak(text=f"{e['name']}({','.join(type_string(p) for p in e['inputs'])})")
             for e in abi
             if e["type"] == "event"
         }

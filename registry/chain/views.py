@@ -1,0 +1,215 @@
+"""Anchored reads of the registry's title state in one JSON-RPC round trip.
+
+A bank verifies title on its hot path, and the indexer reconciles thousands of eBLs against the chain;
+both read ``titleOf``. web3's contract-call path (ABI lookup per call, middleware, formatters, an
+``eth_chainId`` round trip) costs several milliseconds per call, so ``titleOf`` is encoded and decoded
+here with eth_abi directly from the compiled artifact's ABI. That is the one place a call is
+hand-encoded; everything else goes through web3's contract objects.
+
+:class:`ChainHead` caches the newest block for a fraction of a block time, so a verification costs one
+``eth_call`` pinned to a block number (a cache hit) instead of ``eth_getBlockByNumber`` + ``eth_call``.
+Every answer still names the exact block it was read at.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from eth_abi.abi import decode as abi_decode
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+from web3 import Web3
+from web3.types import RPCEndpoint
+
+from registry.chain.build import load_artifact
+from registry.chain.errors import decode_revert, type_string
+from registry.errors import ChainError
+from registry.types import DocumentKind, EblId, OrgAddress, Status, SurrenderReason
+
+_TITLE_OF = "0x" + keccak(text="titleOf(uint256)")[:4].hex()
+_BATCH = 500
+
+
+@cache
+def _title_view_type() -> str:
+    for entry in load_artifact().abi:
+        if entry.get("type") == "function" and entry.get("name") == "titleOf":
+            (output,) = entry["outputs"]
+            return type_string(output)
+    raise KeyError("titleOf")  # pragma: no cover - the artifact always has it
+
+
+def _address(value: str) -> OrgAddress | None:
+    if int(value, 16) == 0:
+        return None
+    return OrgAddress(to_checksum_address(value))
+
+
+def _hash(word: bytes) -> str | None:
+    return "0x" + word.hex() if any(word) else None
+
+
+@dataclass(frozen=True, slots=True)
+class TitleState:
+    """One eBL's ``TitleView`` as the chain returns it (addresses checksummed, zero address → None)."""
+
+    ebl_id: EblId
+    status: Status
+    kind: DocumentKind
+    reason: SurrenderReason
+    holder: OrgAddress
+    endorsee: OrgAddress | None
+    carrier: OrgAddress
+    nominee: OrgAddress | None
+    previous_holder: OrgAddress | None
+    endorsable: bool
+    blank_endorsed: bool
+    amended: bool
+    rejectable: bool
+    seq: int
+    document_hash: str
+    predecessor: EblId | None
+    successor: EblId | None
+    paper_document_hash: str | None
+
+    @classmethod
+    def decode(cls, ebl_id: int, result: str) -> TitleState:
+        (v,) = abi_decode([_title_view_type()], bytes.fromhex(result.removeprefix("0x")))
+        holder, carrier = _address(v[3]), _address(v[5])
+        assert holder is not None and carrier is not None  # every issued eBL has both
+        return cls(
+            ebl_id=EblId(ebl_id),
+            status=Status(v[0]),
+            kind=DocumentKind(v[1]),
+            reason=SurrenderReason(v[2]),
+            holder=holder,
+            endorsee=_address(v[4]),
+            carrier=carrier,
+            nominee=_address(v[6]),
+            previous_holder=_address(v[7]),
+            endorsable=bool(v[8]),
+            blank_endorsed=bool(v[9]),
+            amended=bool(v[10]),
+            rejectable=bool(v[11]),
+            seq=int(v[12]),
+            document_hash="0x" + bytes(v[13]).hex(),
+            predecessor=EblId(v[14]) if v[14] else None,
+            successor=EblId(v[15]) if v[15] else None,
+            paper_document_hash=_hash(bytes(v[16])),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BlockRef:
+    """A block a read was anchored at."""
+
+    number: int
+    hash: str
+    timestamp: int
+
+
+class TitleReader:
+    """``titleOf`` at a given block, one eth_call per eBL (or one JSON-RPC batch for many)."""
+
+    def __init__(self, w3: Web3, registry_address: str) -> None:
+        self._w3 = w3
+        self._address = to_checksum_address(registry_address)
+
+    def _request(self, ebl_id: int, block: int | str) -> tuple[RPCEndpoint, list[Any]]:
+        tag = hex(block) if isinstance(block, int) else block
+        data = _TITLE_OF + int(ebl_id).to_bytes(32, "big").hex()
+        return RPCEndpoint("eth_call"), [{"to": self._address, "data": data}, tag]
+
+    def title_of(self, ebl_id: int, block: int | str = "latest") -> TitleState | None:
+        """The eBL's state at ``block``; None if no such eBL exists there.
+
+        Raises:
+            ChainError: the node failed, or the call reverted for another reason (decoded).
+        """
+        method, params = self._request(ebl_id, block)
+        return self._decode(ebl_id, dict(self._w3.provider.make_request(method, params)))
+
+    def titles_of(self, ebl_ids: Sequence[int], block: int | str) -> dict[int, TitleState]:
+        """Every given eBL that exists at ``block``, read in JSON-RPC batches of up to 500 calls."""
+        batch: Callable[..., Any] | None = getattr(self._w3.provider, "make_batch_request", None)
+        out: dict[int, TitleState] = {}
+        for i in range(0, len(ebl_ids), _BATCH):
+            part = list(ebl_ids[i : i + _BATCH])
+            requests = [self._request(e, block) for e in part]
+            if batch is None:  # a provider without JSON-RPC batches: one call at a time
+                responses: Any = [self._w3.provider.make_request(m, p) for m, p in requests]
+            else:
+                responses = batch(requests)
+            if not isinstance(responses, list):
+                raise ChainError(f"JSON-RPC batch failed: {responses.get('error')}")
+            for ebl_id, response in zip(part, responses, strict=True):
+                state = self._decode(ebl_id, dict(response))
+                if state is not None:
+                    out[ebl_id] = state
+        return out
+
+    @staticmethod
+    def _decode(ebl_id: int, response: dict[str, Any]) -> TitleState | None:
+        error = response.get("error")
+        if error is not None:
+            data = error.get("data") if isinstance(error, dict) else None
+            if isinstance(data, dict):  # some nodes nest the revert data one level deeper
+                data = data.get("data")
+            if not isinstance(data, str):
+                raise ChainError(f"titleOf({ebl_id}) failed: {error}")
+            revert = decode_revert(data)
+            if getattr(revert, "error_name", "") == "TitleUnknownEbl":
+                return None
+            raise revert
+        return TitleState.decode(ebl_id, str(response["result"]))
+
+
+class ChainHead:
+    """The chain's newest block, cached for at most ``max_age`` seconds.
+
+    One thread refreshes at a time; the others wait for its answer rather than asking the node too.
+    :meth:`observe` tells it a newer block exists (e.g. an operation just became final there), so the
+    next read never anchors below a block a client has already been told about.
+    """
+
+    def __init__(self, w3: Web3, max_age: float = 0.25, clock: Callable[[], float] = time.monotonic) -> None:
+        self._w3 = w3
+        self._max_age = max_age
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._head: BlockRef | None = None
+        self._fetched = float("-inf")
+        self._seen = -1
+
+    def latest(self) -> BlockRef:
+        head = self._fresh()
+        if head is not None:
+            return head
+        with self._lock:
+            head = self._fresh()  # another thread may have refreshed while this one waited
+            if head is not None:
+                return head
+            reply = self._w3.provider.make_request(RPCEndpoint("eth_getBlockByNumber"), ["latest", False])
+            block = reply.get("result")
+            if not block:
+                raise ChainError(f"eth_getBlockByNumber(latest) failed: {reply.get('error')}")
+            head = BlockRef(int(block["number"], 16), str(block["hash"]), int(block["timestamp"], 16))
+            self._head, self._fetched = head, self._clock()
+            self._seen = min(self._seen, head.number)  # a restored chain may really be lower
+            return head
+
+    def _fresh(self) -> BlockRef | None:
+        head = self._head
+        if head is None or head.number < self._seen or self._clock() - self._fetched >= self._max_age:
+            return None
+        return head
+
+    def observe(self, number: int | None) -> None:
+        """A block at ``number`` exists: the next :meth:`latest` refreshes if its cache is older."""
+        if number is not None and number > self._seen:
+            self._seen = number
