@@ -22,6 +22,7 @@ from types import TracebackType
 
 from sqlalchemy.engine import Engine
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from registry.chain.anvil import AnvilConfig, AnvilProcess
 from registry.chain.deploy import Deployment, deploy, verify_deployment
@@ -91,7 +92,17 @@ class Runtime:
         else:
             assert s.rpc_url is not None
             url = s.rpc_url
-        self.w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
+        # web3 asks eth_chainId before every signed call and transaction; the chain id never changes
+        # under a deployment, so that round trip is answered from web3's request cache. Only that one:
+        # caching blocks by number would hide a chain restored from an older state from the indexer.
+        self.w3 = Web3(
+            Web3.HTTPProvider(
+                url,
+                request_kwargs={"timeout": 60},
+                cache_allowed_requests=True,
+                cacheable_requests={RPCEndpoint("eth_chainId")},
+            )
+        )
 
         self.keystore = KeyStore(s.resolved_keystore_dir, self._passphrase(), kdf_n=s.keystore_kdf_n)
         governance = self._operator_signer(GOVERNANCE)
