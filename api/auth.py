@@ -61,6 +61,7 @@ class Credentials:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._hasher = PasswordHasher()
         self._cache: dict[bytes, tuple[Principal, float]] = {}
+        self._profiles: dict[str, OrgProfile] = {}
         self._lock = threading.Lock()
         self.cache_ttl = cache_ttl
         # A real argon2 hash to verify against when the id is unknown, so timing does not reveal ids.
@@ -142,9 +143,22 @@ class Credentials:
                 )
 
     def profiles(self, addresses: set[str]) -> dict[str, OrgProfile]:
-        """Profiles of the given organisations, by address."""
-        if not addresses:
-            return {}
+        """Profiles of the given organisations, by address.
+
+        A profile is written once and never changed (:meth:`save_profile` only inserts), so found
+        profiles are remembered in process; a bank's verification then costs no database read for them.
+        Unknown addresses are asked again every time (a profile may be saved later).
+        """
+        found = {a: p for a in addresses if (p := self._profiles.get(a)) is not None}
+        missing = addresses - found.keys()
+        if not missing:
+            return found
         with self._sessions() as session:
-            rows = session.scalars(select(OrgProfile).where(OrgProfile.address.in_(addresses))).all()
-            return {r.address: r for r in rows}
+            rows = session.scalars(select(OrgProfile).where(OrgProfile.address.in_(missing))).all()
+        with self._lock:
+            if len(self._profiles) > 100_000:
+                self._profiles.clear()
+            for row in rows:
+                self._profiles[row.address] = row
+                found[row.address] = row
+        return found

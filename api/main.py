@@ -13,9 +13,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from prometheus_client import Counter, Histogram
-from starlette.responses import Response
 
 from api.auth import Credentials
 from api.deps import RateLimiter
@@ -36,6 +35,37 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+
+
+class Metrics:
+    """ASGI middleware: request count and latency per route template and status, for Prometheus.
+
+    A plain ASGI middleware rather than ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware
+    runs every request through an extra task and memory streams, a measurable share of a 2 ms read.
+    """
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            LATENCY.labels(scope["method"], path).observe(time.perf_counter() - started)
+            REQUESTS.labels(scope["method"], path, str(status)).inc()
 
 
 class BodyGuard:
@@ -155,15 +185,6 @@ def create_app(
     for module in (carriers, holders, banks, auditors, governance, operations):
         app.include_router(module.router)
 
-    @app.middleware("http")
-    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
-        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        return response
-
+    app.add_middleware(Metrics)
     app.add_middleware(BodyGuard, max_body_bytes=max_body_bytes)
     return app
