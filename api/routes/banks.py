@@ -50,5 +50,8 @@ async def verify_document(
     body = await request.body()
     if not body:
         raise Problem(422, "invalid_request", "Empty body", "post the presented transport document JSON")
-    verification = await run_in_threadpool(runtime.title.verify, document_text=body)
-    return await run_in_threadpool(_out, runtime, credentials, verification)
+
+    def verify() -> VerificationOut:  # hash, index lookup, chain read and profiles in one worker hop
+        return _out(runtime, credentials, runtime.title.verify(document_text=body))
+
+    return await run_in_threadpool(verify)
