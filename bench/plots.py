@@ -137,7 +137,110 @@ def table_gas(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-KNOWN: dict[str, Report] = {"gas": Report(plot=plot_gas, table=table_gas)}
+# --- reads ---------------------------------------------------------------------------------------------
+
+READ_SERIES = (
+    ("verify by id", "verify_p99_ms", "#3182bd"),
+    ("verify by document", "verify_by_document_p99_ms", "#9ecae1"),
+    ("history", "history_p99_ms", "#31a354"),
+)
+
+
+def _sizes(result: dict[str, Any]) -> list[str]:
+    return [str(s) for s in result["sizes"]]
+
+
+def plot_reads(result: dict[str, Any], out: Path) -> None:
+    sizes = _sizes(result)
+    fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
+    for label, key, colour in READ_SERIES:
+        ax.plot(
+            [int(s) for s in sizes],
+            [result[key][s] for s in sizes],
+            marker="o",
+            label=f"{label} p99",
+            color=colour,
+        )
+        p50 = key.replace("p99", "p50")
+        ax.plot(
+            [int(s) for s in sizes],
+            [result[p50][s] for s in sizes],
+            marker=".",
+            linestyle=":",
+            label=f"{label} p50",
+            color=colour,
+        )
+    goal = result["goal"]
+    ax.axhline(goal["verify_p99_ms_at_1M"], color="#3182bd", linestyle="--", linewidth=1)
+    ax.axhline(goal["history_p99_ms_at_1M"], color="#31a354", linestyle="--", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xlabel("eBLs in the index")
+    ax.set_ylabel("latency over HTTP (ms)")
+    ax.set_title("Read latency by index size (dashed: p99 goals)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def _growth(values: dict[str, float], sizes: list[str]) -> float:
+    return values[sizes[-1]] / values[sizes[0]]
+
+
+def table_reads(result: dict[str, Any]) -> str:
+    sizes = _sizes(result)
+    goal = result["goal"]
+    m = result["machine"]
+    head = " | ".join(f"{int(s):,}" for s in sizes)
+    lines = [f"| ms (p50 / p99) | {head} |", "|---|" + "---:|" * len(sizes)]
+    rows = (
+        ("verify by id (chain read)", "verify"),
+        ("verify by document (hash + index + chain)", "verify_by_document"),
+        ("history (index)", "history"),
+        ("verify, real on-chain eBL (200 path)", "verify_real_onchain"),
+    )
+    for label, key in rows:
+        cells = " | ".join(
+            f"{result[key + '_p50_ms'][s]:.2f} / {result[key + '_p99_ms'][s]:.2f}" for s in sizes
+        )
+        lines.append(f"| {label} | {cells} |")
+    big = sizes[-1]
+    figures = (  # (figure, value, unit, goal)
+        (f"verify p99 at {int(big):,}", result["verify_p99_ms"][big], " ms", goal["verify_p99_ms_at_1M"]),
+        (
+            f"verify p99 at {int(big):,}, real eBL (200)",
+            result["verify_real_onchain_p99_ms"][big],
+            " ms",
+            goal["verify_p99_ms_at_1M"],
+        ),
+        (
+            f"verify by document p99 at {int(big):,}",
+            result["verify_by_document_p99_ms"][big],
+            " ms",
+            goal["verify_p99_ms_at_1M"],
+        ),
+        (f"history p99 at {int(big):,}", result["history_p99_ms"][big], " ms", goal["history_p99_ms_at_1M"]),
+        ("verify p99 growth", _growth(result["verify_p99_ms"], sizes), "x", goal["max_growth_10k_to_1M"]),
+        ("history p99 growth", _growth(result["history_p99_ms"], sizes), "x", goal["max_growth_10k_to_1M"]),
+    )
+    lines += ["", "| figure | value | goal | verdict |", "|---|---:|---:|---|"]
+    for name, value, unit, limit in figures:
+        verdict = "**met**" if value <= limit else "**not met**"
+        lines.append(f"| {name} | {value:.2f}{unit} | ≤ {limit}{unit} | {verdict} |")
+    lines += [
+        "",
+        "![read latency by index size](results/reads.png)",
+        "",
+        f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, {m['platform']}, Python {m['python']}; "
+        f"{result['parameters']['requests_per_endpoint']:,} sequential requests per endpoint and size.",
+    ]
+    return "\n".join(lines)
+
+
+KNOWN: dict[str, Report] = {
+    "gas": Report(plot=plot_gas, table=table_gas),
+    "reads": Report(plot=plot_reads, table=table_reads),
+}
 
 
 def replace_block(text: str, name: str, body: str) -> str:
