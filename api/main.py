@@ -18,7 +18,7 @@ from prometheus_client import Counter, Histogram
 
 from api.auth import Credentials
 from api.deps import RateLimiter
-from api.problems import Problem, install_problem_handlers
+from api.problems import Problem, document_problems, install_problem_handlers
 from api.routes import auditors, banks, carriers, governance, holders, operations
 from registry.config import Settings
 from registry.documents import MAX_DEPTH, json_nesting_depth
@@ -182,6 +182,7 @@ def create_app(
     )
     app.state.rate_limiter = RateLimiter(rate_per_second, burst)
     install_problem_handlers(app)
+    document_problems(app)
     for module in (carriers, holders, banks, auditors, governance, operations):
         app.include_router(module.router)
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import requests
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from registry.errors import (
@@ -29,9 +31,12 @@ from registry.errors import (
 
 __all__ = [
     "Problem",
+    "ProblemOut",
+    "document_problems",
     "install_problem_handlers",
     "problem_for_contract_error",
     "problem_for_failed_operation",
+    "problem_responses",
 ]
 
 PROBLEM_JSON = "application/problem+json"
@@ -177,8 +182,109 @@ def install_problem_handlers(app: FastAPI) -> None:
             request.url.path
         )
 
+    # The ledger's JSON-RPC connection failed (the chain is down or restarting): 503 + Retry-After,
+    # not 500; accepted writes are journaled and resubmitted when it is back.
+    @app.exception_handler(requests.exceptions.ConnectionError)
+    @app.exception_handler(requests.exceptions.Timeout)
+    async def _ledger_unreachable(request: Request, exc: Exception) -> JSONResponse:
+        return Problem(503, "ledger_unavailable", "The ledger did not answer", type(exc).__name__).response(
+            request.url.path
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         return Problem(500, "internal_error", "Internal error", "see the server log").response(
             request.url.path
         )
+
+
+# ------------------------------------------------------------------ OpenAPI: the problems, documented
+
+
+class ProblemOut(BaseModel):
+    """RFC 9457 problem details, as every error response carries them (``application/problem+json``)."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str = Field(description="URI naming the problem family: " + TYPE_BASE + "<code>")
+    title: str
+    status: int = Field(ge=100, le=599, description="The HTTP status, repeated")
+    detail: str
+    code: str = Field(description="Stable machine-readable code, e.g. not_holder, wrong_state, not_found")
+    instance: str | None = Field(default=None, description="The request path")
+    error: str | None = Field(default=None, description="The contract error name, when the chain refused")
+    args: dict[str, Any] | None = Field(default=None, description="The contract error's arguments")
+    errors: list[dict[str, Any]] | None = Field(default=None, description="Request validation errors")
+    violations: list[dict[str, Any]] | None = Field(default=None, description="Document rule violations")
+    operation_id: str | None = Field(
+        default=None, alias="operationId", description="The operation that failed on chain"
+    )
+
+
+_STATUS_DESCRIPTIONS: dict[int, str] = {
+    400: "Malformed request: body not UTF-8 or JSON nested too deeply; bad or expired signature",
+    401: "No, invalid or revoked credential",
+    403: "The role or the organisation may not do this (on chain: not holder, not entitled ...)",
+    404: "Unknown, or not visible to this principal",
+    409: "Refused in the current state: duplicate, wrong state, nonce used, idempotency conflict",
+    413: "Request body too large",
+    422: "The request is not valid",
+    429: "Rate limit of the credential exceeded (Retry-After)",
+    500: "Unexpected error (details only in the server log)",
+    503: "The ledger did not answer, or title actions are paused (Retry-After)",
+}
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """FastAPI ``responses=`` documenting ``statuses`` as problem+json."""
+    return {
+        status: {
+            "description": _STATUS_DESCRIPTIONS[status],
+            "content": {PROBLEM_JSON: {"schema": _PROBLEM_REF}},
+        }
+        for status in statuses
+    }
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document describe the errors the gateway really answers with.
+
+    Routers declare their own refusals (403, 404, 409, 503) with :func:`problem_responses`; what
+    applies to every route is added here, where it is enforced: the body guard's 400 and 413 on every
+    method that may carry a body, the credential check's 401 and 429 on every authenticated route, 422
+    (problem+json, not FastAPI's ``HTTPValidationError``) on every route with parameters or a body, and
+    500 everywhere.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for item in schema.get("paths", {}).values():
+            for method, operation in item.items():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses: dict[str, Any] = operation["responses"]
+                params = operation.get("parameters", [])
+                statuses = [500]
+                if method in ("post", "put", "patch", "delete"):
+                    statuses += [400, 413]
+                if any(
+                    p.get("in") == "header" and p.get("name", "").lower() == "authorization" for p in params
+                ):
+                    statuses += [401, 429]
+                if params or "requestBody" in operation or "422" in responses:
+                    statuses.append(422)
+                for status, response in problem_responses(*statuses).items():
+                    if str(status) == "422" or str(status) not in responses:
+                        responses[str(status)] = response
+                operation["responses"] = dict(sorted(responses.items()))
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Problem"] = ProblemOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -5,20 +5,27 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from api.auth import Principal
 from api.deps import RuntimeDep, require_role
+from api.problems import problem_responses
 from api.routes._common import parse_ebl_id
 from api.schemas import EventOut, EventPageOut
 from registry.store import queries
 from registry.store.queries import EventRecord
 from registry.types import Action
 
-router = APIRouter(prefix="/v1/auditors", tags=["auditors"])
+router = APIRouter(prefix="/v1/auditors", tags=["auditors"], responses=problem_responses(403, 404, 503))
+_CSV: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "description": "JSON, or CSV with format=csv",
+    }
+}
 Auditor = Annotated[Principal, Depends(require_role("auditor", "governance"))]
 _FIELDS = [
     "ebl_id",
@@ -62,7 +69,7 @@ def _csv(events: list[EventOut]) -> Response:
     return Response(buffer.getvalue(), media_type="text/csv")
 
 
-@router.get("/ebls/{ebl_id}/history", response_model=list[EventOut])
+@router.get("/ebls/{ebl_id}/history", response_model=list[EventOut], responses=_CSV)
 def history(
     ebl_id: str,
     runtime: RuntimeDep,
@@ -74,7 +81,7 @@ def history(
     return _csv(events) if format == "csv" else events
 
 
-@router.get("/events", response_model=EventPageOut)
+@router.get("/events", response_model=EventPageOut, responses=_CSV)
 def events(
     runtime: RuntimeDep,
     principal: Auditor,

@@ -9,13 +9,13 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal
 from api.deps import CredentialsDep, RuntimeDep, require_role
-from api.problems import Problem
+from api.problems import Problem, problem_responses
 from api.routes._common import parse_ebl_id, require_visible
 from api.schemas import OrganisationOut, VerificationOut
 from registry.runtime import Runtime
 from registry.title import Verification
 
-router = APIRouter(prefix="/v1/banks", tags=["banks"])
+router = APIRouter(prefix="/v1/banks", tags=["banks"], responses=problem_responses(403, 404, 503))
 Verifier = Annotated[Principal, Depends(require_role("bank", "carrier", "trader", "auditor", "governance"))]
 
 

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Response
 
 from api.auth import Principal
 from api.deps import RuntimeDep, member_org, require_role
+from api.problems import problem_responses
 from api.routes._common import IdempotencyKey, Wait, Write, write_dependency, write_response
 from api.schemas import AmendRequest, BatchIssueRequest, IssueRequest, OperationOut, SwitchToPaperRequest
 from registry.errors import RegistryError
 
-router = APIRouter(prefix="/v1/carriers", tags=["carriers"])
+router = APIRouter(prefix="/v1/carriers", tags=["carriers"], responses=problem_responses(403, 404, 409, 503))
 Carrier = Annotated[Principal, Depends(require_role("carrier"))]
 CarrierWrite = Annotated[Write, Depends(write_dependency("carrier"))]
 

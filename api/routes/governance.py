@@ -9,11 +9,13 @@ from fastapi import APIRouter, Depends
 
 from api.auth import Principal
 from api.deps import CredentialsDep, RuntimeDep, require_role
-from api.problems import Problem
+from api.problems import Problem, problem_responses
 from api.schemas import CredentialOut, CredentialRequest, OnboardedOut, OrganisationOut, OrganisationRequest
 from registry.types import Role
 
-router = APIRouter(prefix="/v1/governance", tags=["governance"])
+router = APIRouter(
+    prefix="/v1/governance", tags=["governance"], responses=problem_responses(403, 404, 409, 503)
+)
 Governance = Annotated[Principal, Depends(require_role("governance"))]
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Response
 
 from api.auth import Principal
 from api.deps import RuntimeDep, member_org, require_role
+from api.problems import problem_responses
 from api.routes._common import IdempotencyKey, Wait, Write, parse_ebl_id, write_dependency, write_response
 from api.schemas import (
     EndorseRequest,
@@ -20,7 +21,7 @@ from api.schemas import (
 )
 from registry.types import Action
 
-router = APIRouter(prefix="/v1/holders", tags=["holders"])
+router = APIRouter(prefix="/v1/holders", tags=["holders"], responses=problem_responses(403, 404, 409, 503))
 MEMBER_ROLES = ("carrier", "bank", "trader")
 Member = Annotated[Principal, Depends(require_role(*MEMBER_ROLES))]
 HolderWrite = Annotated[Write, Depends(write_dependency(*MEMBER_ROLES))]
