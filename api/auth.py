@@ -88,14 +88,21 @@ class Credentials:
             )
         return IssuedCredential(Principal(credential_id, name, role, org), f"ebl_{credential_id}.{secret}")
 
-    def authenticate(self, token: str) -> Principal | None:
-        """The principal a token acts as, or None (unknown, revoked or wrong secret)."""
+    def cached(self, token: str) -> Principal | None:
+        """The principal of a token verified within ``cache_ttl``, or None: a dictionary look-up that
+        never touches argon2 or the database (so callers may use it on an event loop)."""
         digest = hashlib.sha256(token.encode()).digest()
-        now = time.monotonic()
         with self._lock:
             cached = self._cache.get(digest)
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        return cached[0] if cached is not None and cached[1] > time.monotonic() else None
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The principal a token acts as, or None (unknown, revoked or wrong secret)."""
+        found = self.cached(token)
+        if found is not None:
+            return found
+        digest = hashlib.sha256(token.encode()).digest()
+        now = time.monotonic()
         principal = self._verify(token)
         if principal is not None:
             with self._lock:

@@ -2,16 +2,21 @@
 
 Authorisation is enforced twice: here the gateway refuses what the principal's role may not do, and
 on chain the contract refuses what the signer may not do.
+
+The dependencies are ``async``: FastAPI runs a plain ``def`` dependency in the worker-thread pool, one
+hop per dependency per request, and these only read request state and a dictionary. The one slow step,
+verifying a token not seen within the credential cache's lifetime (argon2), still runs in the pool.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import ApiRole, Credentials, Principal
 from api.problems import Problem
@@ -27,13 +32,13 @@ __all__ = [
 ]
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     """The registry runtime the app was started with."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_credentials(request: Request) -> Credentials:
+async def get_credentials(request: Request) -> Credentials:
     """The credential store."""
     credentials: Credentials = request.app.state.credentials
     return credentials
@@ -63,7 +68,7 @@ class RateLimiter:
             return True
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     credentials: CredentialsDep,
     authorization: Annotated[str | None, Header()] = None,
@@ -71,7 +76,8 @@ def get_principal(
     """Authenticate ``Authorization: Bearer ebl_<id>.<secret>`` and apply the principal's rate limit."""
     if not authorization or not authorization.startswith("Bearer "):
         raise Problem(401, "unauthenticated", "Authentication required", "send Authorization: Bearer <token>")
-    principal = credentials.authenticate(authorization.removeprefix("Bearer ").strip())
+    token = authorization.removeprefix("Bearer ").strip()
+    principal = credentials.cached(token) or await run_in_threadpool(credentials.authenticate, token)
     if principal is None:
         raise Problem(401, "unauthenticated", "Invalid or revoked credential")
     limiter: RateLimiter = request.app.state.rate_limiter
@@ -83,10 +89,10 @@ def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require_role(*roles: ApiRole) -> Callable[[Principal], Principal]:
+def require_role(*roles: ApiRole) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency refusing principals whose role is not one of ``roles`` (403 forbidden_role)."""
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if principal.role not in roles:
             raise Problem(
                 403,

@@ -9,6 +9,18 @@ Opening a :class:`Runtime`:
    one, deploys the registry with the governance key;
 4. migrates the database, starts the relayer, resubmits what the journal holds unfinished, and starts
    the indexer following the chain.
+
+Crashes (see docs/reliability.md, "Crash and restart"). A runtime that follows the chain also runs a
+chain watchdog. When the embedded anvil dies (``kill -9``, OOM) it is restarted in place, on the same
+port, from its state file; when any chain becomes unreachable and comes back, or its head goes
+backwards, the relayer forgets its in-flight transactions and :meth:`TitleService.recover` runs with
+``recheck_final_since``: operations the restored chain lost, even ones already reported final, are
+resubmitted from their journaled signed entries (their nonces are unused there), so every
+acknowledged operation ends final exactly once; the indexer rolls back on its own when its
+checkpoint block changed or vanished. Every few seconds the watchdog also backs up the chain state
+file and resubmits journaled operations left pending by a failed send. When the registry process
+itself is killed, its anvil keeps running; the next start stops it through its pidfile (see
+:mod:`registry.chain.anvil`) and recovers the same way at start-up.
 """
 
 from __future__ import annotations
@@ -17,6 +29,8 @@ import logging
 import os
 import secrets
 import threading
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -28,7 +42,7 @@ from registry.chain.anvil import AnvilConfig, AnvilProcess
 from registry.chain.deploy import Deployment, deploy, verify_deployment
 from registry.chain.relayer import Relayer
 from registry.config import Settings
-from registry.errors import ConfigurationError
+from registry.errors import ConfigurationError, RegistryError
 from registry.keys import KeyStore, LocalSigner, PassphraseSource
 from registry.members import MembershipService
 from registry.store.db import create_engine_for, migrate
@@ -44,6 +58,17 @@ log = logging.getLogger(__name__)
 GOVERNANCE = "governance"
 RELAYER = "relayer"
 _DEV_FUNDS = hex(10**27)
+
+WATCH_EVERY = 0.5
+"""Seconds between the chain watchdog's probes."""
+CHORES_EVERY = 5.0
+"""Seconds between state-file backups and retries of operations left pending by a failed send."""
+RETRY_MIN_AGE = 10.0
+"""An operation pending this long without being tracked is resubmitted by the periodic retry."""
+RESTART_BACKOFF = 2.0
+"""Seconds between attempts to restart a dead embedded chain."""
+RECHECK_MARGIN = 60.0
+"""Operations final up to this many seconds before the restored state's dump time are re-checked too."""
 
 
 class Runtime:
@@ -64,6 +89,7 @@ class Runtime:
         self.indexer: Indexer
         self._follow_stop = threading.Event()
         self._follower: threading.Thread | None = None
+        self._watchdog: threading.Thread | None = None
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, follow: bool = True) -> Runtime:
@@ -136,16 +162,20 @@ class Runtime:
         )
         self.members = MembershipService(self.w3, self.deployment, governance, self.keystore, self.title)
         self.indexer = Indexer(self.w3, self.deployment, self.engine)
-        resubmitted = self.title.recover()
+        resubmitted = self.title.recover(recheck_final_since=self._recheck_since(None))
         if resubmitted:
             log.warning("resubmitted %d journaled operations after restart", resubmitted)
         if follow:
             self._follower = threading.Thread(target=self._follow, name="indexer-follow", daemon=True)
             self._follower.start()
+            self._watchdog = threading.Thread(target=self._watch_chain, name="chain-watchdog", daemon=True)
+            self._watchdog.start()
 
     def close(self) -> None:
         """Stop the indexer follower, drain the relayer, stop the embedded chain (by its pid)."""
         self._follow_stop.set()
+        if self._watchdog is not None:
+            self._watchdog.join(timeout=60)
         if self._follower is not None:
             self._follower.join(timeout=10)
         if hasattr(self, "relayer"):
@@ -210,8 +240,80 @@ class Runtime:
 
     def _follow(self) -> None:
         interval = max(self.settings.chain_block_time / 2, 0.2)
+        failing = False
         while not self._follow_stop.wait(interval):
             try:
                 self.indexer.sync()
             except Exception:  # keep following; the next round retries from the checkpoint
-                log.exception("indexer sync failed")
+                if not failing:  # once per streak: a chain outage would log a traceback per round
+                    log.exception("indexer sync failed (retrying quietly until it succeeds)")
+                failing = True
+            else:
+                if failing:
+                    log.warning("indexer sync succeeds again")
+                failing = False
+
+    # ------------------------------------------------------------------ crash recovery
+
+    def wait_chain_persisted(self, timeout: float = 15.0) -> bool:
+        """Block until the embedded chain has dumped every block mined so far to its state file (after
+        the first start's deployment and onboarding, which are not journaled); True without one."""
+        return self.anvil.wait_persisted(timeout) if self.anvil is not None else True
+
+    def _recheck_since(self, down_since: float | None) -> datetime | None:
+        """From when final operations may have been lost by the chain: the loaded state's dump time or
+        the start of the outage, whichever is earlier, minus :data:`RECHECK_MARGIN`."""
+        moments = [t for t in (down_since, self.anvil.loaded_state_time if self.anvil else None) if t]
+        if not moments:
+            return None
+        return datetime.fromtimestamp(min(moments) - RECHECK_MARGIN, UTC)
+
+    def _watch_chain(self) -> None:
+        """Restart a dead embedded chain; after any outage or rollback, resubmit what the chain lost."""
+        down_since: float | None = None
+        last_head = -1
+        next_restart = 0.0
+        next_chores = time.monotonic() + CHORES_EVERY
+        while not self._follow_stop.wait(WATCH_EVERY):
+            anvil = self.anvil
+            try:
+                dead = anvil is not None and (anvil.exit_code is not None or anvil.pid is None)
+                if anvil is not None and dead and time.monotonic() >= next_restart:
+                    log.error(
+                        "the embedded chain (anvil) exited with status %s; restarting it from %s",
+                        anvil.exit_code,
+                        self.settings.chain_state_path,
+                    )
+                    down_since = down_since or time.time()
+                    next_restart = time.monotonic() + RESTART_BACKOFF
+                    self.relayer.reset("the chain exited")
+                    anvil.restart()
+                head = self.w3.eth.block_number
+            except Exception as exc:
+                if down_since is None:
+                    down_since = time.time()
+                    log.error(
+                        "the chain is unreachable (%s): writes stay journaled and are resubmitted when it "
+                        "returns",
+                        type(exc).__name__,
+                    )
+                elif isinstance(exc, RegistryError):  # a failed restart of the embedded chain says why
+                    log.error("restarting the embedded chain failed: %s", exc)
+                continue
+            try:
+                if down_since is not None or head < last_head:
+                    self.relayer.reset("the chain went away or rolled back")
+                    since = self._recheck_since(down_since or time.time())
+                    resubmitted = self.title.recover(recheck_final_since=since)
+                    log.warning("the chain is back at block %d: resubmitted %d operations", head, resubmitted)
+                    down_since = None
+                last_head = head
+                if time.monotonic() >= next_chores:
+                    next_chores = time.monotonic() + CHORES_EVERY
+                    if anvil is not None:
+                        anvil.backup_state()
+                    retried = self.title.recover(min_age=RETRY_MIN_AGE)
+                    if retried:
+                        log.warning("resubmitted %d operations left pending by a failed send", retried)
+            except Exception:  # keep watching; the next round retries
+                log.exception("chain watchdog round failed")

@@ -4,6 +4,11 @@ First start: deploys the registry, onboards demo organisations (a carrier, a shi
 consignee) and an auditor, and prints their API credentials once (only hashes are stored). Later
 starts reuse the data folder: chain state, keys, database, deployment. `EBL_*` environment variables
 (see registry/config.py) point it at another ledger or database; `--no-demo` skips the demo members.
+
+Crashes: if the embedded chain dies, the running gateway restarts it from its state file and
+resubmits from the operation journal whatever the chain lost; if this process is killed (even with
+kill -9), run it again: it stops the anvil it left behind and resubmits what was not yet final
+(docs/reliability.md, "Crash and restart").
 """
 
 from __future__ import annotations
@@ -61,6 +66,9 @@ def main() -> None:
         created = bootstrap(runtime, credentials, demo=not args.no_demo)
         print(f"registry {runtime.deployment.address} on chain {runtime.deployment.chain_id}", flush=True)
         if created is not None:
+            # Deployment and onboarding are direct transactions, not journaled: let the chain dump them
+            # to its state file before anyone relies on the credentials.
+            runtime.wait_chain_persisted()
             print("API credentials (shown once; only their hashes are stored):", flush=True)
             print(json.dumps(created, indent=2), flush=True)
             (runtime.settings.data_dir / "demo-credentials.json").unlink(missing_ok=True)

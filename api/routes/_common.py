@@ -1,7 +1,7 @@
 """Helpers shared by the routers: eBL ids in paths, write responses, visibility."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -90,12 +90,13 @@ class Write:
         return write_response(op, self.response)
 
 
-def write_dependency(*roles: ApiRole) -> Callable[..., Write]:
+def write_dependency(*roles: ApiRole) -> Callable[..., Awaitable[Write]]:
     """A dependency resolving the acting member (one of ``roles``), the path's eBL id, the
-    ``Idempotency-Key`` header and the ``wait`` query parameter into a :class:`Write`."""
+    ``Idempotency-Key`` header and the ``wait`` query parameter into a :class:`Write` (``async``: it
+    only parses, so it runs on the event loop instead of taking a worker-thread hop)."""
     role_check = require_role(*roles)
 
-    def dependency(
+    async def dependency(
         ebl_id: str,
         runtime: RuntimeDep,
         principal: Annotated[Principal, Depends(role_check)],

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy import text
 
 from api.deps import CurrentPrincipal, RuntimeDep
-from api.problems import Problem
+from api.problems import Problem, problem_responses
 from api.schemas import OperationOut
+from registry.title import Operation
 
 router = APIRouter(tags=["operations"])
 
@@ -17,14 +19,13 @@ RELAYER_PENDING = Gauge("ebl_relayer_pending_entries", "Signed entries sent and 
 MAX_READY_LAG = 30
 
 
-@router.get("/v1/operations/{operation_id}", response_model=OperationOut)
+@router.get("/v1/operations/{operation_id}", response_model=OperationOut, responses=problem_responses(404))
 def operation(operation_id: str, runtime: RuntimeDep, principal: CurrentPrincipal) -> OperationOut:
     """Where an accepted operation stands: pending, submitted, final or failed."""
-    op = runtime.title.operation(operation_id)
-    entry = runtime.journal.get(operation_id)
+    entry = runtime.journal.get(operation_id)  # one read serves the visibility check and the answer
     if principal.role not in ("auditor", "governance") and entry.org != principal.org:
         raise Problem(404, "not_found", "Not found", f"operation {operation_id} not found")
-    return OperationOut.of(op)
+    return OperationOut.of(Operation.from_journal(entry))
 
 
 @router.get("/healthz")
@@ -33,7 +34,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses=problem_responses(503))
 def readyz(runtime: RuntimeDep) -> dict[str, object]:
     """Ready when the chain and the database answer and the index is at most 30 blocks behind."""
     try:
@@ -50,7 +51,7 @@ def readyz(runtime: RuntimeDep) -> dict[str, object]:
     return {"status": "ready", "chainHead": head, "indexerLag": lag}
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 def metrics(runtime: RuntimeDep) -> Response:
     """Prometheus metrics."""
     RELAYER_PENDING.set(runtime.relayer.pending)

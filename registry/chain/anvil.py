@@ -7,11 +7,29 @@ a restart; what was mined after the last dump is re-submitted from the operation
 
 The process is started directly (not through the npm ``bin.mjs`` wrapper), so the pid we hold is
 anvil's own and :meth:`AnvilProcess.stop` stops exactly it.
+
+Crash safety, with a ``state_path``:
+
+* anvil runs in its own session, so a ``kill -9`` of the registry process leaves it running (an
+  orphan that keeps the chain and keeps dumping it). Its pid is recorded in ``anvil.pid`` beside the
+  state file as soon as it is spawned; the next :meth:`AnvilProcess.start` on the same state file
+  stops that leftover anvil, and any other whose ``/proc/<pid>/cmdline`` names this state file (one
+  spawned just before its owner died), with SIGTERM so it dumps its state first — after checking the
+  command line, so a reused pid is never touched — and refuses to start while anything else still
+  listens on the port (the health check would otherwise be answered by the other process).
+* anvil writes its dumps in place, so a ``kill -9`` in the middle of a dump leaves a truncated file
+  that anvil refuses to load. :meth:`AnvilProcess.backup_state` copies the state file to
+  ``state.json.bak`` (atomically, only when it parses); :meth:`AnvilProcess.start` loads the backup
+  when the state file does not parse. Either way the chain may come back a few blocks (or, from the
+  backup, a few seconds) short: :attr:`AnvilProcess.loaded_state_time` says how old the loaded state
+  is, and the operation journal resubmits what was lost.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import platform
 import signal
@@ -27,7 +45,9 @@ from types import TracebackType
 from registry.chain.build import project_root
 from registry.errors import ToolchainError
 
-__all__ = ["AnvilConfig", "AnvilProcess", "anvil_binary", "free_port"]
+__all__ = ["AnvilConfig", "AnvilProcess", "anvil_binary", "anvils_serving", "free_port"]
+
+log = logging.getLogger(__name__)
 
 _PLATFORMS = {
     ("Linux", "x86_64"): "linux-amd64",
@@ -87,6 +107,8 @@ class AnvilProcess:
         self._proc: subprocess.Popen[bytes] | None = None
         self.port: int = self.config.port or 0
         self._log_path: Path | None = None
+        self.loaded_state_time: float | None = None
+        """Modification time (unix seconds) of the state file the running anvil loaded; None without one."""
 
     @property
     def url(self) -> str:
@@ -107,7 +129,11 @@ class AnvilProcess:
         if self._proc is not None:
             return self
         cfg = self.config
-        self.port = cfg.port or free_port()
+        self.port = self.port or cfg.port or free_port()
+        if cfg.state_path is not None:
+            self._stop_leftover()
+            self.loaded_state_time = self._usable_state()
+        _require_free_port(self.port)
         args = [
             str(anvil_binary(self._root)),
             "--host",
@@ -135,11 +161,14 @@ class AnvilProcess:
             self._proc = subprocess.Popen(
                 args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
             )
+        self._write_pidfile()  # at once: if we die while it starts, the next start still finds it
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 raise ToolchainError(f"anvil exited with {self._proc.returncode}: {self._tail_log()}")
             if self._answers():
+                self._write_pidfile()
+                self.backup_state()
                 return self
             time.sleep(0.05)
         self.stop()
@@ -149,6 +178,7 @@ class AnvilProcess:
         """Stop anvil by its own pid (SIGTERM lets it dump state; SIGKILL after ``timeout``)."""
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
+            self._remove_pidfile(proc)
             return
         proc.send_signal(signal.SIGTERM)
         try:
@@ -156,6 +186,7 @@ class AnvilProcess:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=timeout)
+        self._remove_pidfile(proc)
 
     def kill(self) -> None:
         """SIGKILL, as a crash would (tests of the journal's resubmission use it)."""
@@ -163,6 +194,156 @@ class AnvilProcess:
         if proc is not None and proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+        self._remove_pidfile(proc)
+
+    # -------------------------------------------------------------- crash safety
+
+    @property
+    def exit_code(self) -> int | None:
+        """anvil's exit status if the process we started has died (a crash: stop() clears it); else None."""
+        proc = self._proc
+        return proc.poll() if proc is not None else None
+
+    def restart(self, timeout: float = 30.0) -> AnvilProcess:
+        """Start anvil again on the same port after it died, from its persisted state."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            self._proc = proc
+            self.stop()
+        return self.start(timeout)
+
+    @property
+    def pidfile(self) -> Path | None:
+        """Where the running anvil's pid is recorded (beside the state file); None without a state file."""
+        state = self.config.state_path
+        return state.parent / "anvil.pid" if state is not None else None
+
+    @property
+    def backup_path(self) -> Path | None:
+        """The last state dump known to parse (see :meth:`backup_state`)."""
+        state = self.config.state_path
+        return state.with_name(state.name + ".bak") if state is not None else None
+
+    def backup_state(self) -> bool:
+        """Copy the state file to :attr:`backup_path` if it parses (atomic replace, mtime kept).
+
+        Returns:
+            True when a backup was written.
+        """
+        state, backup = self.config.state_path, self.backup_path
+        if state is None or backup is None:
+            return False
+        try:
+            stat = state.stat()
+            if backup.exists() and backup.stat().st_mtime_ns >= stat.st_mtime_ns:
+                return False
+            data = state.read_bytes()
+            json.loads(data)
+        except (OSError, ValueError):
+            return False  # missing, or caught mid-dump: the next round copies a complete one
+        tmp = backup.with_name(backup.name + ".tmp")
+        with tmp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.utime(tmp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        os.replace(tmp, backup)
+        return True
+
+    def wait_persisted(self, timeout: float = 15.0) -> bool:
+        """Block until anvil has dumped its state twice from now (so the dump holds every block mined
+        before the call), then back that dump up; False without a state file or when ``timeout``
+        passes first."""
+        state = self.config.state_path
+        if state is None or self._proc is None:
+            return False
+        dumps, last = 0, _mtime_ns(state)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            now = _mtime_ns(state)
+            if now != last:
+                dumps, last = dumps + 1, now
+                if dumps >= 2:
+                    time.sleep(0.2)  # let the dump finish writing: a torn one is not backed up
+                    self.backup_state()
+                    return True
+        return False
+
+    def _usable_state(self) -> float | None:
+        """Make sure the state file anvil will load parses (else put the last good backup in its place);
+        returns its modification time, or None when the chain starts empty."""
+        state, backup = self.config.state_path, self.backup_path
+        assert state is not None and backup is not None
+        if not state.exists():
+            if backup.exists():  # pragma: no cover - only if someone deleted the state file
+                log.warning("chain state %s is missing; loading the backup %s", state, backup)
+                os.replace(backup, state)
+                return state.stat().st_mtime
+            return None
+        try:
+            json.loads(state.read_bytes())
+        except ValueError:
+            aside = state.with_name(f"{state.name}.corrupt-{int(time.time())}")
+            os.replace(state, aside)
+            if not backup.exists():
+                raise ToolchainError(
+                    f"chain state {state} does not parse (a crash during a dump?) and there is no backup; "
+                    f"it was moved to {aside}"
+                ) from None
+            log.warning(
+                "chain state %s does not parse (a crash during a dump?); moved to %s, loading the backup "
+                "%s: what the chain lost since, the operation journal resubmits",
+                state,
+                aside,
+                backup,
+            )
+            with contextlib.suppress(OSError):
+                state.write_bytes(backup.read_bytes())
+                mtime = backup.stat().st_mtime_ns
+                os.utime(state, ns=(mtime, mtime))
+        return state.stat().st_mtime
+
+    def _write_pidfile(self) -> None:
+        path = self.pidfile
+        if path is None or self._proc is None:
+            return
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(
+            json.dumps({"pid": self._proc.pid, "port": self.port, "state": str(self.config.state_path)})
+        )
+        os.replace(tmp, path)
+
+    def _remove_pidfile(self, proc: subprocess.Popen[bytes] | None) -> None:
+        path = self.pidfile
+        if path is None or proc is None:
+            return
+        with contextlib.suppress(OSError, ValueError):
+            if json.loads(path.read_text()).get("pid") == proc.pid:
+                path.unlink()
+
+    def _stop_leftover(self, timeout: float = 15.0) -> None:
+        """Stop every anvil left running on our state file by a process that died (kill -9): the one
+        its pidfile names and any other whose command line names this state file (one started just
+        before its owner died may not have been recorded)."""
+        state = self.config.state_path
+        path = self.pidfile
+        assert state is not None and path is not None
+        candidates = set(anvils_serving(state))
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            candidates.add(int(json.loads(path.read_text())["pid"]))
+        for pid in sorted(candidates):
+            if not _is_anvil_of(pid, state):
+                continue  # gone, or the pid now belongs to another process
+            log.warning("stopping anvil pid %d left running on %s by a previous registry process", pid, state)
+            os.kill(pid, signal.SIGTERM)  # anvil dumps its state on SIGTERM
+            deadline = time.monotonic() + timeout
+            while _is_anvil_of(pid, state):
+                if time.monotonic() > deadline:
+                    os.kill(pid, signal.SIGKILL)
+                    deadline = time.monotonic() + timeout
+                time.sleep(0.05)
+        path.unlink(missing_ok=True)
 
     def _answers(self) -> bool:
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
@@ -185,3 +366,71 @@ class AnvilProcess:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def _mtime_ns(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def _is_anvil_of(pid: int, state_path: Path | None) -> bool:
+    """True when ``pid`` is a live (not zombie) anvil whose command line names ``state_path``."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+            return False  # exited; only its parent's wait is missing
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, IndexError):
+        try:  # no /proc (macOS): ask ps
+            out = subprocess.run(["ps", "-p", str(pid), "-o", "command="], capture_output=True, timeout=5)
+        except (OSError, subprocess.SubprocessError):
+            return False
+        argv = out.stdout.strip().split(b" ")
+    if not argv or Path(argv[0].decode(errors="replace")).name != "anvil":
+        return False
+    return state_path is None or str(state_path).encode() in argv
+
+
+def anvils_serving(state_path: Path) -> list[int]:
+    """Pids of the live anvil processes whose command line names ``state_path`` (Linux ``/proc``)."""
+    proc = Path("/proc")
+    if not proc.is_dir():  # pragma: no cover - macOS: the pidfile alone
+        return []
+    wanted = str(state_path).encode()
+    found: list[int] = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue  # exited meanwhile, or not ours to read
+        if argv and Path(argv[0].decode(errors="replace")).name == "anvil" and wanted in argv:
+            found.append(int(entry.name))
+    return [pid for pid in found if _is_anvil_of(pid, state_path)]
+
+
+PORT_WAIT = 10.0
+"""Seconds a start waits for its port to be released before giving up."""
+
+
+def _require_free_port(port: int) -> None:
+    """Wait (a stopped anvil may take a moment to close its socket) until nothing listens on ``port``.
+
+    Raises:
+        ToolchainError: another process keeps listening there; anvil would fail to bind while the
+            other one answered our health checks in its place.
+    """
+    deadline = time.monotonic() + PORT_WAIT
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise ToolchainError(f"port {port} is in use by another process") from None
+        time.sleep(0.1)

@@ -7,6 +7,14 @@ auto-fill costs milliseconds per call), signed by a :class:`~registry.keys.Signe
 watched until their receipt is ``confirmations`` blocks deep (0 on anvil and Besu QBFT, whose blocks
 are final when mined).
 
+Receipts are collected per block, not per transaction: while anything is in flight the watcher asks
+``eth_blockNumber`` every ``poll_interval`` and, when the head moved, fetches each new block's receipts
+with one ``eth_getBlockReceipts`` (per-transaction ``eth_getTransactionReceipt`` only as a fallback: the
+first round, a head that jumped or went back, a node without that method). Batches are capped by the
+chain's block gas limit as well as ``max_batch``, so a large batch never asks for more gas than a block
+holds. Listeners (:meth:`Relayer.on_resolved`) see every resolved transaction's entries together, before
+their futures resolve, so a journal can record a whole batch in one write.
+
 In a batch a failing entry is skipped by the contract with ``BatchEntryFailed(index, ...)``; its
 revert data is decoded into the exception tree and only its future fails. A transaction that is not
 mined within ``resubmit_after`` seconds is sent again unchanged (same nonce), so a node restart or a
@@ -19,7 +27,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -30,13 +38,14 @@ from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
+from web3.types import RPCEndpoint
 
 from registry.chain.deploy import Deployment
 from registry.chain.errors import decode_revert
 from registry.errors import ChainError, ContractRevertError, TransactionFailedError
 from registry.keys import IssuanceMessage, Signer, TitleActionMessage
 
-__all__ = ["EntryResult", "NonceManager", "Relayer", "SignedEntry"]
+__all__ = ["EntryResult", "NonceManager", "Relayer", "ResolveListener", "SignedEntry"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +59,10 @@ _BATCH_ENTRY_FAILED = keccak(text="BatchEntryFailed(uint256,address,uint256,byte
 _GAS_BASE = 60_000
 _GAS_PER_ACTION = 150_000
 _GAS_PER_ISSUANCE = 190_000
+# A batch asks for at most this share of the block gas limit.
+_BLOCK_GAS_SHARE = 0.9
+# More new blocks than this since the last scan: look receipts up per transaction instead.
+_MAX_SCAN = 16
 
 
 @dataclass(frozen=True)
@@ -105,6 +118,44 @@ class NonceManager:
         """Forget the local count; the next call reads the node's pending count again."""
         with self._lock:
             self._next = None
+
+
+ResolveListener = Callable[[Sequence[tuple["Future[EntryResult]", "EntryResult"]]], None]
+"""Called with every entry of one resolved transaction (future, result), before the futures resolve."""
+
+
+def _as_int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+def _as_bytes(value: Any) -> bytes:
+    return bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
+
+
+def _unsupported(error: Any) -> bool:
+    """True for a JSON-RPC error saying the method does not exist (rather than that the call failed)."""
+    if not isinstance(error, Mapping):
+        return False
+    message = str(error.get("message", "")).lower()
+    return error.get("code") == -32601 or any(
+        words in message for words in ("not found", "does not exist", "not supported", "unsupported")
+    )
+
+
+def _receipt(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of a receipt the relayer reads, from raw JSON-RPC (hex strings) or web3 (ints, bytes)."""
+    return {
+        "status": _as_int(raw["status"]),
+        "blockNumber": _as_int(raw["blockNumber"]),
+        "logs": [
+            {
+                "address": str(lg["address"]),
+                "topics": [_as_bytes(t) for t in lg["topics"]],
+                "data": _as_bytes(lg["data"]),
+            }
+            for lg in raw.get("logs", [])
+        ],
+    }
 
 
 @dataclass
@@ -166,6 +217,15 @@ class Relayer:
         self._inflight_lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._listeners: list[ResolveListener] = []
+        self._scanned: int | None = None  # newest block whose receipts were collected
+        self._block_receipts = True  # False once the node refuses eth_getBlockReceipts
+        self._block_gas_limit: int | None = None
+
+    def on_resolved(self, listener: ResolveListener) -> None:
+        """Call ``listener`` with all entries of each resolved transaction, before their futures resolve
+        (a listener that raises is logged; the futures resolve regardless)."""
+        self._listeners.append(listener)
 
     # -------------------------------------------------------------- lifecycle
 
@@ -202,6 +262,28 @@ class Relayer:
         """Entries sent and not yet final."""
         with self._inflight_lock:
             return sum(len(f.entries) for f in self._inflight.values())
+
+    # -------------------------------------------------------------- chain restart (crash recovery)
+
+    def reset(self, reason: str) -> int:
+        """The chain restarted or rolled back: forget every in-flight transaction and re-read the nonce.
+
+        Each in-flight entry's future fails with a plain :class:`ChainError` (nothing is known about
+        it: it may or may not have executed); the title service leaves such operations to its
+        recovery, which checks the entry's nonce on chain before resubmitting. Returns the entries
+        dropped.
+        """
+        with self._inflight_lock:
+            flights = list(self._inflight.values())
+            self._inflight.clear()
+        self._nonces.resync()
+        dropped = 0
+        for flight in flights:
+            for _, future in flight.entries:
+                if not future.done():
+                    future.set_exception(ChainError(f"{reason}: transaction {flight.tx_hash} dropped"))
+                    dropped += 1
+        return dropped
 
     # -------------------------------------------------------------- submission
 
@@ -242,8 +324,22 @@ class Relayer:
                 batch.append(item)
             for kind in ("issuance", "action"):
                 part = [pair for pair in batch if pair[0].kind == kind]
-                if part:
-                    self._send_batch(part)
+                cap = self.entries_per_transaction(kind)
+                for i in range(0, len(part), cap):
+                    self._send_batch(part[i : i + cap])
+
+    def entries_per_transaction(self, kind: Literal["action", "issuance"]) -> int:
+        """Most entries of one kind in one transaction: ``max_batch``, or fewer if their gas bound would
+        not fit in a block (the block gas limit is read from the node once)."""
+        if self._block_gas_limit is None:
+            try:
+                block = self._w3.provider.make_request(RPCEndpoint("eth_getBlockByNumber"), ["latest", False])
+                self._block_gas_limit = _as_int(block["result"]["gasLimit"])
+            except Exception:  # no answer now: use max_batch, ask again next time
+                return self.max_batch
+        per_entry = _GAS_PER_ISSUANCE if kind == "issuance" else _GAS_PER_ACTION
+        fits = int((self._block_gas_limit * _BLOCK_GAS_SHARE - _GAS_BASE) // per_entry)
+        return max(1, min(self.max_batch, fits))
 
     def _gas_price_now(self) -> int:
         if self._fixed_gas_price is not None:
@@ -300,32 +396,75 @@ class Relayer:
     def _watch_loop(self) -> None:
         while not (self._stop.is_set() and not self._inflight):
             time.sleep(self.poll_interval)
-            with self._inflight_lock:
-                flights = list(self._inflight.values())
-            if not flights:
+            if not self._inflight:
                 continue
             try:
-                head = self._w3.eth.block_number
+                # The head first, then the flights: a transaction sent after the head was read can only
+                # be mined above it, so the next round's scan finds it.
+                head = _as_int(self._rpc("eth_blockNumber", []))
+                with self._inflight_lock:
+                    flights = list(self._inflight.values())
+                self._collect(flights, head)
                 for flight in flights:
                     self._check(flight, head)
             except Exception:  # a node hiccup: keep watching, resubmission covers lost transactions
                 log.exception("relayer: receipt polling failed")
 
+    def _rpc(self, method: str, params: list[Any]) -> Any:
+        reply = self._w3.provider.make_request(RPCEndpoint(method), params)
+        if "error" in reply:
+            raise ChainError(f"{method} failed: {reply['error']}")
+        return reply.get("result")
+
+    def _collect(self, flights: Sequence[_InFlight], head: int) -> None:
+        """Attach receipts to the flights that were mined: one ``eth_getBlockReceipts`` per new block."""
+        waiting = {f.tx_hash: f for f in flights if f.receipt is None}
+        scanned, self._scanned = self._scanned, head
+        if not waiting or scanned == head:
+            return
+        if self._block_receipts and scanned is not None and 0 < head - scanned <= _MAX_SCAN:
+            for number in range(scanned + 1, head + 1):
+                reply = self._w3.provider.make_request(RPCEndpoint("eth_getBlockReceipts"), [hex(number)])
+                error = reply.get("error")
+                if error is not None:
+                    if not _unsupported(error):
+                        self._scanned = scanned  # scan these blocks again next round
+                        raise ChainError(f"eth_getBlockReceipts failed: {error}")
+                    log.info("relayer: the node has no eth_getBlockReceipts; receipts per transaction")
+                    self._block_receipts = False
+                    break
+                for raw in reply.get("result") or []:
+                    flight = waiting.pop(str(raw["transactionHash"]).lower(), None)
+                    if flight is not None:
+                        flight.receipt = _receipt(raw)
+                        flight.mined_block = number
+            else:
+                return
+        # First round, a jump or a rewound chain, or no block receipts: ask per transaction.
+        for flight in waiting.values():
+            self._lookup(flight)
+
+    def _lookup(self, flight: _InFlight) -> bool:
+        """This flight's receipt by transaction hash; False while it has none."""
+        try:
+            receipt = self._w3.eth.get_transaction_receipt(HexBytes(flight.tx_hash))
+        except TransactionNotFound:
+            return False
+        flight.receipt = _receipt(receipt)
+        flight.mined_block = flight.receipt["blockNumber"]
+        return True
+
     def _check(self, flight: _InFlight, head: int) -> None:
         if flight.receipt is None:
-            try:
-                receipt = self._w3.eth.get_transaction_receipt(HexBytes(flight.tx_hash))
-            except TransactionNotFound:
-                if time.monotonic() - flight.sent_at > self.resubmit_after:
-                    self._resubmit(flight)
-                return
-            flight.receipt = dict(receipt)
-            flight.mined_block = int(receipt["blockNumber"])
+            if time.monotonic() - flight.sent_at > self.resubmit_after and not self._lookup(flight):
+                self._resubmit(flight)
+            return
         assert flight.mined_block is not None
         if head - flight.mined_block < self.confirmations:
             return
         with self._inflight_lock:
-            self._inflight.pop(flight.tx_hash, None)
+            if self._inflight.pop(flight.tx_hash, None) is None:
+                return  # dropped meanwhile (reset): its futures are already settled
         self._resolve(flight)
 
     def _resubmit(self, flight: _InFlight) -> None:
@@ -342,8 +481,9 @@ class Relayer:
         block = int(receipt.get("blockNumber", 0))
         if receipt.get("status") != 1:
             error = TransactionFailedError(f"batch transaction {flight.tx_hash} reverted as a whole")
-            for _, future in flight.entries:
-                future.set_result(EntryResult(flight.tx_hash, block, error))
+            self._settle(
+                [(future, EntryResult(flight.tx_hash, block, error)) for _, future in flight.entries]
+            )
             return
         failures: dict[int, ContractRevertError | TransactionFailedError] = {}
         for entry_log in receipt.get("logs", []):
@@ -354,5 +494,19 @@ class Relayer:
                 index = int.from_bytes(bytes(topics[1]), "big")
                 _, reason = decode(["uint256", "bytes"], bytes(entry_log["data"]))
                 failures[index] = decode_revert(reason)
-        for index, (_, future) in enumerate(flight.entries):
-            future.set_result(EntryResult(flight.tx_hash, block, failures.get(index)))
+        self._settle(
+            [
+                (future, EntryResult(flight.tx_hash, block, failures.get(index)))
+                for index, (_, future) in enumerate(flight.entries)
+            ]
+        )
+
+    def _settle(self, results: Sequence[tuple[Future[EntryResult], EntryResult]]) -> None:
+        for listener in self._listeners:
+            try:
+                listener(results)
+            except Exception:  # the futures still resolve; their own callbacks record them
+                log.exception("relayer: resolve listener failed")
+        for future, result in results:
+            if not future.done():
+                future.set_result(result)

@@ -4,6 +4,8 @@
 mapped to the psycopg 3 driver. SQLite connections get WAL journaling (file databases), enforced
 foreign keys and a busy timeout, so a reader (the API) and the indexer can share one file.
 
+``write_lock(engine)`` serialises one process's write transactions on a SQLite database (see there).
+
 ``migrate(url_or_engine)`` runs Alembic's ``upgrade head`` with the environment shipped inside the
 package (``registry/store/migrations``), independent of the current directory and of any
 ``alembic.ini``. It is idempotent.
@@ -11,8 +13,11 @@ package (``registry/store/migrations``), independent of the current directory an
 
 from __future__ import annotations
 
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
@@ -20,10 +25,23 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
-__all__ = ["MIGRATIONS_DIR", "SQLITE_BUSY_TIMEOUT_MS", "alembic_config", "create_engine_for", "migrate"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "alembic_config",
+    "create_engine_for",
+    "migrate",
+    "write_lock",
+]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Connections per SQLite engine: enough that the gateway's request threads never queue for one.
+SQLITE_POOL_SIZE = 16
+SQLITE_MAX_OVERFLOW = 48
+
+_WRITE_LOCKS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
+_WRITE_LOCKS_GUARD = threading.Lock()
 
 
 def create_engine_for(url: str, **kwargs: Any) -> Engine:
@@ -37,6 +55,9 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
     memory = parsed.database in (None, "", ":memory:")
     if memory:
         kwargs.setdefault("poolclass", StaticPool)  # one shared connection: the data lives in it
+    elif "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
+        kwargs.setdefault("max_overflow", SQLITE_MAX_OVERFLOW)
     connect_args = dict(kwargs.pop("connect_args", {}))
     connect_args.setdefault("check_same_thread", False)
     connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
@@ -55,6 +76,24 @@ def create_engine_for(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
     return engine
+
+
+def write_lock(engine: Engine) -> AbstractContextManager[Any]:
+    """Hold around a write transaction: on SQLite, one writer of this process at a time.
+
+    SQLite admits one writer; another one that finds the database locked waits in SQLite's busy
+    handler, which sleeps in steps growing to 100 ms, so under concurrent requests writes convoy and
+    stall. A lock per engine hands the database to the next writer of this process the moment the
+    previous one commits (other processes still meet the busy timeout). Re-entrant; a no-op on
+    databases with row-level locking (PostgreSQL).
+    """
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _WRITE_LOCKS_GUARD:
+        lock = _WRITE_LOCKS.get(engine)
+        if lock is None:
+            lock = _WRITE_LOCKS[engine] = threading.RLock()
+    return lock
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

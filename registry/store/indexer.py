@@ -31,14 +31,17 @@ Event → state rules (mirroring ``contracts/TitleRegistry.sol``):
   (they are counted as seen).
 
 Reorgs (minimal): the checkpoint stores the hash of its block. When the chain's block at that height
-has another hash, the indexer rolls back ``reorg_depth`` blocks: events above the rollback block are
+has another hash (or is gone: a chain restored from an older state dump), the indexer rolls back
+``reorg_depth`` blocks (never above the chain's head): events above the rollback block are
 deleted, eBLs issued above it are deleted, and every other eBL they touched is rebuilt by replaying
 its remaining events from the issuance state; keys and organisations registered above it are
 deleted, revocations above it undone, and organisation standings changed above it re-read from the
-chain at the rollback block. Then it syncs forward again. Only the checkpoint's own block hash is
-kept, so a reorg deeper than ``reorg_depth`` leaves stale rows behind: size it to the chain's
-finality (at least 1 block is always rolled back); :meth:`Indexer.check_consistency` reveals such
-rows and :meth:`Indexer.rebuild` repairs them.
+chain at the rollback block. Then it checks the newest indexed event it kept against its
+transaction receipt and rolls back further, event block by event block, until that event is on
+chain where it was indexed from (a reorg or a restored chain replaces a suffix of the chain, so the
+older events are then on chain too). Membership changes in blocks without a title event are only
+covered down to ``reorg_depth``; :meth:`Indexer.check_consistency` reveals stale rows and
+:meth:`Indexer.rebuild` repairs them.
 
 One database indexes one registry deployment, with one writer at a time (the API and other readers
 may share the database freely; SQLite runs in WAL mode for that).
@@ -65,6 +68,7 @@ from registry.chain.deploy import Deployment
 from registry.chain.errors import type_string
 from registry.chain.views import TitleReader
 from registry.errors import ChainError
+from registry.store.db import write_lock
 from registry.store.models import Ebl, EblEvent, IndexerCheckpoint, Organisation, OrgKey
 from registry.types import Action, DocumentKind, KeyStatus, OrgStatus, Role, Status, SurrenderReason
 
@@ -510,10 +514,39 @@ class Indexer:
         block = self._rpc("eth_getBlockByNumber", [hex(last), False])
         if block and block["hash"] == stored_hash:
             return last + 1
-        target = max(last - max(self.reorg_depth, 1), self._deployment.block_number - 1)
+        # Never roll back to a block the chain does not have (a chain restored from an older state
+        # can be far below the checkpoint), then deeper while the newest event kept is not on chain.
+        head = int(self._rpc("eth_blockNumber", []), 16)
+        target = max(min(last - max(self.reorg_depth, 1), head), self._deployment.block_number - 1)
         log.warning("reorg: block %d changed or vanished; rolling the index back to block %d", last, target)
         self._rollback(target)
-        return target + 1
+        return self._deepen_rollback(target) + 1
+
+    def _deepen_rollback(self, block: int) -> int:
+        """Roll back further while the newest indexed event at or below ``block`` is not on chain in the
+        block it was indexed from; returns the block the index now ends at.
+
+        A reorg or a restored chain replaces a suffix of the chain, so once the newest kept event is
+        confirmed by its transaction receipt, every older one is too, and blocks between it and
+        ``block`` held no registry event: the index is consistent up to ``block``.
+        """
+        while block >= self._deployment.block_number:
+            with self._engine.connect() as conn:
+                newest = conn.execute(
+                    select(EVENTS.c.block_number, EVENTS.c.tx_hash)
+                    .where(EVENTS.c.block_number <= block)
+                    .order_by(EVENTS.c.block_number.desc())
+                    .limit(1)
+                ).first()
+            if newest is None:
+                return block
+            receipt = self._rpc("eth_getTransactionReceipt", [newest.tx_hash])
+            if receipt and int(receipt["blockNumber"], 16) == newest.block_number:
+                return block
+            block = max(int(newest.block_number) - 1, self._deployment.block_number - 1)
+            log.warning("reorg deeper than expected: rolling the index back to block %d", block)
+            self._rollback(block)
+        return block
 
     def _sync_range(self, start: int, end: int) -> int:
         try:
@@ -531,7 +564,7 @@ class Indexer:
         blocks = self._blocks(uncached | {end})
         self._block_times.update({n: ts for n, (ts, _) in blocks.items()})
         end_hash = blocks[end][1]
-        with self._engine.begin() as conn:
+        with write_lock(self._engine), self._engine.begin() as conn:
             self._apply(conn, logs)
             self._save_checkpoint(conn, end, end_hash)
         return len(logs)

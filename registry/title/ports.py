@@ -46,7 +46,8 @@ class Journal(Protocol):
     """Durable record of every accepted operation and its progress."""
 
     def record(self, entry: JournalEntry) -> JournalEntry:
-        """Insert a new operation (status ``pending``); with an idempotency key already used for the
+        """Insert a new operation (status ``pending``, or ``submitted`` when ``entry.status`` says so and
+        the caller hands it to the relayer right after); with an idempotency key already used for the
         same request, return the existing operation instead; for a different request raise
         :class:`~registry.errors.IdempotencyConflictError`."""
         ...
@@ -69,12 +70,25 @@ class Journal(Protocol):
         """Move an operation along pending → submitted → final / failed."""
         ...
 
+    def mark_final_many(self, finals: Sequence[tuple[str, str, int]]) -> None:
+        """Mark many operations final at once, as (operation id, tx hash, block number); operations
+        already final or failed are left alone."""
+        ...
+
     def get(self, operation_id: str) -> JournalEntry:
         """One operation; :class:`~registry.errors.NotFoundError` if unknown."""
         ...
 
     def unfinished(self) -> Sequence[JournalEntry]:
         """Operations still pending or submitted (for recovery after a restart)."""
+        ...
+
+    def final_since(self, since: datetime) -> Sequence[JournalEntry]:
+        """Operations that became final at or after ``since`` (re-checked after a chain restart)."""
+        ...
+
+    def reopen(self, operation_id: str, detail: str) -> None:
+        """Put a final operation back to pending (the chain lost its block); others are left alone."""
         ...
 
 

@@ -23,7 +23,8 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,7 +37,7 @@ from eth_utils.crypto import keccak
 from sqlalchemy.engine import Engine
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.types import RPCEndpoint
 
 from registry import documents
 from registry.chain.build import load_artifact
@@ -47,9 +48,10 @@ from registry.chain.views import ChainHead, TitleReader
 from registry.errors import (
     ChainError,
     ConfigurationError,
+    ContractRevertError,
     InvalidSignatureError,
     NotFoundError,
-    RegistryError,
+    TransactionFailedError,
     UnknownKeyError,
 )
 from registry.keys import (
@@ -192,6 +194,12 @@ class TitleService:
         self._nonces = NonceAllocator()
         self._key_cache: dict[str, ChecksumAddress] = {}
         self._futures: dict[str, Future[EntryResult]] = {}
+        self._operation_of: dict[Future[EntryResult], str] = {}
+        # Futures whose outcome was journaled with their whole transaction (see _journal_resolved).
+        self._batched: weakref.WeakSet[Future[EntryResult]] = weakref.WeakSet()
+        on_resolved = getattr(relayer, "on_resolved", None)
+        if on_resolved is not None:
+            on_resolved(self._journal_resolved)
 
     # ================================================================== carrier
 
@@ -411,7 +419,8 @@ class TitleService:
         future = self._futures.get(operation_id)
         if future is not None:
             future.exception(timeout=timeout or self.result_timeout)  # waits; errors are journaled
-            self._finish(operation_id, future)
+            if future not in self._batched:
+                self._finish(operation_id, future)
         return self.operation(operation_id)
 
     def verify(
@@ -485,23 +494,72 @@ class TitleService:
 
     # ================================================================== recovery
 
-    def recover(self) -> int:
+    def recover(self, *, recheck_final_since: datetime | None = None, min_age: float = 0.0) -> int:
         """Resubmit every journaled operation that is not final; returns how many were resubmitted.
 
         An entry whose nonce is already spent on chain executed before the crash: it is marked final.
+        An entry past its signature deadline can never execute: it is marked failed.
+
+        Args:
+            recheck_final_since: also re-check the operations that became final since then (the chain
+                may have lost them: an embedded chain restored from a state dump older than their
+                block). One whose transaction is no longer on chain and whose nonce is unused is
+                reopened and resubmitted, in journal order with the unfinished ones.
+            min_age: skip operations updated less than this many seconds ago (a periodic retry must not
+                race a request that is just submitting its own operation). Operations this process is
+                already tracking are always skipped.
         """
+        rows = [r for r in self._journal.unfinished() if r.operation_id not in self._futures]
+        if min_age > 0:
+            cutoff = datetime.now(UTC).timestamp() - min_age
+            rows = [r for r in rows if r.updated_at is None or _timestamp(r.updated_at) <= cutoff]
+        if recheck_final_since is not None:
+            rows += self._lost_final(recheck_final_since)
+        rows.sort(key=lambda r: _timestamp(r.created_at) if r.created_at is not None else 0.0)
+        now = time.time()
         resubmitted = 0
-        for row in self._journal.unfinished():
+        for row in rows:
             entry = _entry_from_dict(row.entry)
             if self.registry.functions.nonceUsed(entry.signer, entry.message.nonce).call():
+                if row.status != "final":
+                    self._journal.mark(
+                        row.operation_id, "final", error_detail="recovered: executed before restart"
+                    )
+                continue
+            if entry.message.deadline < now:
+                self._journal.reopen(row.operation_id, "expired before it could be executed")
                 self._journal.mark(
-                    row.operation_id, "final", error_detail="recovered: executed before restart"
+                    row.operation_id,
+                    "failed",
+                    error_code="TitleExpiredSignature",
+                    error_detail="the signature expired before the operation could be (re)submitted",
                 )
                 continue
+            if row.status == "final":
+                self._journal.reopen(
+                    row.operation_id, "resubmitted: the chain lost the block it was final in"
+                )
             future = self._relayer.submit(entry)
             self._track(row.operation_id, future)
             resubmitted += 1
         return resubmitted
+
+    def _lost_final(self, since: datetime) -> list[JournalEntry]:
+        """Operations final since ``since`` whose transaction the chain no longer has."""
+        by_tx: dict[str | None, list[JournalEntry]] = {}
+        for row in self._journal.final_since(since):
+            if row.operation_id not in self._futures:
+                by_tx.setdefault(row.tx_hash, []).append(row)
+        lost: list[JournalEntry] = []
+        for tx_hash, rows in by_tx.items():
+            if tx_hash is not None:
+                reply = self._w3.provider.make_request(RPCEndpoint("eth_getTransactionReceipt"), [tx_hash])
+                if "error" in reply:
+                    raise ChainError(f"eth_getTransactionReceipt failed: {reply['error']}")
+                if reply.get("result"):
+                    continue  # still on chain
+            lost += rows  # no receipt (or final without one): recover() checks each nonce
+        return lost
 
     # ================================================================== internals
 
@@ -564,10 +622,19 @@ class TitleService:
             data = _EXECUTE + encode(
                 ["((uint8,uint256,address,bytes32,uint256,uint256),address,bytes)"], [entry.as_tuple()]
             )
-        try:
-            self._w3.eth.call({"to": self.deployment.address, "data": data})
-        except (ContractCustomError, ContractLogicError) as exc:
-            raise decode_revert(getattr(exc, "data", None)) from None
+        # One raw eth_call: web3's call path (formatters, middleware) costs more than the call itself.
+        reply = self._w3.provider.make_request(
+            RPCEndpoint("eth_call"), [{"to": self.deployment.address, "data": "0x" + data.hex()}, "latest"]
+        )
+        error = reply.get("error")
+        if error is None:
+            return
+        revert = error.get("data") if isinstance(error, dict) else None
+        if isinstance(revert, dict):  # some nodes nest the revert data one level deeper
+            revert = revert.get("data")
+        if isinstance(revert, str) or "revert" in str(error).lower():
+            raise decode_revert(revert if isinstance(revert, str) else None)
+        raise ChainError(f"simulating the operation failed: {error}")
 
     def _replay(self, org: ChecksumAddress, key: str | None, request_hash: str) -> Operation | None:
         if key is None:
@@ -585,49 +652,84 @@ class TitleService:
         request_hash: str,
         wait: bool,
     ) -> Operation:
+        # Journaled (one write, already as submitted) with its signed entry before the relayer sees it.
+        operation_id = str(uuid.uuid4())
         row = self._journal.record(
             JournalEntry(
-                operation_id=str(uuid.uuid4()),
+                operation_id=operation_id,
                 org=org,
                 action=action,
                 ebl_id=ebl_id,
                 entry=_entry_to_dict(entry),
-                status="pending",
+                status="submitted",
                 idempotency_key=idempotency_key,
                 request_hash=request_hash,
             )
         )
-        if row.status != "pending" or row.operation_id in self._futures:
+        if row.operation_id != operation_id or row.operation_id in self._futures:
             return Operation.from_journal(row)  # an idempotent replay raced us
         try:
             future = self._relayer.submit(entry)
         except ChainError as exc:
             self._journal.mark(row.operation_id, "failed", error_code=exc.code, error_detail=str(exc))
             raise
-        self._journal.mark(row.operation_id, "submitted")
         self._track(row.operation_id, future)
         if wait:
             return self.wait(row.operation_id)
-        return self.operation(row.operation_id)
+        return Operation.from_journal(row)
 
     def _track(self, operation_id: str, future: Future[EntryResult]) -> None:
         self._futures[operation_id] = future
-        future.add_done_callback(lambda f: self._finish(operation_id, f))
+        self._operation_of[future] = operation_id
+        future.add_done_callback(lambda f: self._done(operation_id, f))
+
+    def _done(self, operation_id: str, future: Future[EntryResult]) -> None:
+        self._operation_of.pop(future, None)
+        if future in self._batched:  # already journaled with its whole transaction
+            self._futures.pop(operation_id, None)
+        else:
+            self._finish(operation_id, future)
+
+    def _journal_resolved(self, results: Sequence[tuple[Future[EntryResult], EntryResult]]) -> None:
+        """Relayer listener: journal every entry of one transaction that took effect in one write,
+        before their futures resolve (so a waiter wakes to a final journal row). Failed entries are
+        left to :meth:`_finish`, one by one."""
+        finals: list[tuple[str, str, int]] = []
+        done: list[Future[EntryResult]] = []
+        for future, result in results:
+            operation_id = self._operation_of.get(future)
+            if operation_id is not None and result.ok:
+                finals.append((operation_id, result.tx_hash, result.block_number))
+                done.append(future)
+        if not finals:
+            return
+        self._journal.mark_final_many(finals)
+        self.head.observe(max(block for _, _, block in finals))
+        for future in done:
+            self._batched.add(future)
 
     def _finish(self, operation_id: str, future: Future[EntryResult]) -> None:
         """Write a finished entry's outcome to the journal (idempotent: the callback and a waiter may
         both call it)."""
         try:
             result = future.result()
-        except RegistryError as exc:
+        except (ContractRevertError, TransactionFailedError) as exc:
             self._journal.mark(operation_id, "failed", error_code=exc.code, error_detail=str(exc))
-        except Exception as exc:  # the relayer could not send: leave it for recovery
+        except Exception as exc:
+            # The relayer could not send, or dropped the transaction when the chain restarted: nothing
+            # says the entry cannot execute. Leave it pending; recover() (the runtime's periodic retry)
+            # checks its nonce on chain and resubmits it.
             self._journal.mark(operation_id, "pending", error_detail=f"{type(exc).__name__}: {exc}")
         else:
             self.head.observe(result.block_number)
             if result.ok:
                 self._journal.mark(
                     operation_id, "final", tx_hash=result.tx_hash, block_number=result.block_number
+                )
+            elif _spent_by_earlier_submission(result.error, operation_id, self._journal):
+                # A resubmitted copy found its own nonce spent: an earlier submission executed it.
+                self._journal.mark(
+                    operation_id, "final", error_detail="executed by an earlier submission of the same entry"
                 )
             else:
                 error = result.error
@@ -641,6 +743,23 @@ class TitleService:
                     error_detail=str(error),
                 )
         self._futures.pop(operation_id, None)
+
+
+def _timestamp(moment: datetime) -> float:
+    """Unix seconds of a journal timestamp (SQLite hands them back without a time zone: UTC)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _spent_by_earlier_submission(error: Exception | None, operation_id: str, journal: Journal) -> bool:
+    """True when an entry failed only because its own nonce was already spent (``TitleNonceUsed`` for
+    the entry's signer and nonce): a copy submitted before (and lost from view in a restart) ran."""
+    if getattr(error, "error_name", "") != "TitleNonceUsed":
+        return False
+    args = getattr(error, "args_by_name", {}) or {}
+    entry = journal.get(operation_id).entry
+    return str(args.get("signer", "")).lower() == str(entry["signer"]).lower() and int(
+        args.get("nonce", -1)
+    ) == int(entry["message"]["nonce"])
 
 
 def _request_hash(*parts: object) -> str:

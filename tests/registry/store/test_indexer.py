@@ -258,6 +258,35 @@ def test_a_reorg_is_rolled_back_and_the_canonical_chain_indexed(chain: Chain, en
     assert indexer.check_consistency() == []
 
 
+def test_a_chain_restored_far_below_the_checkpoint_is_rolled_back_past_the_reorg_depth(
+    chain: Chain, engine: Engine
+) -> None:
+    """An embedded chain restored from an older state dump (kill -9 of anvil) can lose more blocks than
+    ``reorg_depth``, and come back below the checkpoint: the index rolls back to the newest event still
+    on chain, whether the lost heights are gone or already mined again."""
+    kept, _ = chain.issue(to="shipper")
+    indexer = Indexer(chain.w3, chain.deployment, engine, reorg_depth=1)
+    indexer.sync()
+    for remined in (0, 12):
+        snapshot = chain.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+        lost = [chain.issue(to="shipper")[0] for _ in range(4)]
+        chain.act("shipper", "transferPossession", kept, chain.org("bank"))
+        for _ in range(3):
+            chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        indexer.sync()
+        assert title_state(engine, kept).holder == chain.org("bank")
+
+        chain.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+        for _ in range(remined):
+            chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        indexer.sync()
+
+        assert [e.action for e in history(engine, kept)] == [Action.ISSUE]
+        assert title_state(engine, kept).holder == chain.org("shipper")
+        assert indexer.check_consistency(lost) == []  # none of them is indexed any more
+        assert indexer.check_consistency() == []
+
+
 def test_membership_changes_are_indexed_and_rolled_back_with_a_reorg(chain: Chain, engine: Engine) -> None:
     """Suspension, reinstatement, key rotation land in organisations / org_keys; a reorg undoes them."""
     buyer = chain.cast["buyer"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from eth_utils.crypto import keccak
@@ -10,6 +12,7 @@ from eth_utils.crypto import keccak
 from registry.chain.errors import error_class
 from registry.chain.relayer import SignedEntry
 from registry.errors import (
+    ChainError,
     IdempotencyConflictError,
     InvalidDocumentError,
     InvalidSignatureError,
@@ -18,7 +21,7 @@ from registry.errors import (
 from registry.keys import LocalSigner, TitleActionMessage
 from registry.store.journal import SqlJournal
 from registry.title import JournalEntry
-from registry.title.service import _entry_to_dict
+from registry.title.service import _entry_from_dict, _entry_to_dict
 from registry.types import Action, Status
 from tests.fixtures.dcsa import issued_example
 
@@ -184,3 +187,86 @@ def test_recover_marks_final_what_executed_before_the_crash(service, journal_eng
     assert service.recover() == 0
     assert service.operation(done.operation_id).status == "final"
     assert service.verify(ebl).holder == bank.org
+
+
+# --- crash recovery: what the chain lost, what a send failure left behind --------------------------
+
+
+def _events_of(service, ebl: int) -> list[str]:
+    """Every ActionRecorded / Issued event of an eBL on chain, as action names (issuance: ISSUE)."""
+    registry = service.registry
+    issued = registry.events.Issued().get_logs(from_block=0, argument_filters={"eblId": ebl})
+    actions = registry.events.ActionRecorded().get_logs(from_block=0, argument_filters={"eblId": ebl})
+    return ["ISSUE"] * len(issued) + [Action(e["args"]["action"]).name for e in actions]
+
+
+def test_recover_resubmits_operations_final_on_a_chain_that_then_lost_them(
+    service, w3, carrier, shipper, bank
+):
+    """The chain is restored from an older state (kill -9 of anvil): an issuance and a transfer already
+    reported final are gone. recover(recheck_final_since=...) reopens and resubmits them, in order;
+    each executes exactly once."""
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    issued = service.issue(carrier.org, _document("SVC-LOST-1"), shipper.org)
+    moved = service.transfer(shipper.org, issued.ebl_id, bank.org)
+    assert (issued.status, moved.status) == ("final", "final")
+    w3.provider.make_request("evm_revert", [snapshot])
+    service._relayer.reset("test: chain restored")  # as the runtime's watchdog does
+    with pytest.raises(NotFoundError):
+        service.verify(issued.ebl_id)
+
+    assert service.recover(recheck_final_since=since) == 2
+    assert service.wait(issued.operation_id).status == "final"
+    assert service.wait(moved.operation_id).status == "final"
+    assert service.verify(issued.ebl_id).holder == bank.org
+    assert _events_of(service, issued.ebl_id) == ["ISSUE", "TRANSFER"]
+    assert service.recover(recheck_final_since=since) == 0  # on chain now: nothing more to do
+
+
+def test_a_failed_send_leaves_the_operation_pending_and_a_retry_executes_it(
+    service, journal_engine, carrier, shipper, bank
+):
+    """The relayer could not send (chain down): the acknowledged operation is not failed but pending,
+    and the periodic retry (recover with min_age) executes it once."""
+    ebl = service.issue(carrier.org, _document("SVC-SENDFAIL-1"), shipper.org).ebl_id
+    message = TitleActionMessage(
+        action=int(Action.TRANSFER), ebl_id=ebl, party=bank.org, data=b"\0" * 32, nonce=8_888, deadline=2**40
+    )
+    signature = LocalSigner(shipper.key.key).sign_digest(message.digest(service.domain))
+    journal = SqlJournal(journal_engine)
+    row = journal.record(
+        JournalEntry(
+            "00000000-0000-4000-8000-000000000002",
+            shipper.org,
+            Action.TRANSFER,
+            ebl,
+            _entry_to_dict(SignedEntry(message, shipper.address, signature)),
+            "pending",
+        )
+    )
+    journal.mark(row.operation_id, "submitted")
+    refused: Future = Future()
+    refused.set_exception(ChainError("sending batch failed: connection refused"))
+    service._track(row.operation_id, refused)
+    assert service.operation(row.operation_id).status == "pending"
+
+    assert service.recover(min_age=3600) == 0  # too recent for the periodic retry
+    assert service.recover(min_age=0.0) == 1
+    assert service.wait(row.operation_id).status == "final"
+    assert _events_of(service, ebl) == ["ISSUE", "TRANSFER"]
+
+
+def test_a_resubmitted_copy_that_finds_its_nonce_spent_marks_the_operation_final(
+    service, carrier, shipper, bank
+):
+    """A copy resubmitted after its first submission executed out of view fails with TitleNonceUsed for
+    its own nonce: the operation is final (it executed once), not failed."""
+    ebl = service.issue(carrier.org, _document("SVC-DUP-1"), shipper.org).ebl_id
+    done = service.transfer(shipper.org, ebl, bank.org)
+    row = service._journal.get(done.operation_id)
+    service._journal.reopen(done.operation_id, "test: lost from view")
+    service._track(done.operation_id, service._relayer.submit(_entry_from_dict(row.entry)))
+    after = service.wait(done.operation_id)
+    assert after.status == "final", after
+    assert _events_of(service, ebl) == ["ISSUE", "TRANSFER"]
