@@ -11,7 +11,7 @@ NODE22 := node_modules/node/bin/node
 STAMP := build/.stamps
 
 
-.PHONY: help setup run chain test test-long lint typecheck lint-sol compile compile-hardhat gas bench bench-quick clean
+.PHONY: help setup run chain test test-long lint typecheck lint-sol slither compile compile-hardhat gas bench bench-quick soak clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -54,8 +54,11 @@ typecheck: setup ## mypy --strict on registry/ and api/
 lint-sol: setup ## solhint on contracts/
 	bash scripts/lint-solidity.sh
 
+slither: setup ## Slither on contracts/, every finding fixed or triaged (slither.config.json, docs/slither.md)
+	bash scripts/slither.sh
+
 test: setup ## Every check and test, as CI runs it
-	$(MAKE) --no-print-directory lint typecheck lint-sol compile-hardhat
+	$(MAKE) --no-print-directory lint typecheck lint-sol slither compile-hardhat
 	$(VENV)/bin/pytest -q
 
 test-long: setup ## The long property, fuzz and soak-style tests
@@ -73,11 +76,16 @@ gas: setup ## Measure the gas of every operation and the reference life cycle (s
 bench: gas ## Every benchmark at full size (results in bench/results/, tables and plots in bench/README.md)
 	$(PY) -m bench.gas
 	$(PY) -m bench.reads
+	$(PY) -m bench.throughput
 	$(PY) -m bench.plots
 
 bench-quick: setup ## Every benchmark at a small size (a few minutes)
 	$(PY) -m bench.gas --quick
 	$(PY) -m bench.reads --quick
+	$(PY) -m bench.throughput --quick
+
+soak: setup ## Hold 80 % of the measured peak (bench/results/throughput.json) for 10 min: errors, memory (bench/results/soak.json)
+	$(PY) -m bench.soak
 
 clean: ## Remove build outputs (keeps data/)
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

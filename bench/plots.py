@@ -237,9 +237,113 @@ def table_reads(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# --- throughput ------------------------------------------------------------------------------------
+
+
+def plot_throughput(result: dict[str, Any], out: Path) -> None:
+    timeline = result["timeline_ops_per_s"]
+    duration = result["parameters"]["duration_s"]
+    fig, (ax, axl) = plt.subplots(
+        1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [3, 2]}, constrained_layout=True
+    )
+    ax.bar(range(len(timeline)), timeline, width=0.9, color="#3182bd", label="ours: final and indexed")
+    ax.axhline(result["tradetrust_ops_per_s"], color="#e6550d", linestyle="--", label="TradeTrust best path")
+    ax.axhline(
+        result["ops_per_s"],
+        color="#08519c",
+        linestyle=":",
+        label=f"ours, window mean {result['ops_per_s']:g}",
+    )
+    ax.axvline(duration, color="grey", linewidth=1)
+    ax.text(duration, ax.get_ylim()[1] * 0.95, " drain", color="grey", fontsize=8, va="top")
+    ax.set_xlabel("seconds since the load started")
+    ax.set_ylabel("operations per second")
+    ax.set_title(f"Operations final on chain and indexed (goal {result['goal']['ops_per_s']:,}/s)")
+    ax.legend(fontsize=8, loc="upper left")
+    ax.grid(alpha=0.3, axis="y")
+    kinds = list(result["latency_by_kind_s"])
+    for i, (q, colour) in enumerate((("p50", "#9ecae1"), ("p99", "#3182bd"))):
+        values = [result["latency_by_kind_s"][k].get(q, 0) for k in kinds]
+        axl.bar([x + (i - 0.5) * 0.38 for x in range(len(kinds))], values, 0.38, label=q, color=colour)
+    axl.axhline(result["goal"]["p50_final_s"], color="#e6550d", linestyle="--", linewidth=1, label="p50 goal")
+    axl.set_xticks(range(len(kinds)), [k.replace("_", "\n") for k in kinds], fontsize=8)
+    axl.set_ylabel("request sent → final and indexed (s)")
+    axl.set_title("Latency by operation (1 s blocks)")
+    axl.legend(fontsize=8)
+    axl.grid(alpha=0.3, axis="y")
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def table_throughput(result: dict[str, Any]) -> str:
+    goal, p, m = result["goal"], result["parameters"], result["machine"]
+    cpu, prof = result["cpu_seconds_in_window"], result.get("profile_top") or {}
+    figures = (  # (figure, value, goal text, met)
+        (
+            "ops/s (final and indexed)",
+            f"{result['ops_per_s']:,.1f}",
+            f"≥ {goal['ops_per_s']:,}",
+            result["ops_per_s"] >= goal["ops_per_s"],
+        ),
+        (
+            "p50 request → final and indexed",
+            f"{result['p50_final_s']:.2f} s",
+            f"≤ {goal['p50_final_s']} s",
+            result["p50_final_s"] <= goal["p50_final_s"],
+        ),
+        ("p99 request → final and indexed", f"{result['p99_final_s']:.2f} s", "", None),
+        (
+            "TradeTrust mint + transferHolder, same chain",
+            f"{result['tradetrust_ops_per_s']:,.1f} ops/s",
+            "",
+            None,
+        ),
+        (
+            "ours ÷ TradeTrust",
+            f"{result['ratio_vs_tradetrust']:.3f}",
+            f"≥ {goal['ratio_vs_tradetrust']}",
+            result["ratio_vs_tradetrust"] >= goal["ratio_vs_tradetrust"],
+        ),
+        (
+            "errors",
+            str(sum(result["errors"].values())) if result["errors"] else "0",
+            "0",
+            not result["errors"],
+        ),
+    )
+    lines = ["| figure | value | goal | verdict |", "|---|---:|---:|---|"]
+    for name, value, target, met in figures:
+        verdict = "" if met is None else ("**met**" if met else "**not met**")
+        lines.append(f"| {name} | {value} | {target} | {verdict} |")
+    stages = list((prof.get("stages_pct_of_busy") or {}).items())[:6]
+    if stages:
+        lines += [
+            "",
+            "| where the gateway's CPU goes (py-spy `--gil`, measured window) | share |",
+            "|---|---:|",
+        ]
+        lines += [f"| {name} | {pct:.1f} % |" for name, pct in stages]
+    achieved = result["mix"]["achieved"]
+    lines += [
+        "",
+        "![throughput over time and latency by operation](results/throughput.png)",
+        "",
+        f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, {m['platform']}, Python {m['python']}; "
+        f"{p['clients']} clients x {p['in_flight_per_client']} operations in flight "
+        f"({p['offered_concurrency_ops']} offered), {p['duration_s']:g} s window at 1 s blocks. "
+        "Mix achieved: " + ", ".join(f"{k} {100 * v:.0f} %" for k, v in achieved.items()) + ". "
+        f"Gateway CPU in the window: {cpu['gateway']} s ({cpu['gateway_core_utilisation']} of a core, "
+        f"{cpu['gateway_ms_per_op']} ms per operation); anvil {cpu['anvil']} s; load generator "
+        f"{cpu['load_generator']} s. Load average at the end of the window: "
+        f"{result['load_average']['end_of_window'][0]}.",
+    ]
+    return "\n".join(lines)
+
+
 KNOWN: dict[str, Report] = {
     "gas": Report(plot=plot_gas, table=table_gas),
     "reads": Report(plot=plot_reads, table=table_reads),
+    "throughput": Report(plot=plot_throughput, table=table_throughput),
 }
 
 
