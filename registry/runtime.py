@@ -62,7 +62,11 @@ _DEV_FUNDS = hex(10**27)
 WATCH_EVERY = 0.5
 """Seconds between the chain watchdog's probes."""
 CHORES_EVERY = 5.0
-"""Seconds between state-file backups and retries of operations left pending by a failed send."""
+"""Seconds between retries of operations left pending by a failed send."""
+BACKUP_EVERY = 30.0
+"""Seconds between backups of the embedded chain's state file. A backup parses and copies the whole
+dump, which grows with the chain (every 5 s it took a tenth of the gateway's CPU under load); it is
+only read when the newest dump is torn, and what an older backup lacks the journal resubmits."""
 RETRY_MIN_AGE = 10.0
 """An operation pending this long without being tracked is resubmitted by the periodic retry."""
 RESTART_BACKOFF = 2.0
@@ -274,6 +278,7 @@ class Runtime:
         last_head = -1
         next_restart = 0.0
         next_chores = time.monotonic() + CHORES_EVERY
+        next_backup = time.monotonic() + BACKUP_EVERY
         while not self._follow_stop.wait(WATCH_EVERY):
             anvil = self.anvil
             try:
@@ -310,7 +315,8 @@ class Runtime:
                 last_head = head
                 if time.monotonic() >= next_chores:
                     next_chores = time.monotonic() + CHORES_EVERY
-                    if anvil is not None:
+                    if anvil is not None and time.monotonic() >= next_backup:
+                        next_backup = time.monotonic() + BACKUP_EVERY
                         anvil.backup_state()
                     retried = self.title.recover(min_age=RETRY_MIN_AGE)
                     if retried:

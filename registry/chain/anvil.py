@@ -20,9 +20,9 @@ Crash safety, with a ``state_path``:
 * anvil writes its dumps in place, so a ``kill -9`` in the middle of a dump leaves a truncated file
   that anvil refuses to load. :meth:`AnvilProcess.backup_state` copies the state file to
   ``state.json.bak`` (atomically, only when it parses); :meth:`AnvilProcess.start` loads the backup
-  when the state file does not parse. Either way the chain may come back a few blocks (or, from the
-  backup, a few seconds) short: :attr:`AnvilProcess.loaded_state_time` says how old the loaded state
-  is, and the operation journal resubmits what was lost.
+  when the state file does not parse. Either way the chain may come back a few blocks short (from
+  the backup, up to ``registry.runtime.BACKUP_EVERY`` seconds): :attr:`AnvilProcess.loaded_state_time`
+  says how old the loaded state is, and the operation journal resubmits what was lost.
 """
 
 from __future__ import annotations
