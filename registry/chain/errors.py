@@ -113,6 +113,19 @@ def _normalise(value: object) -> object:
     return value
 
 
+def rpc_revert(error: object) -> ContractRevertError | TransactionFailedError | None:
+    """The revert a JSON-RPC ``error`` object reports, decoded (not raised); None when the error is not a
+    revert but a failure of the node or the request."""
+    data = error.get("data") if isinstance(error, Mapping) else None
+    if isinstance(data, Mapping):  # some nodes nest the revert data one level deeper
+        data = data.get("data")
+    if isinstance(data, str):
+        return decode_revert(data)
+    if "revert" in str(error).lower():
+        return decode_revert(None)
+    return None
+
+
 def decode_revert(data: bytes | str | None) -> ContractRevertError | TransactionFailedError:
     """Turn revert data into the matching exception instance (not raised).
 

@@ -27,7 +27,7 @@ from web3 import Web3
 from web3.types import RPCEndpoint
 
 from registry.chain.build import load_artifact
-from registry.chain.errors import decode_revert, type_string
+from registry.chain.errors import rpc_revert, type_string
 from registry.errors import ChainError
 from registry.types import DocumentKind, EblId, OrgAddress, Status, SurrenderReason
 
@@ -157,12 +157,9 @@ class TitleReader:
     def _decode(ebl_id: int, response: dict[str, Any]) -> TitleState | None:
         error = response.get("error")
         if error is not None:
-            data = error.get("data") if isinstance(error, dict) else None
-            if isinstance(data, dict):  # some nodes nest the revert data one level deeper
-                data = data.get("data")
-            if not isinstance(data, str):
+            revert = rpc_revert(error)
+            if revert is None:
                 raise ChainError(f"titleOf({ebl_id}) failed: {error}")
-            revert = decode_revert(data)
             if getattr(revert, "error_name", "") == "TitleUnknownEbl":
                 return None
             raise revert

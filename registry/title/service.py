@@ -42,7 +42,7 @@ from web3.types import RPCEndpoint
 from registry import documents
 from registry.chain.build import load_artifact
 from registry.chain.deploy import Deployment
-from registry.chain.errors import decode_revert
+from registry.chain.errors import rpc_revert
 from registry.chain.relayer import EntryResult, Relayer, SignedEntry
 from registry.chain.views import ChainHead, TitleReader
 from registry.errors import (
@@ -629,11 +629,9 @@ class TitleService:
         error = reply.get("error")
         if error is None:
             return
-        revert = error.get("data") if isinstance(error, dict) else None
-        if isinstance(revert, dict):  # some nodes nest the revert data one level deeper
-            revert = revert.get("data")
-        if isinstance(revert, str) or "revert" in str(error).lower():
-            raise decode_revert(revert if isinstance(revert, str) else None)
+        revert = rpc_revert(error)
+        if revert is not None:
+            raise revert
         raise ChainError(f"simulating the operation failed: {error}")
 
     def _replay(self, org: ChecksumAddress, key: str | None, request_hash: str) -> Operation | None:
