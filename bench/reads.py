@@ -30,7 +30,6 @@ import os
 import random
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -39,14 +38,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from eth_utils.address import to_checksum_address
 from sqlalchemy import Engine, Table, event, insert, text
 
 from api.auth import Credentials
 from api.main import create_app
+from api.serving import BackgroundServer, serve_in_thread
 from registry import documents
-from registry.chain.anvil import AnvilProcess, free_port
+from registry.chain.anvil import AnvilProcess
 from registry.config import Settings
 from registry.errors import NotFoundError
 from registry.runtime import Runtime
@@ -439,32 +438,10 @@ def timed(calls: int, warmup: int, fn: Callable[[int], None]) -> dict[str, float
     return stats(samples)
 
 
-@dataclass
-class Server:
-    server: uvicorn.Server
-    thread: threading.Thread
-    url: str
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-
-
-def serve(runtime: Runtime) -> Server:
-    port = free_port()
+def serve(runtime: Runtime) -> BackgroundServer:
     # the per-credential rate limit (500/s by default) would refuse a tight sequential loop
     app = create_app(runtime, rate_per_second=1e9, burst=10**9)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, name="bench-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("gateway did not start")
-        time.sleep(0.02)
-    return Server(server, thread, f"http://127.0.0.1:{port}")
+    return serve_in_thread(app, access_log=False)
 
 
 REAL_EBLS = 5

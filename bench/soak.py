@@ -49,7 +49,7 @@ from typing import Any
 import httpx
 
 from bench._machine import machine_description
-from bench.throughput import BATCH_ITEMS, CYCLE, FIRST_POLL, MIX_TARGET, POLL_INTERVAL, SHAPES, Gateway
+from bench.throughput import BATCH_ITEMS, CYCLE, FIRST_POLL, MIX_TARGET, POLL_INTERVAL, SHAPES, Ebl, Gateway
 from tests.fixtures.dcsa import issued_example
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -110,13 +110,6 @@ def find_child(pid: int, name: str) -> int | None:
 
 
 # ------------------------------------------------------------------ load
-
-
-@dataclass
-class Ebl:
-    ebl_id: str
-    shape: str
-    step: int = 0
 
 
 @dataclass

@@ -79,6 +79,7 @@ from bench.gas import TradeTrust, tradetrust_provenance
 from registry.chain.anvil import free_port
 from registry.chain.build import project_root
 from scripts.gas_report import Harness
+from scripts.serve import parse_credentials
 from tests.fixtures.dcsa import issued_example
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -168,7 +169,7 @@ class Gateway:
                 raise SystemExit(f"gateway exited: {(data_dir.parent / 'serve.stderr').read_text()[-3000:]}")
             if profile_path is not None and serve_pid == proc.pid:
                 serve_pid = _child_pid(proc.pid) or proc.pid
-            creds = creds or _parse_credentials((data_dir.parent / "serve.stdout").read_text())
+            creds = creds or parse_credentials((data_dir.parent / "serve.stdout").read_text())
             if creds is not None:
                 try:
                     if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
@@ -212,20 +213,6 @@ def _child_pid(pid: int) -> int | None:
     except OSError:
         return None
     return int(children[0]) if children else None
-
-
-def _parse_credentials(text: str) -> dict[str, dict[str, str]] | None:
-    marker = "API credentials (shown once"
-    if marker not in text:
-        return None
-    body = text.split(marker, 1)[1].split("\n", 1)[1]
-    lines: list[str] = []
-    for line in body.splitlines():
-        lines.append(line)
-        if line == "}":
-            parsed: dict[str, dict[str, str]] = json.loads("\n".join(lines))
-            return parsed
-    return None
 
 
 # ------------------------------------------------------------------ load

@@ -26,6 +26,24 @@ from registry.config import Settings
 from registry.runtime import Runtime
 from registry.types import Role
 
+CREDENTIALS_MARKER = "API credentials (shown once"
+"""Starts the line before the credentials JSON (the JSON ends at a line that is just ``}``)."""
+
+
+def parse_credentials(text: str) -> dict[str, dict[str, str]] | None:
+    """The demo credentials JSON that the first start prints once, or None if not (yet) printed."""
+    if CREDENTIALS_MARKER not in text:
+        return None
+    body = text.split(CREDENTIALS_MARKER, 1)[1].split("\n", 1)[1]
+    lines: list[str] = []
+    for line in body.splitlines():
+        lines.append(line)
+        if line == "}":
+            parsed: dict[str, dict[str, str]] = json.loads("\n".join(lines))
+            return parsed
+    return None
+
+
 DEMO = (
     ("carrier", "LEI:DEMO-CARRIER-0001", "Demo Ocean Carrier A/S", "carrier"),
     ("shipper", "LEI:DEMO-SHIPPER-0001", "Demo Exporter GmbH", "trader"),
@@ -69,7 +87,7 @@ def main() -> None:
             # Deployment and onboarding are direct transactions, not journaled: let the chain dump them
             # to its state file before anyone relies on the credentials.
             runtime.wait_chain_persisted()
-            print("API credentials (shown once; only their hashes are stored):", flush=True)
+            print(f"{CREDENTIALS_MARKER}; only their hashes are stored):", flush=True)
             print(json.dumps(created, indent=2), flush=True)
             (runtime.settings.data_dir / "demo-credentials.json").unlink(missing_ok=True)
         else:

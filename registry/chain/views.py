@@ -54,6 +54,25 @@ def _hash(word: bytes) -> str | None:
     return "0x" + word.hex() if any(word) else None
 
 
+def rpc_batch(
+    w3: Web3, requests: Sequence[tuple[RPCEndpoint, Any]], size: int = _BATCH
+) -> list[dict[str, Any]]:
+    """Responses to ``requests`` in order, sent as JSON-RPC batches of at most ``size`` calls (one call at
+    a time on a provider without batches)."""
+    batch: Callable[..., Any] | None = getattr(w3.provider, "make_batch_request", None)
+    out: list[dict[str, Any]] = []
+    for i in range(0, len(requests), size):
+        part = list(requests[i : i + size])
+        if batch is None:
+            responses: Any = [w3.provider.make_request(m, p) for m, p in part]
+        else:
+            responses = batch(part)
+        if not isinstance(responses, list):
+            raise ChainError(f"JSON-RPC batch failed: {responses.get('error')}")
+        out += [dict(r) for r in responses]
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class TitleState:
     """One eBL's ``TitleView`` as the chain returns it (addresses checksummed, zero address → None)."""
@@ -136,21 +155,12 @@ class TitleReader:
 
     def titles_of(self, ebl_ids: Sequence[int], block: int | str) -> dict[int, TitleState]:
         """Every given eBL that exists at ``block``, read in JSON-RPC batches of up to 500 calls."""
-        batch: Callable[..., Any] | None = getattr(self._w3.provider, "make_batch_request", None)
+        responses = rpc_batch(self._w3, [self._request(e, block) for e in ebl_ids])
         out: dict[int, TitleState] = {}
-        for i in range(0, len(ebl_ids), _BATCH):
-            part = list(ebl_ids[i : i + _BATCH])
-            requests = [self._request(e, block) for e in part]
-            if batch is None:  # a provider without JSON-RPC batches: one call at a time
-                responses: Any = [self._w3.provider.make_request(m, p) for m, p in requests]
-            else:
-                responses = batch(requests)
-            if not isinstance(responses, list):
-                raise ChainError(f"JSON-RPC batch failed: {responses.get('error')}")
-            for ebl_id, response in zip(part, responses, strict=True):
-                state = self._decode(ebl_id, dict(response))
-                if state is not None:
-                    out[ebl_id] = state
+        for ebl_id, response in zip(ebl_ids, responses, strict=True):
+            state = self._decode(ebl_id, response)
+            if state is not None:
+                out[ebl_id] = state
         return out
 
     @staticmethod

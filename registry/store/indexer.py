@@ -66,7 +66,7 @@ from web3.types import RPCEndpoint
 from registry.chain.build import load_artifact
 from registry.chain.deploy import Deployment
 from registry.chain.errors import type_string
-from registry.chain.views import TitleReader
+from registry.chain.views import TitleReader, rpc_batch
 from registry.errors import ChainError
 from registry.store.db import write_lock
 from registry.store.models import Ebl, EblEvent, IndexerCheckpoint, Organisation, OrgKey
@@ -442,28 +442,13 @@ class Indexer:
             raise ChainError(f"{method} failed: {response['error']}")
         return response["result"]
 
-    def _batch(self, requests: Sequence[tuple[RPCEndpoint, Any]]) -> list[dict[str, Any]]:
-        """Responses to ``requests`` in order, as JSON-RPC batches of at most 500 calls."""
-        batch = getattr(self._w3.provider, "make_batch_request", None)
-        out: list[dict[str, Any]] = []
-        for i in range(0, len(requests), _IN_CHUNK):
-            part = list(requests[i : i + _IN_CHUNK])
-            if batch is None:  # a provider without JSON-RPC batches: one call at a time
-                responses: Any = [self._w3.provider.make_request(m, p) for m, p in part]
-            else:
-                responses = batch(part)
-            if not isinstance(responses, list):
-                raise ChainError(f"JSON-RPC batch failed: {responses.get('error')}")
-            out += [dict(r) for r in responses]
-        return out
-
     def _blocks(self, numbers: Iterable[int]) -> dict[int, tuple[int, str]]:
         """(timestamp, hash) of each block, in one batched JSON-RPC call."""
         wanted = sorted(set(numbers))
         if not wanted:
             return {}
         requests = [(RPCEndpoint("eth_getBlockByNumber"), [hex(n), False]) for n in wanted]
-        responses = self._batch(requests)
+        responses = rpc_batch(self._w3, requests, _IN_CHUNK)
         out: dict[int, tuple[int, str]] = {}
         for n, response in zip(wanted, responses, strict=True):
             block = response.get("result")

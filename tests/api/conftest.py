@@ -6,21 +6,20 @@ title state with the contract tests. Every party signs in with its own API crede
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from api.auth import Credentials
 from api.main import create_app
-from registry.chain.anvil import AnvilProcess, free_port
+from api.serving import serve_in_thread
+from registry.chain.anvil import AnvilProcess
 from registry.config import Settings
 from registry.runtime import Runtime
+from tests.api.helpers import onboard_cast
 
 
 @pytest.fixture(scope="session")
@@ -45,19 +44,9 @@ class Gateway:
 @pytest.fixture(scope="session")
 def gateway(api_runtime: Runtime) -> Iterator[Gateway]:
     """uvicorn serving the gateway on a free loopback port, in a thread, stopped at session end."""
-    port = free_port()
     app = create_app(api_runtime)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("gateway did not start")
-        time.sleep(0.02)
-    yield Gateway(f"http://127.0.0.1:{port}", api_runtime, app.state.credentials)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app) as server:
+        yield Gateway(server.url, api_runtime, app.state.credentials)
 
 
 @pytest.fixture(scope="session")
@@ -78,21 +67,10 @@ def members(gateway: Gateway, governance_token: str) -> dict[str, Member]:
     """A carrier, a shipper, a bank and a consignee onboarded through the governance API, plus an auditor."""
     out: dict[str, Member] = {}
     with gateway.client(governance_token) as gov:
-        for name, role in (
-            ("carrier", "carrier"),
-            ("shipper", "trader"),
-            ("bank", "bank"),
-            ("consignee", "trader"),
-            ("other_carrier", "carrier"),
-        ):
-            r = gov.post(
-                "/v1/governance/organisations",
-                json={"identifier": f"LEI:API-{name.upper()}", "name": f"{name.title()} Ltd", "role": role},
-            )
-            assert r.status_code == 201, r.text
-            body = r.json()
+        cast = onboard_cast(gov, "API", "Customs auditor")
+    for name, body in cast.items():
+        if name == "auditor":
+            out[name] = Member("auditor", "", body["token"])
+        else:
             out[name] = Member(name, body["organisation"]["address"], body["credential"]["token"])
-        r = gov.post("/v1/governance/credentials", json={"name": "Customs auditor", "role": "auditor"})
-        assert r.status_code == 201, r.text
-        out["auditor"] = Member("auditor", "", r.json()["token"])
     return out

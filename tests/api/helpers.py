@@ -113,3 +113,28 @@ def add_client_key(gateway: Any, org: str) -> LocalSigner:
 def sign_hex(signer: LocalSigner, typed: dict[str, Any]) -> str:
     """``eth_signTypedData_v4`` result as 0x-prefixed hex (65 bytes)."""
     return "0x" + signer.sign_typed_data(typed).hex()
+
+
+CAST = (
+    ("carrier", "carrier"),
+    ("shipper", "trader"),
+    ("bank", "bank"),
+    ("consignee", "trader"),
+    ("other_carrier", "carrier"),
+)
+"""The organisations every gateway suite onboards: (name, role)."""
+
+
+def onboard_cast(gov: httpx.Client, tag: str, auditor_name: str) -> dict[str, dict[str, Any]]:
+    """Onboard :data:`CAST` through the governance API (identifiers ``LEI:<tag>-<NAME>``) and issue an
+    auditor credential; each organisation's 201 body by name, and ``auditor``'s credential body."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, role in CAST:
+        r = gov.post(
+            "/v1/governance/organisations",
+            json={"identifier": f"LEI:{tag}-{name.upper()}", "name": f"{name.title()} Ltd", "role": role},
+        )
+        out[name] = ok(r, 201)
+    auditor = gov.post("/v1/governance/credentials", json={"name": auditor_name, "role": "auditor"})
+    out["auditor"] = ok(auditor, 201)
+    return out

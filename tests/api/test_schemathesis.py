@@ -24,15 +24,12 @@ asserts there is none.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -45,11 +42,12 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.main import create_app
-from registry.chain.anvil import AnvilProcess, free_port
+from api.serving import serve_in_thread
+from registry.chain.anvil import AnvilProcess
 from registry.config import Settings
 from registry.runtime import Runtime
 from tests.api.conftest import Gateway
-from tests.api.helpers import PROBLEM_FIELDS, PROBLEM_JSON
+from tests.api.helpers import PROBLEM_FIELDS, PROBLEM_JSON, onboard_cast
 from tests.hypothesis_profiles import PROFILE
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -72,18 +70,8 @@ def fuzz_gateway(anvil: AnvilProcess, tmp_path_factory: pytest.TempPathFactory) 
     settings_ = Settings(data_dir=data, rpc_url=anvil.url, keystore_kdf_n=2**14, relayer_max_delay=0.01)
     with Runtime.open(settings_) as runtime:
         app = create_app(runtime)
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fuzz gateway did not start")
-            time.sleep(0.02)
-        yield Gateway(f"http://127.0.0.1:{port}", runtime, app.state.credentials)
-        server.should_exit = True
-        thread.join(timeout=10)
+        with serve_in_thread(app) as server:
+            yield Gateway(server.url, runtime, app.state.credentials)
 
 
 @pytest.fixture(scope="module")
@@ -92,22 +80,9 @@ def tokens(fuzz_gateway: Gateway) -> dict[str, str | None]:
     gov_token = fuzz_gateway.credentials.issue("fuzz governance", "governance", None).token
     out: dict[str, str | None] = {"governance": gov_token, "anonymous": None}
     with fuzz_gateway.client(gov_token) as gov:
-        for name, role in (
-            ("carrier", "carrier"),
-            ("shipper", "trader"),
-            ("bank", "bank"),
-            ("consignee", "trader"),
-            ("other_carrier", "carrier"),
-        ):
-            r = gov.post(
-                "/v1/governance/organisations",
-                json={"identifier": f"LEI:FUZZ-{name.upper()}", "name": f"{name.title()} Ltd", "role": role},
-            )
-            assert r.status_code == 201, r.text
-            out[name] = r.json()["credential"]["token"]
-        r = gov.post("/v1/governance/credentials", json={"name": "Fuzz auditor", "role": "auditor"})
-        assert r.status_code == 201, r.text
-        out["auditor"] = r.json()["token"]
+        cast = onboard_cast(gov, "FUZZ", "Fuzz auditor")
+    for name, body in cast.items():
+        out[name] = body["token"] if name == "auditor" else body["credential"]["token"]
     return out
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,23 +57,10 @@ def _processes_using(path: Path) -> list[str]:
 @contextmanager
 def _serve(asgi_app: Any) -> Iterator[str]:
     """The gateway on real HTTP: uvicorn on a free loopback port, in a thread."""
-    import uvicorn
+    from api.serving import serve_in_thread
 
-    from registry.chain.anvil import free_port
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(asgi_app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "gateway did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_in_thread(asgi_app) as server:
+        yield server.url
 
 
 def _indexed(runtime: Runtime, ebl_id: str) -> list[Any]:

@@ -23,24 +23,9 @@ import httpx
 
 from registry.chain.anvil import anvils_serving, free_port
 from registry.chain.build import project_root
+from scripts.serve import parse_credentials
 
-__all__ = ["GatewayProcess", "parse_credentials"]
-
-CREDENTIALS_MARKER = "API credentials (shown once"
-
-
-def parse_credentials(text: str) -> dict[str, dict[str, str]] | None:
-    """The demo credentials JSON that the first start prints once, or None if not (yet) printed."""
-    if CREDENTIALS_MARKER not in text:
-        return None
-    body = text.split(CREDENTIALS_MARKER, 1)[1].split("\n", 1)[1]
-    lines: list[str] = []
-    for line in body.splitlines():
-        lines.append(line)
-        if line == "}":
-            parsed: dict[str, dict[str, str]] = json.loads("\n".join(lines))
-            return parsed
-    return None
+__all__ = ["GatewayProcess"]
 
 
 @dataclass
