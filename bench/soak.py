@@ -16,7 +16,8 @@ an eBL whose previous step is final (the life-cycle shapes and 16-eBL cycle of `
 the mix is the same 40 % issue / 30 % transfer / 20 % endorse / 10 % surrender + accept) or, when no
 eBL is waiting, an issuance; every second issuance is collected into a batch of ``BATCH_ITEMS``
 (``POST /v1/carriers/ebls/batch``), the others go one by one. Requests are sent with ``?wait=false`` by
-``--workers`` threads; accepted operations are polled on ``GET /v1/operations/{id}`` until final.
+``--workers`` threads; an accepted operation counts as final when its event reaches the auditor feed
+(``bench.throughput.Feed``: mined and indexed); only stragglers are polled on ``GET /v1/operations/{id}``.
 Latencies run from the slot's due time (not the send time), so queueing in the client counts.
 
 Every ``--sample`` seconds (10) a sample records, for that window: operations offered (due), acknowledged
@@ -49,7 +50,18 @@ from typing import Any
 import httpx
 
 from bench._machine import machine_description
-from bench.throughput import BATCH_ITEMS, CYCLE, FIRST_POLL, MIX_TARGET, POLL_INTERVAL, SHAPES, Ebl, Gateway
+from bench.throughput import (
+    BATCH_ITEMS,
+    CYCLE,
+    MIX_TARGET,
+    PARTIES,
+    SHAPES,
+    STRAGGLER_POLL_S,
+    STRAGGLER_S,
+    Ebl,
+    Feed,
+    Gateway,
+)
 from tests.fixtures.dcsa import issued_example
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -126,6 +138,8 @@ class Pending:
     operation_id: str
     due: float
     ebl: Ebl | None
+    ebl_id: str
+    seq: int  # the event sequence number the operation produces (issuance: 0)
     next_poll: float
 
 
@@ -168,6 +182,9 @@ class Soak:
         self.cycle = CYCLE[:]
         random.Random(0).shuffle(self.cycle)
         self.stop_polling = threading.Event()
+        # Completion as an auditor sees it: the operation's event in the feed (mined and indexed); only
+        # stragglers are polled one by one, so the soak's own reads do not load the gateway it measures.
+        self.feed = Feed(gw, [gw.credentials[n]["org"] for n in PARTIES])
         self.workers = [
             threading.Thread(target=self._work, name=f"soak-w{i}", daemon=True) for i in range(workers)
         ]
@@ -282,8 +299,10 @@ class Soak:
             return
         self._count("acked", kind, latency=now - due)
         i = self._next_poller = (self._next_poller + 1) % len(self.pollers)
+        seq = 0 if kind.startswith("issue") or ebl is None else ebl.step + 1
         with self.pending_locks[i]:
-            self.pending[i].append(Pending(kind, op["operationId"], due, ebl, now + FIRST_POLL))
+            ebl_id = str(op.get("eblId", ""))
+            self.pending[i].append(Pending(kind, op["operationId"], due, ebl, ebl_id, seq, now + STRAGGLER_S))
 
     def _work(self) -> None:
         with httpx.Client(base_url=self.gw.url, timeout=60) as c:
@@ -320,35 +339,40 @@ class Soak:
         with httpx.Client(base_url=self.gw.url, timeout=60) as c:
             while True:
                 now = time.monotonic()
+                seen = self.feed.seen
                 with self.pending_locks[i]:
-                    due = [p for p in self.pending[i] if p.next_poll <= now]
+                    due = [p for p in self.pending[i] if p.next_poll <= now or (p.ebl_id, p.seq) in seen]
                     if not due and not self.pending[i] and self.stop_polling.is_set():
                         return
                 for p in due:
-                    try:
+                    at = seen.get((p.ebl_id, p.seq))
+                    if at is not None:  # in the auditor feed: mined and indexed
+                        with self.pending_locks[i]:
+                            self.pending[i].remove(p)
+                        self._finished(p, at)
+                        continue
+                    try:  # a straggler: ask whether it failed
                         body = c.get(f"/v1/operations/{p.operation_id}", headers=auditor).json()
                     except (httpx.HTTPError, ValueError) as exc:
                         self._error(f"poll:{type(exc).__name__}")
-                        p.next_poll = time.monotonic() + POLL_INTERVAL
+                        p.next_poll = time.monotonic() + STRAGGLER_POLL_S
                         continue
-                    status = body.get("status")
-                    t = time.monotonic()
-                    if status in ("final", "failed"):
+                    if body.get("status") == "failed":
                         with self.pending_locks[i]:
                             self.pending[i].remove(p)
-                        if status == "failed":
-                            self._error(f"{p.kind}:failed:{body.get('errorCode')}")
-                            continue
-                        self._count("final", p.kind, latency=t - p.due)
-                        if p.ebl is not None:
-                            if not p.kind.startswith("issue"):
-                                p.ebl.step += 1  # an issuance leaves the eBL at its first step
-                            if p.ebl.step < len(SHAPES[p.ebl.shape]) and not self.stop_polling.is_set():
-                                self.ready.append(p.ebl)
-                    else:
-                        p.next_poll = t + POLL_INTERVAL
+                        self._error(f"{p.kind}:failed:{body.get('errorCode')}")
+                        continue
+                    p.next_poll = time.monotonic() + STRAGGLER_POLL_S
                 if not due and self.stop_polling.wait(0.02) and not self.pending[i]:
                     return
+
+    def _finished(self, p: Pending, at: float) -> None:
+        self._count("final", p.kind, latency=at - p.due)
+        if p.ebl is not None:
+            if not p.kind.startswith("issue"):
+                p.ebl.step += 1  # an issuance leaves the eBL at its first step
+            if p.ebl.step < len(SHAPES[p.ebl.shape]) and not self.stop_polling.is_set():
+                self.ready.append(p.ebl)
 
     def drain(self, timeout: float) -> None:
         """Stop the workers once the queue is empty; wait until every accepted operation is final."""
@@ -362,8 +386,13 @@ class Soak:
         self.stop_polling.set()
         for t in self.pollers:
             t.join(timeout=max(0.0, deadline - time.monotonic()) + 5)
+        self.feed.stop_flag.set()
+        self.feed.join(timeout=10)
 
     def start(self) -> None:
+        self.feed.start()
+        while self.feed.checkpoint < 0:
+            time.sleep(0.1)
         for t in self.workers + self.pollers:
             t.start()
 
@@ -554,8 +583,9 @@ def main(argv: list[str] | None = None) -> None:
             "workers": args.workers,
             "pollers": args.pollers,
             "batch_issue_items": BATCH_ITEMS,
-            "poll_interval_s": POLL_INTERVAL,
-            "first_poll_after_s": FIRST_POLL,
+            "completion": "event (eBL id, seq) seen in GET /v1/auditors/events after each indexer checkpoint",
+            "straggler_poll_after_s": STRAGGLER_S,
+            "straggler_poll_interval_s": STRAGGLER_POLL_S,
             "drain_limit_s": DRAIN_S,
             "load": "open loop: operation n due at start + n/rate; latency measured from the due time",
             "gateway": "python -m scripts.serve (as `make run`), subprocess, fresh data dir, no profiler",

@@ -90,8 +90,6 @@ STRAGGLER_S = 5.0
 STRAGGLER_POLL_S = 1.0
 FAR_FUTURE = "2100-01-01T00:00:00Z"
 # Per-operation polling of GET /v1/operations/{id}, used by bench.soak (this benchmark follows the feed).
-POLL_INTERVAL = 0.25
-FIRST_POLL = 0.5
 PARTIES = ("carrier", "shipper", "bank", "consignee")
 
 # (action, actor, counterparty) after the issuance; counterparty names a demo organisation.

@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import platform
+import shutil
 import signal
 import socket
 import subprocess
@@ -73,6 +74,25 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+_COMPLETE_TAIL = b'"historical_states":null}'
+"""How anvil's state dump ends: its last top-level key. A dump torn by a crash is a prefix of a dump."""
+
+
+def _complete_dump(path: Path) -> bool:
+    """Whether a state dump is complete: its tail is anvil's closing key, else (another layout) it parses."""
+    with path.open("rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, size - 64))
+        if fh.read().rstrip().endswith(_COMPLETE_TAIL):
+            return True
+        fh.seek(0)
+        try:
+            json.load(fh)
+        except ValueError:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -225,7 +245,12 @@ class AnvilProcess:
         return state.with_name(state.name + ".bak") if state is not None else None
 
     def backup_state(self) -> bool:
-        """Copy the state file to :attr:`backup_path` if it parses (atomic replace, mtime kept).
+        """Copy the state file to :attr:`backup_path` if it is a complete dump (atomic replace, mtime kept).
+
+        A dump is complete when it ends with anvil's last top-level key (``_COMPLETE_TAIL``) and did not
+        change while it was copied; that check reads 64 bytes, where parsing a dump of hundreds of
+        megabytes took a gigabyte of memory and seconds of CPU. A dump with another ending (another anvil
+        version) is parsed instead.
 
         Returns:
             True when a backup was written.
@@ -233,20 +258,25 @@ class AnvilProcess:
         state, backup = self.config.state_path, self.backup_path
         if state is None or backup is None:
             return False
-        try:
-            stat = state.stat()
-            if backup.exists() and backup.stat().st_mtime_ns >= stat.st_mtime_ns:
-                return False
-            data = state.read_bytes()
-            json.loads(data)
-        except (OSError, ValueError):
-            return False  # missing, or caught mid-dump: the next round copies a complete one
         tmp = backup.with_name(backup.name + ".tmp")
-        with tmp.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.utime(tmp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        try:
+            before = state.stat()
+            if backup.exists() and backup.stat().st_mtime_ns >= before.st_mtime_ns:
+                return False
+            if not _complete_dump(state):
+                return False  # caught mid-dump: the next round copies a complete one
+            with state.open("rb") as src, tmp.open("wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+                dst.flush()
+                os.fsync(dst.fileno())
+            after = state.stat()
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            return False
+        if (after.st_mtime_ns, after.st_size) != (before.st_mtime_ns, before.st_size):
+            tmp.unlink(missing_ok=True)  # anvil dumped again while we copied: try next round
+            return False
+        os.utime(tmp, ns=(before.st_atime_ns, before.st_mtime_ns))
         os.replace(tmp, backup)
         return True
 
@@ -271,7 +301,7 @@ class AnvilProcess:
         return False
 
     def _usable_state(self) -> float | None:
-        """Make sure the state file anvil will load parses (else put the last good backup in its place);
+        """Make sure the state file anvil will load is complete (else put the last good backup in its place);
         returns its modification time, or None when the chain starts empty."""
         state, backup = self.config.state_path, self.backup_path
         assert state is not None and backup is not None
@@ -281,9 +311,7 @@ class AnvilProcess:
                 os.replace(backup, state)
                 return state.stat().st_mtime
             return None
-        try:
-            json.loads(state.read_bytes())
-        except ValueError:
+        if not _complete_dump(state):
             aside = state.with_name(f"{state.name}.corrupt-{int(time.time())}")
             os.replace(state, aside)
             if not backup.exists():
@@ -299,7 +327,7 @@ class AnvilProcess:
                 backup,
             )
             with contextlib.suppress(OSError):
-                state.write_bytes(backup.read_bytes())
+                shutil.copyfile(backup, state)
                 mtime = backup.stat().st_mtime_ns
                 os.utime(state, ns=(mtime, mtime))
         return state.stat().st_mtime

@@ -154,3 +154,18 @@ def test_a_torn_state_dump_without_a_backup_refuses_to_start(tmp_path: Path, sta
     with pytest.raises(ToolchainError, match="does not parse"):
         _start(started, config)
     assert len(list(config.state_path.parent.glob("state.json.corrupt-*"))) == 1
+
+
+def test_only_a_complete_dump_counts_as_one(tmp_path: Path) -> None:
+    """A dump torn anywhere is refused, by its tail or (another layout) by parsing; a whole one passes."""
+    from registry.chain.anvil import _complete_dump
+
+    whole = b'{"block":{"number":"0x1"},"accounts":{},"blocks":[{"a":"}"}],"historical_states":null}'
+    path = tmp_path / "state.json"
+    for cut in range(1, len(whole)):
+        path.write_bytes(whole[:cut])
+        assert not _complete_dump(path), whole[:cut]
+    path.write_bytes(whole + b"\n")
+    assert _complete_dump(path)
+    path.write_bytes(b'{"other": "layout"}')
+    assert _complete_dump(path)
