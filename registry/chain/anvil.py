@@ -76,17 +76,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+_LAYOUT_HEAD = b'{"block":'
 _COMPLETE_TAIL = b'"historical_states":null}'
-"""How anvil's state dump ends: its last top-level key. A dump torn by a crash is a prefix of a dump."""
+"""How anvil's state dump begins and ends (its first and last top-level keys). A dump torn by a crash,
+or still being written, is a prefix of a dump."""
 
 
 def _complete_dump(path: Path) -> bool:
-    """Whether a state dump is complete: its tail is anvil's closing key, else (another layout) it parses."""
+    """Whether a state dump is complete, from its first and last bytes in anvil's layout; a file in
+    another layout (another anvil version) is parsed instead."""
     with path.open("rb") as fh:
+        head = fh.read(len(_LAYOUT_HEAD))
         size = fh.seek(0, os.SEEK_END)
         fh.seek(max(0, size - 64))
-        if fh.read().rstrip().endswith(_COMPLETE_TAIL):
-            return True
+        tail = fh.read().rstrip()
+        if head == _LAYOUT_HEAD:
+            return tail.endswith(_COMPLETE_TAIL)
         fh.seek(0)
         try:
             json.load(fh)
@@ -247,9 +252,9 @@ class AnvilProcess:
     def backup_state(self) -> bool:
         """Copy the state file to :attr:`backup_path` if it is a complete dump (atomic replace, mtime kept).
 
-        A dump is complete when it ends with anvil's last top-level key (``_COMPLETE_TAIL``) and did not
-        change while it was copied; that check reads 64 bytes, where parsing a dump of hundreds of
-        megabytes took a gigabyte of memory and seconds of CPU. A dump with another ending (another anvil
+        A dump is complete when it begins and ends with anvil's first and last top-level keys and did not
+        change while it was copied; that check reads a few bytes, where parsing a dump of hundreds of
+        megabytes took gigabytes of memory and seconds of CPU. A file in another layout (another anvil
         version) is parsed instead.
 
         Returns:

@@ -157,7 +157,7 @@ def test_a_torn_state_dump_without_a_backup_refuses_to_start(tmp_path: Path, sta
 
 
 def test_only_a_complete_dump_counts_as_one(tmp_path: Path) -> None:
-    """A dump torn anywhere is refused, by its tail or (another layout) by parsing; a whole one passes."""
+    """A dump torn anywhere is refused, by its ends or (another layout) by parsing; a whole one passes."""
     from registry.chain.anvil import _complete_dump
 
     whole = b'{"block":{"number":"0x1"},"accounts":{},"blocks":[{"a":"}"}],"historical_states":null}'
@@ -169,3 +169,5 @@ def test_only_a_complete_dump_counts_as_one(tmp_path: Path) -> None:
     assert _complete_dump(path)
     path.write_bytes(b'{"other": "layout"}')
     assert _complete_dump(path)
+    path.write_bytes(b'{"other": "lay')
+    assert not _complete_dump(path)
