@@ -340,9 +340,67 @@ def table_throughput(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# --- soak ----------------------------------------------------------------------------------------------
+
+
+def plot_soak(result: dict[str, Any], out: Path) -> None:
+    samples = [x for x in result["samples"] if x["phase"] != "idle"]
+    interval = result["parameters"]["sample_interval_s"]
+    t = [x["t_s"] for x in samples]
+    fig, (ax, axm) = plt.subplots(2, 1, figsize=(10, 7), sharex=True, constrained_layout=True)
+    ax.plot(t, [x["offered"] / interval for x in samples], label="offered", color="#969696")
+    ax.plot(t, [x["acknowledged"] / interval for x in samples], label="acknowledged", color="#9ecae1")
+    ax.plot(t, [x["final"] / interval for x in samples], label="final and indexed", color="#3182bd")
+    ax.plot(t, [x["errors"] / interval for x in samples], label="errors", color="#e6550d")
+    ax.set_ylabel("operations / s")
+    ax.set_title(f"Soak at {result['summary']['rate_offered_ops_per_s']} ops/s (80 % of the measured peak)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    axm.plot(t, [x["gateway"]["rss_mib"] for x in samples], label="gateway RSS", color="#31a354")
+    axm.plot(t, [x["anvil"]["rss_mib"] for x in samples], label="anvil RSS", color="#756bb1")
+    axm.set_ylabel("MiB")
+    axm.set_xlabel("seconds")
+    axm.legend(fontsize=8)
+    axm.grid(alpha=0.3)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def _rss(r: dict[str, float]) -> str:
+    return f"{r['idle']} / {r['max']} / {r['end']} MiB, {r['growth_mib_per_min']} MiB/min"
+
+
+def table_soak(result: dict[str, Any]) -> str:
+    s = result["summary"]
+    m = result["machine"]
+    lat = s["final_latency_s"]
+    rows = [
+        ("duration", f"{s['duration_s']:.0f} s"),
+        ("offered (open loop)", f"{s['rate_offered_ops_per_s']} ops/s, {s['offered']:,} operations"),
+        ("acknowledged / final and indexed", f"{s['acknowledged']:,} / {s['final']:,}"),
+        ("achieved, final", f"{s['achieved_final_ops_per_s']} ops/s (kept up: {s['kept_up']})"),
+        ("errors", f"{s['errors']} {s['errors_by_kind'] or ''}".strip()),
+        ("unfinished after the drain", str(s["unfinished_after_drain"])),
+        ("due → final, p50 / p99", f"{lat['p50']} s / {lat['p99']} s"),
+        *(
+            (f"{name} RSS idle / max / end, growth", _rss(s[f"{name}_rss_mib"]))
+            for name in ("gateway", "anvil")
+        ),
+    ]
+    lines = ["| figure | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]
+    lines += [
+        "",
+        "![soak: operations and memory over time](results/soak.png)",
+        "",
+        f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, {m['platform']}, Python {m['python']}.",
+    ]
+    return "\n".join(lines)
+
+
 KNOWN: dict[str, Report] = {
     "gas": Report(plot=plot_gas, table=table_gas),
     "reads": Report(plot=plot_reads, table=table_reads),
+    "soak": Report(plot=plot_soak, table=table_soak),
     "throughput": Report(plot=plot_throughput, table=table_throughput),
 }
 
