@@ -36,10 +36,10 @@ has another hash (or is gone: a chain restored from an older state dump), the in
 deleted, eBLs issued above it are deleted, and every other eBL they touched is rebuilt by replaying
 its remaining events from the issuance state; keys and organisations registered above it are
 deleted, revocations above it undone, and organisation standings changed above it re-read from the
-chain at the rollback block. Then it checks the newest indexed event it kept against its
-transaction receipt and rolls back further, event block by event block, until that event is on
-chain where it was indexed from (a reorg or a restored chain replaces a suffix of the chain, so the
-older events are then on chain too). Membership changes in blocks without a title event are only
+chain at the rollback block. Then it checks the block hash the newest kept event was indexed from
+against the chain and rolls back further, event block by event block, until the chain still has
+that block; the index then ends there (block hashes chain, so everything older is on chain too,
+while the blocks above it may be new). Membership changes in blocks without a title event are only
 covered down to ``reorg_depth``; :meth:`Indexer.check_consistency` reveals stale rows and
 :meth:`Indexer.rebuild` repairs them.
 
@@ -170,6 +170,7 @@ class _Log:
     block_number: int
     log_index: int
     tx_hash: str
+    block_hash: str | None = None
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -483,6 +484,7 @@ class Indexer:
                     int(entry["blockNumber"], 16),
                     int(entry["logIndex"], 16),
                     entry["transactionHash"],
+                    entry.get("blockHash"),
                 )
             )
         logs.sort(key=lambda lg: (lg.block_number, lg.log_index))
@@ -508,27 +510,38 @@ class Indexer:
         return self._deepen_rollback(target) + 1
 
     def _deepen_rollback(self, block: int) -> int:
-        """Roll back further while the newest indexed event at or below ``block`` is not on chain in the
-        block it was indexed from; returns the block the index now ends at.
+        """Roll back to the newest indexed block at or below ``block`` that is provably on the chain;
+        returns the block the index now ends at.
 
-        A reorg or a restored chain replaces a suffix of the chain, so once the newest kept event is
-        confirmed by its transaction receipt, every older one is too, and blocks between it and
-        ``block`` held no registry event: the index is consistent up to ``block``.
+        Proof is the block hash the newest kept event was indexed from: block hashes chain, so when the
+        chain's block at that height still has it, every older block is unchanged too. The index then
+        ends at that block, not at ``block``: the chain's blocks above it may be new (a restored chain
+        mines new blocks, and a resubmitted transaction can land at the very height it had before, so
+        a receipt alone proves nothing). Rows indexed before events carried their block hash fall back
+        to the transaction receipt.
         """
         while block >= self._deployment.block_number:
             with self._engine.connect() as conn:
                 newest = conn.execute(
-                    select(EVENTS.c.block_number, EVENTS.c.tx_hash)
+                    select(EVENTS.c.block_number, EVENTS.c.block_hash, EVENTS.c.tx_hash)
                     .where(EVENTS.c.block_number <= block)
                     .order_by(EVENTS.c.block_number.desc())
                     .limit(1)
                 ).first()
             if newest is None:
                 return block
-            receipt = self._rpc("eth_getTransactionReceipt", [newest.tx_hash])
-            if receipt and int(receipt["blockNumber"], 16) == newest.block_number:
-                return block
-            block = max(int(newest.block_number) - 1, self._deployment.block_number - 1)
+            event_block = int(newest.block_number)
+            if newest.block_hash is not None:
+                on_chain = self._rpc("eth_getBlockByNumber", [hex(event_block), False])
+                confirmed = bool(on_chain) and on_chain["hash"] == newest.block_hash
+            else:
+                receipt = self._rpc("eth_getTransactionReceipt", [newest.tx_hash])
+                confirmed = bool(receipt) and int(receipt["blockNumber"], 16) == event_block
+            if confirmed:
+                if event_block < block:
+                    self._rollback(event_block)
+                return event_block
+            block = max(event_block - 1, self._deployment.block_number - 1)
             log.warning("reorg deeper than expected: rolling the index back to block %d", block)
             self._rollback(block)
         return block
@@ -647,6 +660,7 @@ class Indexer:
             "block_time": self._block_times[lg.block_number],
             "tx_hash": lg.tx_hash,
             "log_index": lg.log_index,
+            "block_hash": lg.block_hash,
         }
 
     def _apply_membership(self, conn: Connection, lg: _Log) -> None:

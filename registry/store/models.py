@@ -154,6 +154,8 @@ class EblEvent(Base):
     block_time: Mapped[int] = mapped_column(BigInteger)
     tx_hash: Mapped[str] = mapped_column(HASH)
     log_index: Mapped[int] = mapped_column(Integer)
+    #: hash of the block the event was indexed from (NULL on rows indexed before revision 0004)
+    block_hash: Mapped[str | None] = mapped_column(HASH)
 
 
 class IndexerCheckpoint(Base):

@@ -287,6 +287,46 @@ def test_a_chain_restored_far_below_the_checkpoint_is_rolled_back_past_the_reorg
         assert indexer.check_consistency() == []
 
 
+def test_a_transaction_resubmitted_to_the_same_height_of_a_restored_chain_proves_nothing(
+    chain: Chain, engine: Engine
+) -> None:
+    """Regression (crash harness): after a chain restored from a backup, the journal resubmits the very
+    signed transaction it had sent, and it can land at the height it had on the lost branch. Its receipt
+    then "confirmed" the stale index below the rollback block, and eBLs issued on the new branch in
+    those heights were never indexed (the next action on one failed the sync with a KeyError). The
+    index must trust only block hashes."""
+    kept, _ = chain.issue(to="shipper")
+    indexer = Indexer(chain.w3, chain.deployment, engine, reorg_depth=1)
+    indexer.sync()
+    shipper = chain.cast["shipper"]
+    tx = chain.registry.functions.transferPossession(kept, chain.org("bank")).build_transaction(
+        {"from": shipper.address, "nonce": chain.w3.eth.get_transaction_count(shipper.address)}
+    )
+    raw = shipper.key.sign_transaction(tx).raw_transaction
+    snapshot = chain.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    height = chain.w3.eth.block_number
+    chain.w3.eth.wait_for_transaction_receipt(chain.w3.eth.send_raw_transaction(raw))
+    for _ in range(10):
+        chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    indexer.sync()
+
+    chain.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    later = chain.w3.eth.get_block("latest")["timestamp"] + 60  # the restored chain mines new blocks
+    chain.w3.provider.make_request("evm_setNextBlockTimestamp", [later])  # type: ignore[arg-type]
+    resent = chain.w3.eth.wait_for_transaction_receipt(chain.w3.eth.send_raw_transaction(raw))
+    assert resent["blockNumber"] == height + 1  # the same transaction at the same height, another block
+    fresh, _ = chain.issue(to="consignee")  # a new-branch issuance below the old checkpoint
+    for _ in range(10):
+        chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    chain.act("consignee", "transferPossession", fresh, chain.org("bank"))
+    indexer.sync()
+
+    assert [e.action for e in history(engine, fresh)] == [Action.ISSUE, Action.TRANSFER]
+    assert title_state(engine, fresh).holder == chain.org("bank")
+    assert title_state(engine, kept).holder == chain.org("bank")
+    assert indexer.check_consistency() == []
+
+
 def test_membership_changes_are_indexed_and_rolled_back_with_a_reorg(chain: Chain, engine: Engine) -> None:
     """Suspension, reinstatement, key rotation land in organisations / org_keys; a reorg undoes them."""
     buyer = chain.cast["buyer"]
