@@ -67,7 +67,7 @@ from registry.chain.build import load_artifact
 from registry.chain.deploy import Deployment
 from registry.chain.errors import type_string
 from registry.chain.views import TitleReader, rpc_batch
-from registry.errors import ChainError
+from registry.errors import ChainError, StoreError
 from registry.store.db import write_lock
 from registry.store.models import Ebl, EblEvent, IndexerCheckpoint, Organisation, OrgKey
 from registry.types import Action, DocumentKind, KeyStatus, OrgStatus, Role, Status, SurrenderReason
@@ -611,7 +611,12 @@ class Indexer:
                 key = str(args["eblId"])
                 action = _ACTIONS[args["action"]]
                 state = states.get(key)
-                if state is not None and args["seq"] > state["seq"]:
+                if state is None:
+                    raise StoreError(
+                        f"block {lg.block_number} records {action.dcsa_code} on eBL {key}, which the index"
+                        " does not hold: the index is out of step with the chain (run Indexer.rebuild)"
+                    )
+                if args["seq"] > state["seq"]:
                     _apply_action(
                         state, action, args["actor"], args["counterparty"], args["data"], args["seq"]
                     )

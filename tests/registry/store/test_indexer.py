@@ -5,11 +5,13 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import pytest
 from eth_account import Account
 from eth_utils.crypto import keccak
 from sqlalchemy import Engine, select, text
 
-from registry.store.indexer import Discrepancy, Indexer, _event_specs
+from registry.errors import StoreError
+from registry.store.indexer import Discrepancy, Indexer, _event_specs, _Log
 from registry.store.models import Ebl, EblEvent, Organisation, OrgKey
 from registry.store.queries import history, title_state
 from registry.types import Action, DocumentKind, Status, SurrenderReason
@@ -325,6 +327,32 @@ def test_a_transaction_resubmitted_to_the_same_height_of_a_restored_chain_proves
     assert title_state(engine, fresh).holder == chain.org("bank")
     assert title_state(engine, kept).holder == chain.org("bank")
     assert indexer.check_consistency() == []
+
+
+def test_an_action_on_an_ebl_the_index_does_not_hold_is_a_store_error_and_writes_nothing(
+    chain: Chain, engine: Engine
+) -> None:
+    """An index out of step with the chain (an action on an eBL it never saw issued) stops the sync with a
+    typed error that says how to repair it, and the transaction applies nothing."""
+    indexer = Indexer(chain.w3, chain.deployment, engine)
+    stray = _Log(
+        "ActionRecorded",
+        {
+            "eblId": 12345,
+            "action": list(Action).index(Action.TRANSFER),
+            "seq": 1,
+            "actor": chain.org("shipper"),
+            "counterparty": chain.org("bank"),
+            "data": "0x" + "00" * 32,
+            "actorKey": chain.cast["shipper"].address,
+        },
+        7,
+        0,
+        "0x" + "ab" * 32,
+    )
+    with pytest.raises(StoreError, match="eBL 12345, which the index does not hold"), engine.begin() as conn:
+        indexer._apply(conn, [stray])
+    assert _rows(engine)["events"] == []
 
 
 def test_membership_changes_are_indexed_and_rolled_back_with_a_reorg(chain: Chain, engine: Engine) -> None:
