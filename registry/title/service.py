@@ -233,7 +233,8 @@ class TitleService:
         facts = documents.validate_for_issuance(dict(document), issue_to=issue_to_party)
         carrier_org = to_checksum_address(carrier)
         tdr = documents.tdr_hash(facts.reference)
-        doc_hash = documents.document_hash_bytes(dict(document))
+        canonical = documents.canonical_json(dict(document))  # once: hashed here, stored below
+        doc_hash = hashlib.sha256(canonical).digest()
         message = IssuanceMessage(
             tdr_hash=tdr,
             doc_hash=doc_hash,
@@ -250,7 +251,7 @@ class TitleService:
         if existing is not None:
             return existing
         self._simulate(entry)
-        self._documents.put(ebl, doc_hash.hex(), dict(document), documents.canonical_json(dict(document)))
+        self._documents.put(ebl, doc_hash.hex(), dict(document), canonical)
         return self._run(carrier_org, Action.ISSUE, ebl, entry, idempotency_key, request_hash, wait)
 
     def accept_surrender(self, carrier: str, ebl_id: int, **kw: Any) -> Operation:
@@ -279,13 +280,12 @@ class TitleService:
         The amended eBL's id is ``keccak256(abi.encode(ebl_id))``; the operation's ``ebl_id`` is the old one.
         """
         documents.validate_for_issuance(dict(document))
-        doc_hash = documents.document_hash_bytes(dict(document))
+        canonical = documents.canonical_json(dict(document))
+        doc_hash = hashlib.sha256(canonical).digest()
         new_id = EblId(int.from_bytes(keccak(encode(["uint256"], [ebl_id])), "big"))
 
         def store_amended() -> None:
-            self._documents.put(
-                new_id, doc_hash.hex(), dict(document), documents.canonical_json(dict(document))
-            )
+            self._documents.put(new_id, doc_hash.hex(), dict(document), canonical)
 
         return self.act(
             carrier, Action.AMEND, ebl_id, party=endorsee, data=doc_hash, before_submit=store_amended, **kw
