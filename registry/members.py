@@ -20,6 +20,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from registry.chain.build import load_artifact
 from registry.chain.deploy import Deployment
 from registry.chain.errors import decode_revert, error_class
+from registry.chain.fees import FeePolicy
 from registry.errors import TransactionFailedError
 from registry.keys import KeyInfo, KeyStore, Signer
 from registry.title.service import TitleService
@@ -69,6 +70,7 @@ class MembershipService:
         self._governance = governance
         self._keystore = keystore
         self._title = title
+        self._fees = FeePolicy(w3, refresh=0.0)  # governance sends rarely: ask the node each time
         self.registry: Contract = w3.eth.contract(address=deployment.address, abi=load_artifact().abi)
 
     def onboard(self, identifier: str, role: Role) -> tuple[Organisation, KeyInfo]:
@@ -137,7 +139,7 @@ class MembershipService:
                 "to": self._deployment.address,
                 "data": data,
                 "gas": 500_000,
-                "gasPrice": int(self._w3.eth.gas_price * 2),
+                **self._fees.fields(),
                 "nonce": self._w3.eth.get_transaction_count(sender, "pending"),
                 "chainId": self._deployment.chain_id,
                 "value": 0,

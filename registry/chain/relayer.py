@@ -42,6 +42,7 @@ from web3.types import RPCEndpoint
 
 from registry.chain.deploy import Deployment
 from registry.chain.errors import decode_revert
+from registry.chain.fees import FeePolicy
 from registry.errors import ChainError, ContractRevertError, TransactionFailedError
 from registry.keys import IssuanceMessage, Signer, TitleActionMessage
 
@@ -183,7 +184,7 @@ class Relayer:
         max_delay: seconds to wait for more entries before sending a partial batch.
         confirmations: blocks a receipt must be buried under before an entry is final.
         resubmit_after: seconds without a receipt before the same raw transaction is sent again.
-        gas_price: fixed gas price (wei); None asks the node every 30 s.
+        gas_price: fixed legacy gas price (wei); None follows the node (see :mod:`registry.chain.fees`).
     """
 
     def __init__(
@@ -210,8 +211,7 @@ class Relayer:
         self.confirmations = confirmations
         self.resubmit_after = resubmit_after
         self.poll_interval = poll_interval
-        self._fixed_gas_price = gas_price
-        self._gas_price: tuple[int, float] | None = None
+        self._fees = FeePolicy(w3, gas_price=gas_price)
         self._queue: queue.Queue[tuple[SignedEntry, Future[EntryResult]] | None] = queue.Queue()
         self._inflight: dict[str, _InFlight] = {}
         self._inflight_lock = threading.Lock()
@@ -277,6 +277,7 @@ class Relayer:
             flights = list(self._inflight.values())
             self._inflight.clear()
         self._nonces.resync()
+        self._fees.forget()
         dropped = 0
         for flight in flights:
             for _, future in flight.entries:
@@ -341,14 +342,6 @@ class Relayer:
         fits = int((self._block_gas_limit * _BLOCK_GAS_SHARE - _GAS_BASE) // per_entry)
         return max(1, min(self.max_batch, fits))
 
-    def _gas_price_now(self) -> int:
-        if self._fixed_gas_price is not None:
-            return self._fixed_gas_price
-        now = time.monotonic()
-        if self._gas_price is None or now - self._gas_price[1] > 30:
-            self._gas_price = (int(self._w3.eth.gas_price * 2), now)
-        return self._gas_price[0]
-
     def encode_batch(self, entries: Sequence[SignedEntry]) -> tuple[bytes, int]:
         """Calldata and gas bound of one batch transaction (all entries of one kind)."""
         kind = entries[0].kind
@@ -370,7 +363,7 @@ class Relayer:
                     "to": self._deployment.address,
                     "data": data,
                     "gas": gas,
-                    "gasPrice": self._gas_price_now(),
+                    **self._fees.fields(),
                     "nonce": nonce,
                     "chainId": self._deployment.chain_id,
                     "value": 0,
