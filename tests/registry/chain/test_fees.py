@@ -56,18 +56,18 @@ def test_a_london_chain_gets_type_2_fees_with_headroom_on_the_base_fee_only(w3: 
     assert fees == {"type": 2, "maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip}
 
 
-def test_fetched_fees_are_reused_until_the_refresh_and_after_forget_asked_again(
-    w3: Web3, relayer_account: LocalAccount
-) -> None:
+def test_fetched_fees_are_reused_until_the_refresh_and_after_forget_asked_again(w3: Web3) -> None:
     """The hot path asks the node once per refresh period; forget() (a chain restart) asks at once."""
     policy = FeePolicy(w3, refresh=3600.0)
     first = policy.fields()
-    nonce = w3.eth.get_transaction_count(relayer_account.address)
-    for n in range(5):  # empty-ish blocks lower the base fee
-        _send(w3, relayer_account, nonce + n, first)
+    raised = w3.eth.get_block("latest")["baseFeePerGas"] + 10**6
+    w3.provider.make_request("anvil_setNextBlockBaseFeePerGas", [hex(raised)])  # type: ignore[arg-type]
+    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    assert w3.eth.get_block("latest")["baseFeePerGas"] == raised
     assert policy.fields() == first
     policy.forget()
-    assert policy.fields()["maxFeePerGas"] < first["maxFeePerGas"]
+    again = policy.fields()
+    assert again["maxFeePerGas"] == 2 * raised + again["maxPriorityFeePerGas"]
 
 
 def test_a_fixed_gas_price_is_used_as_given_and_a_negative_one_refused(w3: Web3) -> None:
