@@ -215,6 +215,11 @@ class Relayer:
         self._queue: queue.Queue[tuple[SignedEntry, Future[EntryResult]] | None] = queue.Queue()
         self._inflight: dict[str, _InFlight] = {}
         self._inflight_lock = threading.Lock()
+        # Entries accepted by submit() and not yet in a sent transaction; reset() fails them. The send
+        # lock makes "still unsent? then sign and send" one step that reset() cannot cut in half.
+        self._unsent: set[Future[EntryResult]] = set()
+        self._unsent_lock = threading.Lock()
+        self._send_lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._listeners: list[ResolveListener] = []
@@ -266,19 +271,31 @@ class Relayer:
     # -------------------------------------------------------------- chain restart (crash recovery)
 
     def reset(self, reason: str) -> int:
-        """The chain restarted or rolled back: forget every in-flight transaction and re-read the nonce.
+        """The chain restarted or rolled back: forget every in-flight transaction, drop every entry not
+        yet sent, and re-read the nonce.
 
         Each in-flight entry's future fails with a plain :class:`ChainError` (nothing is known about
         it: it may or may not have executed); the title service leaves such operations to its
-        recovery, which checks the entry's nonce on chain before resubmitting. Returns the entries
-        dropped.
+        recovery, which checks the entry's nonce on chain before resubmitting. Entries still queued
+        fail the same way, before this returns, and are never sent: sent after the restart they would
+        run ahead of the older operations the recovery resubmits. Returns the entries dropped.
         """
-        with self._inflight_lock:
-            flights = list(self._inflight.values())
-            self._inflight.clear()
-        self._nonces.resync()
-        self._fees.forget()
+        with self._send_lock:
+            with self._inflight_lock:
+                flights = list(self._inflight.values())
+                self._inflight.clear()
+            with self._unsent_lock:
+                unsent = list(self._unsent)
+                self._unsent.clear()
+            self._nonces.resync()
+            self._fees.forget()
+            # Heights already scanned may hold new blocks now: look receipts up afresh.
+            self._scanned = None
         dropped = 0
+        for future in unsent:
+            if not future.done():
+                future.set_exception(ChainError(f"{reason}: entry dropped before it was sent"))
+                dropped += 1
         for flight in flights:
             for _, future in flight.entries:
                 if not future.done():
@@ -293,6 +310,8 @@ class Relayer:
         if not self._threads:
             raise ChainError("relayer is not running: call start() first")
         future: Future[EntryResult] = Future()
+        with self._unsent_lock:
+            self._unsent.add(future)
         self._queue.put((entry, future))
         return future
 
@@ -355,6 +374,14 @@ class Relayer:
         return data, gas
 
     def _send_batch(self, pairs: list[tuple[SignedEntry, Future[EntryResult]]]) -> None:
+        with self._send_lock:
+            with self._unsent_lock:
+                pairs = [(e, f) for e, f in pairs if f in self._unsent]  # the rest were dropped by reset()
+                self._unsent.difference_update(f for _, f in pairs)
+            if pairs:
+                self._sign_and_send(pairs)
+
+    def _sign_and_send(self, pairs: list[tuple[SignedEntry, Future[EntryResult]]]) -> None:
         try:
             data, gas = self.encode_batch([e for e, _ in pairs])
             nonce = self._nonces.next()
@@ -461,13 +488,19 @@ class Relayer:
         self._resolve(flight)
 
     def _resubmit(self, flight: _InFlight) -> None:
-        flight.attempts += 1
-        flight.sent_at = time.monotonic()
-        log.warning("relayer: no receipt for %s, resubmitting (attempt %d)", flight.tx_hash, flight.attempts)
-        try:
-            self._w3.eth.send_raw_transaction(flight.raw)
-        except Exception as exc:  # "already known" / "nonce too low": the receipt will tell
-            log.info("relayer: resubmission of %s answered %s", flight.tx_hash, exc)
+        with self._send_lock:
+            with self._inflight_lock:
+                if flight.tx_hash not in self._inflight:
+                    return  # dropped by reset(): never send it to the restarted chain
+            flight.attempts += 1
+            flight.sent_at = time.monotonic()
+            log.warning(
+                "relayer: no receipt for %s, resubmitting (attempt %d)", flight.tx_hash, flight.attempts
+            )
+            try:
+                self._w3.eth.send_raw_transaction(flight.raw)
+            except Exception as exc:  # "already known" / "nonce too low": the receipt will tell
+                log.info("relayer: resubmission of %s answered %s", flight.tx_hash, exc)
 
     def _resolve(self, flight: _InFlight) -> None:
         receipt = flight.receipt or {}

@@ -11,6 +11,7 @@ from web3 import Web3
 from registry.chain.deploy import Deployment
 from registry.chain.errors import error_class
 from registry.chain.relayer import Relayer, SignedEntry
+from registry.errors import ChainError
 from registry.keys import Domain, IssuanceMessage, LocalSigner, TitleActionMessage
 from registry.types import Action, DocumentKind
 from tests.contracts.parties import Party
@@ -95,3 +96,49 @@ def test_relayer_fails_only_the_bad_entry(relayer, registry, domain, carrier, sh
     assert bad.error.args_by_name == {"eblId": ids[1], "org": bank.org}
     assert registry.functions.holderOf(ids[0]).call() == bank.org
     assert registry.functions.holderOf(ids[1]).call() == shipper.org
+
+
+def test_reset_fails_entries_not_yet_sent_and_never_sends_them(
+    w3, deployment, registry, domain, carrier, shipper
+):
+    """The chain restarted while an entry waited in the batch window: reset() fails it at once (the
+    journal recovers it in order) and it is never sent to the restarted chain; the relayer goes on."""
+    key = key_for("relayer-reset")
+    w3.provider.make_request("anvil_setBalance", [key.address, hex(10**24)])
+    with Relayer(w3, deployment, LocalSigner(key.key), max_delay=1.0) as relayer:
+        base = time.time_ns()
+        waiting = _issuance(carrier, shipper, 0, base)
+        future = relayer.submit(_sign(carrier, waiting, domain))
+        time.sleep(0.2)  # the batch loop holds it, waiting for more entries
+        assert relayer.reset("test: the chain restarted") == 1
+        assert future.done() and isinstance(future.exception(), ChainError)
+
+        time.sleep(1.5)  # past the batch window: nothing was sent
+        assert w3.eth.get_transaction_count(key.address) == 0
+        never_issued = registry.functions.eblIdOf(carrier.org, waiting.tdr_hash).call()
+        assert registry.functions.statusOf(never_issued).call() == 0  # Status.NONE
+
+        later = _issuance(carrier, shipper, 1, base + 1)
+        assert relayer.submit(_sign(carrier, later, domain)).result(timeout=60).ok
+        assert w3.eth.get_transaction_count(key.address) == 1
+
+
+def test_after_a_reset_a_receipt_at_a_height_scanned_before_the_rollback_is_found(
+    w3, deployment, registry, domain, carrier, shipper
+):
+    """The chain came back below heights the relayer had scanned and mined a new block at one of them:
+    the receipt there is found at once, not only by the same-nonce resubmission (here an hour away)."""
+    key = key_for("relayer-rescan")
+    w3.provider.make_request("anvil_setBalance", [key.address, hex(10**24)])
+    with Relayer(w3, deployment, LocalSigner(key.key), max_delay=0.01, resubmit_after=3600) as relayer:
+        base = time.time_ns()
+        snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+        lost = _issuance(carrier, shipper, 0, base)
+        assert relayer.submit(_sign(carrier, lost, domain)).result(timeout=60).ok
+        w3.provider.make_request("evm_revert", [snapshot])
+        relayer.reset("test: the chain restarted from an older state")
+
+        again = _issuance(carrier, shipper, 1, base + 1)
+        assert relayer.submit(_sign(carrier, again, domain)).result(timeout=60).ok
+        issued = registry.functions.eblIdOf(carrier.org, again.tdr_hash).call()
+        assert registry.functions.holderOf(issued).call() == shipper.org
