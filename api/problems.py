@@ -231,7 +231,7 @@ _STATUS_DESCRIPTIONS: dict[int, str] = {
     422: "The request is not valid",
     429: "Rate limit of the credential exceeded (Retry-After)",
     500: "Unexpected error (details only in the server log)",
-    503: "The ledger did not answer, or title actions are paused (Retry-After)",
+    503: "The ledger did not answer or is being recovered, or title actions are paused (Retry-After)",
 }
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 

@@ -15,6 +15,7 @@
     │   ├── InvalidSignatureError          (malformed, malleable or not the expected signer)
     │   └── SigningError
     ├── ChainError
+    │   ├── LedgerUnavailableError         (a write while the chain is down or being recovered)
     │   ├── ToolchainError                 (compiler / anvil missing or failing)
     │   ├── DeploymentMismatchError        (code on chain is not the code we built)
     │   ├── TransactionFailedError         (mined but reverted, or never mined)
@@ -50,6 +51,7 @@ __all__ = [
     "KeyRevokedError",
     "KeystoreError",
     "KeystoreLockedError",
+    "LedgerUnavailableError",
     "NotFoundError",
     "RegistryError",
     "SigningError",
@@ -183,6 +185,12 @@ class ChainError(RegistryError):
     """Raised when the ledger cannot be reached or refuses an operation."""
 
     code = "chain_error"
+
+
+class LedgerUnavailableError(ChainError):
+    """Raised when a write arrives while the chain is down or being recovered: retry shortly."""
+
+    code = "ledger_unavailable"
 
 
 class ToolchainError(ChainError):

@@ -16,7 +16,9 @@ port, from its state file; when any chain becomes unreachable and comes back, or
 backwards, the relayer forgets its in-flight transactions and :meth:`TitleService.recover` runs with
 ``recheck_final_since``: operations the restored chain lost, even ones already reported final, are
 resubmitted from their journaled signed entries (their nonces are unused there), so every
-acknowledged operation ends final exactly once; the indexer rolls back on its own when its
+acknowledged operation ends final exactly once. From the moment the watchdog sees the chain down
+until that resubmission, the title service's write gate refuses new writes (503, retry): none may run
+ahead of the older operations being resubmitted; the indexer rolls back on its own when its
 checkpoint block changed or vanished. Every few seconds the watchdog also backs up the chain state
 file and resubmits journaled operations left pending by a failed send. When the registry process
 itself is killed, its anvil keeps running; the next start stops it through its pidfile (see
@@ -291,12 +293,14 @@ class Runtime:
                     )
                     down_since = down_since or time.time()
                     next_restart = time.monotonic() + RESTART_BACKOFF
+                    self.title.writes.close("the ledger is restarting; retry shortly")
                     self.relayer.reset("the chain exited")
                     anvil.restart()
                 head = self.w3.eth.block_number
             except Exception as exc:
                 if down_since is None:
                     down_since = time.time()
+                    self.title.writes.close("the ledger is unreachable; retry shortly")
                     log.error(
                         "the chain is unreachable (%s): writes stay journaled and are resubmitted when it "
                         "returns",
@@ -307,10 +311,15 @@ class Runtime:
                 continue
             try:
                 if down_since is not None or head < last_head:
+                    # No new write may reach the restored chain before what it lost is resubmitted:
+                    # the gate stays closed until recover() has handed every lost operation, oldest
+                    # first, to the relayer (see registry.title.gate).
+                    self.title.writes.close("the ledger is recovering; retry shortly")
                     self.relayer.reset("the chain went away or rolled back")
                     since = self._recheck_since(down_since or time.time())
                     resubmitted = self.title.recover(recheck_final_since=since)
                     log.warning("the chain is back at block %d: resubmitted %d operations", head, resubmitted)
+                    self.title.writes.open()
                     down_since = None
                 last_head = head
                 if time.monotonic() >= next_chores:

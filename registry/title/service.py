@@ -64,6 +64,7 @@ from registry.keys import (
 )
 from registry.store import queries
 from registry.store.queries import EventRecord
+from registry.title.gate import WriteGate
 from registry.title.ports import DocumentStore, Journal, JournalEntry, OperationStatus
 from registry.types import Action, DocumentKind, EblId, KeyStatus, OrgAddress, Status
 
@@ -193,6 +194,8 @@ class TitleService:
         self._titles = TitleReader(w3, deployment.address)
         self._nonces = NonceAllocator()
         self._key_cache: dict[str, ChecksumAddress] = {}
+        self.writes = WriteGate()
+        """Closed by the runtime while it recovers what the chain lost (see :mod:`registry.title.gate`)."""
         self._futures: dict[str, Future[EntryResult]] = {}
         self._operation_of: dict[Future[EntryResult], str] = {}
         # Futures whose outcome was journaled with their whole transaction (see _journal_resolved).
@@ -250,9 +253,13 @@ class TitleService:
         existing = self._replay(carrier_org, idempotency_key, request_hash)
         if existing is not None:
             return existing
-        self._simulate(entry)
-        self._documents.put(ebl, doc_hash.hex(), dict(document), canonical)
-        return self._run(carrier_org, Action.ISSUE, ebl, entry, idempotency_key, request_hash, wait)
+
+        def store_document() -> None:
+            self._documents.put(ebl, doc_hash.hex(), dict(document), canonical)
+
+        return self._run(
+            carrier_org, Action.ISSUE, ebl, entry, idempotency_key, request_hash, wait, store_document
+        )
 
     def accept_surrender(self, carrier: str, ebl_id: int, **kw: Any) -> Operation:
         """SACC: the issuing carrier accepts a surrender request."""
@@ -356,10 +363,9 @@ class TitleService:
         if existing is not None:
             return existing
         entry = self._sign_custodial(org_address, message)
-        self._simulate(entry)
-        if before_submit is not None:
-            before_submit()
-        return self._run(org_address, action, EblId(int(ebl_id)), entry, idempotency_key, request_hash, wait)
+        return self._run(
+            org_address, action, EblId(int(ebl_id)), entry, idempotency_key, request_hash, wait, before_submit
+        )
 
     def prepare(
         self,
@@ -402,7 +408,6 @@ class TitleService:
         existing = self._replay(org_address, idempotency_key, request_hash)
         if existing is not None:
             return existing
-        self._simulate(entry)
         action = Action(message.action)
         return self._run(
             org_address, action, EblId(message.ebl_id), entry, idempotency_key, request_hash, wait
@@ -649,29 +654,36 @@ class TitleService:
         idempotency_key: str | None,
         request_hash: str,
         wait: bool,
+        before_submit: Callable[[], None] | None = None,
     ) -> Operation:
-        # Journaled (one write, already as submitted) with its signed entry before the relayer sees it.
-        operation_id = str(uuid.uuid4())
-        row = self._journal.record(
-            JournalEntry(
-                operation_id=operation_id,
-                org=org,
-                action=action,
-                ebl_id=ebl_id,
-                entry=_entry_to_dict(entry),
-                status="submitted",
-                idempotency_key=idempotency_key,
-                request_hash=request_hash,
+        """Simulate, journal and hand to the relayer, all inside the write gate (closed while the
+        runtime recovers what the chain lost, so no new write runs ahead of what it resubmits)."""
+        with self.writes.passage():
+            self._simulate(entry)
+            if before_submit is not None:
+                before_submit()
+            # Journaled (one write, already as submitted) with its signed entry before the relayer sees it.
+            operation_id = str(uuid.uuid4())
+            row = self._journal.record(
+                JournalEntry(
+                    operation_id=operation_id,
+                    org=org,
+                    action=action,
+                    ebl_id=ebl_id,
+                    entry=_entry_to_dict(entry),
+                    status="submitted",
+                    idempotency_key=idempotency_key,
+                    request_hash=request_hash,
+                )
             )
-        )
-        if row.operation_id != operation_id or row.operation_id in self._futures:
-            return Operation.from_journal(row)  # an idempotent replay raced us
-        try:
-            future = self._relayer.submit(entry)
-        except ChainError as exc:
-            self._journal.mark(row.operation_id, "failed", error_code=exc.code, error_detail=str(exc))
-            raise
-        self._track(row.operation_id, future)
+            if row.operation_id != operation_id or row.operation_id in self._futures:
+                return Operation.from_journal(row)  # an idempotent replay raced us
+            try:
+                future = self._relayer.submit(entry)
+            except ChainError as exc:
+                self._journal.mark(row.operation_id, "failed", error_code=exc.code, error_detail=str(exc))
+                raise
+            self._track(row.operation_id, future)
         if wait:
             return self.wait(row.operation_id)
         return Operation.from_journal(row)

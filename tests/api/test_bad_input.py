@@ -263,6 +263,34 @@ def test_issue_without_waiting_is_202_with_an_operation_to_poll(gateway, stages,
         assert ok(a.get(r.headers["Location"]))["status"] == "final"
 
 
+def test_a_write_while_the_ledger_recovers_is_503_with_retry_after_and_reads_still_answer(
+    gateway, stages, members, ebl
+):
+    """While the runtime resubmits what a restored chain lost, the shipper's transfer is 503
+    ledger_unavailable with Retry-After (clients retry with their Idempotency-Key); a bank's title check
+    still answers from the chain; once recovered the same request goes through."""
+    gate = gateway.runtime.title.writes
+    body = {"to": members["bank"].org}
+    headers = {"Idempotency-Key": "recovering-transfer-1"}
+    gate.close("the ledger is recovering; retry shortly")
+    try:
+        refused = stages.client("shipper").post(
+            f"/v1/holders/ebls/{ebl}/transfer", json=body, headers=headers
+        )
+        problem = assert_problem(refused, 503, "ledger_unavailable")
+        assert refused.headers["Retry-After"] == "1" and "recovering" in problem["detail"]
+        assert (
+            ok(stages.client("bank").get(f"/v1/banks/ebls/{ebl}/verification"))["holder"]["address"]
+            == members["shipper"].org
+        )
+    finally:
+        gate.open()
+    moved = stages.client("shipper").post(f"/v1/holders/ebls/{ebl}/transfer", json=body, headers=headers)
+    assert ok(moved)["status"] == "final"
+    back = stages.client("bank").post(f"/v1/holders/ebls/{ebl}/transfer", json={"to": members["shipper"].org})
+    assert ok(back)["status"] == "final"  # the module's eBL is the shipper's again for the other tests
+
+
 def test_unknown_operation_is_404(stages):
     """Polling an operation id that does not exist: 404 not_found."""
     assert_problem(stages.client("carrier").get("/v1/operations/00000000-0000-0000-0000-000000000000"), 404)

@@ -11,7 +11,7 @@ import pytest
 
 from registry.chain.anvil import AnvilProcess
 from registry.config import Settings
-from registry.errors import ConfigurationError
+from registry.errors import ConfigurationError, LedgerUnavailableError
 from registry.runtime import Runtime
 from registry.store.queries import title_state
 from registry.types import Action, Role, Status
@@ -95,6 +95,57 @@ def test_the_runtime_restarts_a_killed_chain_and_resubmits_what_the_chain_lost(t
             assert runtime.title.wait(op.operation_id).status == "final"
         runtime.indexer.sync()
         assert [e.action for e in runtime.title.history(issued.ebl_id)] == [Action.ISSUE, Action.TRANSFER]
+        assert runtime.indexer.check_consistency() == []
+
+
+def test_no_new_write_reaches_a_restored_chain_before_what_it_lost_is_resubmitted(
+    tmp_path: Path, monkeypatch
+):
+    """The chain comes back without the shipper's endorsement to the bank (final before the kill). The
+    shipper's next request, a transfer to the bank, is valid on that chain too: had it reached the chain
+    before the journal resubmitted the endorsement, it would execute first and the endorsement would then
+    fail (the shipper no longer holds): an acknowledged operation lost. While the watchdog restarts and
+    recovers, the write gate refuses it (503, retry); afterwards both execute in the order acknowledged."""
+    settings = _settings(tmp_path / "data")
+    with Runtime.open(settings) as runtime:
+        assert runtime.anvil is not None and runtime.anvil.pid is not None
+        carrier, _ = runtime.members.onboard("LEI:GATE-CARRIER", Role.CARRIER)
+        shipper, _ = runtime.members.onboard("LEI:GATE-SHIPPER", Role.TRADER)
+        bank, _ = runtime.members.onboard("LEI:GATE-BANK", Role.BANK)
+        issued = runtime.title.issue(
+            carrier.address, issued_example(transportDocumentReference="GATE-1"), shipper.address
+        )
+        assert runtime.wait_chain_persisted()
+        old_state = settings.chain_state_path.read_bytes()
+        endorsed = runtime.title.endorse(shipper.address, issued.ebl_id, bank.address)
+        assert endorsed.status == "final"
+
+        restart = AnvilProcess.restart
+        during_recovery: list[object] = []
+
+        def restart_then_write(self: AnvilProcess, timeout: float = 30.0) -> AnvilProcess:
+            settings.chain_state_path.write_bytes(old_state)
+            restarted = restart(self, timeout)
+            try:  # the shipper's retry lands on the restored chain before the recovery ran
+                during_recovery.append(runtime.title.transfer(shipper.address, issued.ebl_id, bank.address))
+            except Exception as exc:
+                during_recovery.append(exc)
+            return restarted
+
+        monkeypatch.setattr(AnvilProcess, "restart", restart_then_write)
+        os.kill(runtime.anvil.pid, signal.SIGKILL)
+
+        deadline = time.monotonic() + 60
+        while not during_recovery or not runtime.title.writes.is_open:
+            assert time.monotonic() < deadline, during_recovery
+            time.sleep(0.2)
+        assert isinstance(during_recovery[0], LedgerUnavailableError), during_recovery
+        assert runtime.title.wait(endorsed.operation_id).status == "final"
+        moved = runtime.title.transfer(shipper.address, issued.ebl_id, bank.address)
+        assert moved.status == "final"
+        runtime.indexer.sync()
+        actions = [e.action for e in runtime.title.history(issued.ebl_id)]
+        assert actions == [Action.ISSUE, Action.ENDORSE_TO_ORDER, Action.TRANSFER]
         assert runtime.indexer.check_consistency() == []
 
 

@@ -16,6 +16,7 @@ from registry.errors import (
     IdempotencyConflictError,
     InvalidDocumentError,
     InvalidSignatureError,
+    LedgerUnavailableError,
     NotFoundError,
 )
 from registry.keys import LocalSigner, TitleActionMessage
@@ -270,3 +271,27 @@ def test_a_resubmitted_copy_that_finds_its_nonce_spent_marks_the_operation_final
     after = service.wait(done.operation_id)
     assert after.status == "final", after
     assert _events_of(service, ebl) == ["ISSUE", "TRANSFER"]
+
+
+def test_a_write_while_the_gate_is_closed_is_refused_and_journals_nothing(
+    service, journal_engine, carrier, shipper, bank
+):
+    """While the runtime recovers what the chain lost, the shipper's transfer is refused with a
+    retryable LedgerUnavailableError and leaves no journal row; a replay of an acknowledged key still
+    answers; once the gate opens the same transfer goes through."""
+    issued = service.issue(carrier.org, _document("SVC-GATE-1"), shipper.org, idempotency_key="gate-issue")
+    journal = SqlJournal(journal_engine)
+    before = len(journal.final_since(datetime.now(UTC) - timedelta(hours=1)))
+
+    service.writes.close("the ledger is recovering; retry shortly")
+    with pytest.raises(LedgerUnavailableError):
+        service.transfer(shipper.org, issued.ebl_id, bank.org, idempotency_key="gate-transfer")
+    assert len(journal.final_since(datetime.now(UTC) - timedelta(hours=1))) == before
+    assert journal.unfinished() == []
+    replay = service.issue(carrier.org, _document("SVC-GATE-1"), shipper.org, idempotency_key="gate-issue")
+    assert replay.operation_id == issued.operation_id
+
+    service.writes.open()
+    moved = service.transfer(shipper.org, issued.ebl_id, bank.org, idempotency_key="gate-transfer")
+    assert moved.status == "final"
+    assert _events_of(service, issued.ebl_id) == ["ISSUE", "TRANSFER"]
