@@ -550,21 +550,43 @@ class TitleService:
         return resubmitted
 
     def _lost_final(self, since: datetime) -> list[JournalEntry]:
-        """Operations final since ``since`` whose transaction the chain no longer has."""
+        """Operations final since ``since`` whose transaction the chain no longer has.
+
+        A receipt found by transaction hash is not proof: a node restored from a state dump can still
+        answer for a transaction of a block it lost (anvil keeps it by hash), so the receipt's block
+        must be at or below the head and be the block the chain now has at that height.
+        """
         by_tx: dict[str | None, list[JournalEntry]] = {}
         for row in self._journal.final_since(since):
             if row.operation_id not in self._futures:
                 by_tx.setdefault(row.tx_hash, []).append(row)
         lost: list[JournalEntry] = []
+        head = int(self._rpc("eth_blockNumber", []), 16)
+        block_hashes: dict[int, str | None] = {}
         for tx_hash, rows in by_tx.items():
             if tx_hash is not None:
-                reply = self._w3.provider.make_request(RPCEndpoint("eth_getTransactionReceipt"), [tx_hash])
-                if "error" in reply:
-                    raise ChainError(f"eth_getTransactionReceipt failed: {reply['error']}")
-                if reply.get("result"):
+                receipt = self._rpc("eth_getTransactionReceipt", [tx_hash])
+                if receipt and self._on_canonical_chain(receipt, head, block_hashes):
                     continue  # still on chain
-            lost += rows  # no receipt (or final without one): recover() checks each nonce
+            lost += rows  # no receipt, a stale one, or final without one: recover() checks each nonce
         return lost
+
+    def _on_canonical_chain(
+        self, receipt: Mapping[str, Any], head: int, block_hashes: dict[int, str | None]
+    ) -> bool:
+        number = int(receipt["blockNumber"], 16)
+        if number > head:
+            return False
+        if number not in block_hashes:
+            block = self._rpc("eth_getBlockByNumber", [hex(number), False])
+            block_hashes[number] = str(block["hash"]).lower() if block else None
+        return block_hashes[number] == str(receipt["blockHash"]).lower()
+
+    def _rpc(self, method: str, params: list[Any]) -> Any:
+        reply = self._w3.provider.make_request(RPCEndpoint(method), params)
+        if "error" in reply:
+            raise ChainError(f"{method} failed: {reply['error']}")
+        return reply.get("result")
 
     # ================================================================== internals
 

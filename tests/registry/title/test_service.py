@@ -225,6 +225,39 @@ def test_recover_resubmits_operations_final_on_a_chain_that_then_lost_them(
     assert service.recover(recheck_final_since=since) == 0  # on chain now: nothing more to do
 
 
+def test_a_stale_receipt_for_a_block_the_chain_lost_does_not_hide_the_loss(
+    service, w3, carrier, shipper, bank, monkeypatch
+):
+    """A node restored from a state dump can still answer eth_getTransactionReceipt for a transaction of
+    a block it lost (anvil did, in the crash harness: three final operations were never resubmitted).
+    The receipt's block must be the one the chain now has at that height, and not above the head."""
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    issued = service.issue(carrier.org, _document("SVC-STALE-1"), shipper.org)
+    moved = service.transfer(shipper.org, issued.ebl_id, bank.org)
+    stale = {
+        op.tx_hash: w3.provider.make_request("eth_getTransactionReceipt", [op.tx_hash])["result"]
+        for op in (service.operation(issued.operation_id), service.operation(moved.operation_id))
+    }
+    w3.provider.make_request("evm_revert", [snapshot])
+    w3.provider.make_request("evm_mine", [])  # the lost heights get new blocks (or stay above the head)
+    service._relayer.reset("test: chain restored")
+
+    answer = w3.provider.make_request
+
+    def node_with_stale_receipts(method, params):
+        if method == "eth_getTransactionReceipt" and params[0] in stale:
+            return {"jsonrpc": "2.0", "id": 1, "result": stale[params[0]]}
+        return answer(method, params)
+
+    monkeypatch.setattr(w3.provider, "make_request", node_with_stale_receipts)
+    assert service.recover(recheck_final_since=since) == 2
+    assert service.wait(issued.operation_id).status == "final"
+    assert service.wait(moved.operation_id).status == "final"
+    assert service.verify(issued.ebl_id).holder == bank.org
+    assert _events_of(service, issued.ebl_id) == ["ISSUE", "TRANSFER"]
+
+
 def test_a_failed_send_leaves_the_operation_pending_and_a_retry_executes_it(
     service, journal_engine, carrier, shipper, bank
 ):
