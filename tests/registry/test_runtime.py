@@ -12,6 +12,7 @@ import pytest
 from registry.chain.anvil import AnvilProcess
 from registry.config import Settings
 from registry.errors import ConfigurationError, LedgerUnavailableError
+from registry.members import Organisation
 from registry.runtime import Runtime
 from registry.store.queries import title_state
 from registry.types import Action, Role, Status
@@ -26,9 +27,7 @@ def test_embedded_registry_survives_a_restart_with_nothing_lost(tmp_path: Path):
     """Issue and transfer, stop everything, start again: chain state, index and keys are all back."""
     settings = _settings(tmp_path / "data")
     with Runtime.open(settings) as runtime:
-        carrier, _ = runtime.members.onboard("LEI:RESTART-CARRIER", Role.CARRIER)
-        shipper, _ = runtime.members.onboard("LEI:RESTART-SHIPPER", Role.TRADER)
-        bank, _ = runtime.members.onboard("LEI:RESTART-BANK", Role.BANK)
+        carrier, shipper, bank = _carrier_shipper_bank(runtime, "RESTART")
         document = issued_example(transportDocumentReference="RESTART-1")
         ebl = runtime.title.issue(carrier.address, document, shipper.address).ebl_id
         runtime.title.transfer(shipper.address, ebl, bank.address)
@@ -64,9 +63,7 @@ def test_the_runtime_restarts_a_killed_chain_and_resubmits_what_the_chain_lost(t
     settings = _settings(tmp_path / "data")
     with Runtime.open(settings) as runtime:
         assert runtime.anvil is not None and runtime.anvil.pid is not None
-        carrier, _ = runtime.members.onboard("LEI:CRASH-CARRIER", Role.CARRIER)
-        shipper, _ = runtime.members.onboard("LEI:CRASH-SHIPPER", Role.TRADER)
-        bank, _ = runtime.members.onboard("LEI:CRASH-BANK", Role.BANK)
+        carrier, shipper, bank = _carrier_shipper_bank(runtime, "CRASH")
         assert runtime.wait_chain_persisted()
         old_state = settings.chain_state_path.read_bytes()
         issued = runtime.title.issue(
@@ -109,9 +106,7 @@ def test_no_new_write_reaches_a_restored_chain_before_what_it_lost_is_resubmitte
     settings = _settings(tmp_path / "data")
     with Runtime.open(settings) as runtime:
         assert runtime.anvil is not None and runtime.anvil.pid is not None
-        carrier, _ = runtime.members.onboard("LEI:GATE-CARRIER", Role.CARRIER)
-        shipper, _ = runtime.members.onboard("LEI:GATE-SHIPPER", Role.TRADER)
-        bank, _ = runtime.members.onboard("LEI:GATE-BANK", Role.BANK)
+        carrier, shipper, bank = _carrier_shipper_bank(runtime, "GATE")
         issued = runtime.title.issue(
             carrier.address, issued_example(transportDocumentReference="GATE-1"), shipper.address
         )
@@ -147,6 +142,15 @@ def test_no_new_write_reaches_a_restored_chain_before_what_it_lost_is_resubmitte
         actions = [e.action for e in runtime.title.history(issued.ebl_id)]
         assert actions == [Action.ISSUE, Action.ENDORSE_TO_ORDER, Action.TRANSFER]
         assert runtime.indexer.check_consistency() == []
+
+
+def _carrier_shipper_bank(runtime: Runtime, prefix: str) -> tuple[Organisation, Organisation, Organisation]:
+    """Onboard a carrier, a shipper and a bank, each with a custodial key."""
+    carrier, shipper, bank = (
+        runtime.members.onboard(f"LEI:{prefix}-{name}", role)[0]
+        for name, role in (("CARRIER", Role.CARRIER), ("SHIPPER", Role.TRADER), ("BANK", Role.BANK))
+    )
+    return carrier, shipper, bank
 
 
 def _holds(runtime: Runtime, ebl: int, holder: str) -> bool:
