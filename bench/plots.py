@@ -387,6 +387,10 @@ def table_soak(result: dict[str, Any]) -> str:
             for name in ("gateway", "anvil")
         ),
     ]
+    if gas := s.get("chain_gas_price_wei"):  # recorded since the fee fix (registry.chain.fees)
+        rows.append(
+            ("node's gas price start / max / end", f"{gas['start']:,} / {gas['max']:,} / {gas['end']:,} wei")
+        )
     lines = ["| figure | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]
     lines += [
         "",

@@ -416,6 +416,18 @@ class Sampler(threading.Thread):
         with self.lock:
             return self._sample(phase)
 
+    def _gas_price(self) -> int | None:
+        """The node's suggested gas price: it must stay flat while the relayer pays it (fees.FeePolicy)."""
+        try:
+            reply = httpx.post(
+                self.soak.gw.chain_url,
+                json={"jsonrpc": "2.0", "id": 1, "method": "eth_gasPrice", "params": []},
+                timeout=5,
+            ).json()
+            return int(reply["result"], 16)
+        except (httpx.HTTPError, KeyError, ValueError):
+            return None
+
     def _sample(self, phase: str) -> dict[str, Any]:
         w = self.soak.take_window()
         if self.anvil_pid is None:
@@ -434,6 +446,7 @@ class Sampler(threading.Thread):
             "backlog": self.soak.backlog(),
             "gateway": proc_status(self.soak.gw.serve_pid),
             "anvil": proc_status(self.anvil_pid),
+            "chain_gas_price_wei": self._gas_price(),
         }
         self.samples.append(s)
         print(
@@ -566,6 +579,11 @@ def main(argv: list[str] | None = None) -> None:
                 "max": max((s["gateway"].get("rss_mib") or 0) for s in samples),
                 "end": samples[-1]["gateway"].get("rss_mib"),
                 "growth_mib_per_min": rss_growth(samples, "gateway", skip),
+            },
+            "chain_gas_price_wei": {
+                "start": next((p for s in samples if (p := s.get("chain_gas_price_wei"))), None),
+                "max": max((s.get("chain_gas_price_wei") or 0) for s in samples),
+                "end": samples[-1].get("chain_gas_price_wei"),
             },
             "anvil_rss_mib": {
                 "idle": baseline["anvil"].get("rss_mib"),
