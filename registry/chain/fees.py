@@ -23,8 +23,8 @@ import time
 from typing import Any
 
 from web3 import Web3
-from web3.types import RPCEndpoint
 
+from registry.chain.views import rpc
 from registry.errors import ChainError
 
 __all__ = ["FeePolicy"]
@@ -76,12 +76,9 @@ class FeePolicy:
 
     def _rpc(self, method: str, params: list[Any]) -> Any:
         try:
-            reply = self._w3.provider.make_request(RPCEndpoint(method), params)
+            return rpc(self._w3, method, params)
         except OSError as exc:  # requests' errors are OSErrors: the node is down or unreachable
             raise ChainError(f"{method} failed: {exc}") from exc
-        if "error" in reply:
-            raise ChainError(f"{method} failed: {reply['error']}")
-        return reply.get("result")
 
     def _fetch(self) -> dict[str, int]:
         block = self._rpc("eth_getBlockByNumber", ["latest", False]) or {}

@@ -43,6 +43,7 @@ from web3.types import RPCEndpoint
 from registry.chain.deploy import Deployment
 from registry.chain.errors import decode_revert
 from registry.chain.fees import FeePolicy
+from registry.chain.views import rpc
 from registry.errors import ChainError, ContractRevertError, TransactionFailedError
 from registry.keys import IssuanceMessage, Signer, TitleActionMessage
 
@@ -421,7 +422,7 @@ class Relayer:
             try:
                 # The head first, then the flights: a transaction sent after the head was read can only
                 # be mined above it, so the next round's scan finds it.
-                head = _as_int(self._rpc("eth_blockNumber", []))
+                head = _as_int(rpc(self._w3, "eth_blockNumber", []))
                 with self._inflight_lock:
                     flights = list(self._inflight.values())
                 self._collect(flights, head)
@@ -429,12 +430,6 @@ class Relayer:
                     self._check(flight, head)
             except Exception:  # a node hiccup: keep watching, resubmission covers lost transactions
                 log.exception("relayer: receipt polling failed")
-
-    def _rpc(self, method: str, params: list[Any]) -> Any:
-        reply = self._w3.provider.make_request(RPCEndpoint(method), params)
-        if "error" in reply:
-            raise ChainError(f"{method} failed: {reply['error']}")
-        return reply.get("result")
 
     def _collect(self, flights: Sequence[_InFlight], head: int) -> None:
         """Attach receipts to the flights that were mined: one ``eth_getBlockReceipts`` per new block."""

@@ -54,6 +54,15 @@ def _hash(word: bytes) -> str | None:
     return "0x" + word.hex() if any(word) else None
 
 
+def rpc(w3: Web3, method: str, params: Sequence[Any]) -> Any:
+    """One raw JSON-RPC call's ``result`` (web3's method wrappers add formatters and middleware the hot
+    paths do not need); a JSON-RPC error reply raises :class:`ChainError`."""
+    reply = w3.provider.make_request(RPCEndpoint(method), list(params))
+    if "error" in reply:
+        raise ChainError(f"{method} failed: {reply['error']}")
+    return reply.get("result")
+
+
 def rpc_batch(
     w3: Web3, requests: Sequence[tuple[RPCEndpoint, Any]], size: int = _BATCH
 ) -> list[dict[str, Any]]:

@@ -66,7 +66,7 @@ from web3.types import RPCEndpoint
 from registry.chain.build import load_artifact
 from registry.chain.deploy import Deployment
 from registry.chain.errors import type_string
-from registry.chain.views import TitleReader, rpc_batch
+from registry.chain.views import TitleReader, rpc, rpc_batch
 from registry.errors import ChainError, StoreError
 from registry.store.db import write_lock
 from registry.store.models import Ebl, EblEvent, IndexerCheckpoint, Organisation, OrgKey
@@ -348,7 +348,7 @@ class Indexer:
         """
         if batch_blocks < 1:
             raise ValueError("batch_blocks must be at least 1")
-        head = int(self._rpc("eth_blockNumber", []), 16) if to_block is None else to_block
+        head = int(rpc(self._w3, "eth_blockNumber", []), 16) if to_block is None else to_block
         start = self._resume_block()
         applied = 0
         while start <= head:
@@ -437,12 +437,6 @@ class Indexer:
 
     # ------------------------------------------------------------------ JSON-RPC
 
-    def _rpc(self, method: str, params: Sequence[Any]) -> Any:
-        response = self._w3.provider.make_request(RPCEndpoint(method), list(params))
-        if "error" in response:
-            raise ChainError(f"{method} failed: {response['error']}")
-        return response["result"]
-
     def _blocks(self, numbers: Iterable[int]) -> dict[int, tuple[int, str]]:
         """(timestamp, hash) of each block, in one batched JSON-RPC call."""
         wanted = sorted(set(numbers))
@@ -459,13 +453,14 @@ class Indexer:
         return out
 
     def _block_hash(self, number: int) -> str:
-        block = self._rpc("eth_getBlockByNumber", [hex(number), False])
+        block = rpc(self._w3, "eth_getBlockByNumber", [hex(number), False])
         if not block:
             raise ChainError(f"block {number} not available")
         return str(block["hash"])
 
     def _fetch_logs(self, start: int, end: int) -> list[_Log]:
-        raw = self._rpc(
+        raw = rpc(
+            self._w3,
             "eth_getLogs",
             [{"address": self._deployment.address, "fromBlock": hex(start), "toBlock": hex(end)}],
         )
@@ -498,12 +493,12 @@ class Indexer:
         if checkpoint is None:
             return self._deployment.block_number
         last, stored_hash = checkpoint
-        block = self._rpc("eth_getBlockByNumber", [hex(last), False])
+        block = rpc(self._w3, "eth_getBlockByNumber", [hex(last), False])
         if block and block["hash"] == stored_hash:
             return last + 1
         # Never roll back to a block the chain does not have (a chain restored from an older state
         # can be far below the checkpoint), then deeper while the newest event kept is not on chain.
-        head = int(self._rpc("eth_blockNumber", []), 16)
+        head = int(rpc(self._w3, "eth_blockNumber", []), 16)
         target = max(min(last - max(self.reorg_depth, 1), head), self._deployment.block_number - 1)
         log.warning("reorg: block %d changed or vanished; rolling the index back to block %d", last, target)
         self._rollback(target)
@@ -532,10 +527,10 @@ class Indexer:
                 return block
             event_block = int(newest.block_number)
             if newest.block_hash is not None:
-                on_chain = self._rpc("eth_getBlockByNumber", [hex(event_block), False])
+                on_chain = rpc(self._w3, "eth_getBlockByNumber", [hex(event_block), False])
                 confirmed = bool(on_chain) and on_chain["hash"] == newest.block_hash
             else:
-                receipt = self._rpc("eth_getTransactionReceipt", [newest.tx_hash])
+                receipt = rpc(self._w3, "eth_getTransactionReceipt", [newest.tx_hash])
                 confirmed = bool(receipt) and int(receipt["blockNumber"], 16) == event_block
             if confirmed:
                 if event_block < block:

@@ -44,7 +44,7 @@ from registry.chain.build import load_artifact
 from registry.chain.deploy import Deployment
 from registry.chain.errors import rpc_revert
 from registry.chain.relayer import EntryResult, Relayer, SignedEntry
-from registry.chain.views import ChainHead, TitleReader
+from registry.chain.views import ChainHead, TitleReader, rpc
 from registry.errors import (
     ChainError,
     ConfigurationError,
@@ -561,11 +561,11 @@ class TitleService:
             if row.operation_id not in self._futures:
                 by_tx.setdefault(row.tx_hash, []).append(row)
         lost: list[JournalEntry] = []
-        head = int(self._rpc("eth_blockNumber", []), 16)
+        head = int(rpc(self._w3, "eth_blockNumber", []), 16)
         block_hashes: dict[int, str | None] = {}
         for tx_hash, rows in by_tx.items():
             if tx_hash is not None:
-                receipt = self._rpc("eth_getTransactionReceipt", [tx_hash])
+                receipt = rpc(self._w3, "eth_getTransactionReceipt", [tx_hash])
                 if receipt and self._on_canonical_chain(receipt, head, block_hashes):
                     continue  # still on chain
             lost += rows  # no receipt, a stale one, or final without one: recover() checks each nonce
@@ -578,15 +578,9 @@ class TitleService:
         if number > head:
             return False
         if number not in block_hashes:
-            block = self._rpc("eth_getBlockByNumber", [hex(number), False])
+            block = rpc(self._w3, "eth_getBlockByNumber", [hex(number), False])
             block_hashes[number] = str(block["hash"]).lower() if block else None
         return block_hashes[number] == str(receipt["blockHash"]).lower()
-
-    def _rpc(self, method: str, params: list[Any]) -> Any:
-        reply = self._w3.provider.make_request(RPCEndpoint(method), params)
-        if "error" in reply:
-            raise ChainError(f"{method} failed: {reply['error']}")
-        return reply.get("result")
 
     # ================================================================== internals
 
