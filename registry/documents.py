@@ -52,6 +52,7 @@ __all__ = [
     "DocumentFacts",
     "IdentifyingCode",
     "PartyFacts",
+    "canonical_form",
     "canonical_json",
     "document_hash",
     "document_hash_bytes",
@@ -509,7 +510,18 @@ def document_hash_bytes(doc: object) -> bytes:
     Raises:
         InvalidDocumentError: as :func:`canonical_json`.
     """
-    return hashlib.sha256(canonical_json(doc)).digest()
+    return canonical_form(doc)[1]
+
+
+def canonical_form(doc: object) -> tuple[bytes, bytes]:
+    """The RFC 8785 canonical JSON and the 32 raw bytes of its SHA-256, canonicalised once (issuance
+    stores the one and records the other on chain; canonicalising is the costly part).
+
+    Raises:
+        InvalidDocumentError: as :func:`canonical_json`.
+    """
+    canonical = canonical_json(doc)
+    return canonical, hashlib.sha256(canonical).digest()
 
 
 class _Rejected(Exception):

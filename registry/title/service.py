@@ -236,8 +236,7 @@ class TitleService:
         facts = documents.validate_for_issuance(dict(document), issue_to=issue_to_party)
         carrier_org = to_checksum_address(carrier)
         tdr = documents.tdr_hash(facts.reference)
-        canonical = documents.canonical_json(dict(document))  # once: hashed here, stored below
-        doc_hash = hashlib.sha256(canonical).digest()
+        canonical, doc_hash = documents.canonical_form(dict(document))  # stored below
         message = IssuanceMessage(
             tdr_hash=tdr,
             doc_hash=doc_hash,
@@ -287,8 +286,7 @@ class TitleService:
         The amended eBL's id is ``keccak256(abi.encode(ebl_id))``; the operation's ``ebl_id`` is the old one.
         """
         documents.validate_for_issuance(dict(document))
-        canonical = documents.canonical_json(dict(document))
-        doc_hash = hashlib.sha256(canonical).digest()
+        canonical, doc_hash = documents.canonical_form(dict(document))
         new_id = EblId(int.from_bytes(keccak(encode(["uint256"], [ebl_id])), "big"))
 
         def store_amended() -> None:

@@ -27,6 +27,7 @@ from registry.documents import (
     CarrierCode,
     IdentifyingCode,
     PartyFacts,
+    canonical_form,
     canonical_json,
     document_hash,
     document_hash_bytes,
@@ -555,6 +556,14 @@ def test_document_hash_bytes_is_the_raw_digest() -> None:
     raw = document_hash_bytes(doc)
     assert len(raw) == 32
     assert raw.hex() == document_hash(doc)
+
+
+def test_canonical_form_is_the_canonical_json_and_its_raw_digest() -> None:
+    """What issuance stores (the canonical JSON) and records on chain (its digest), canonicalised once."""
+    doc = issued_example("regular")
+    canonical, raw = canonical_form(doc)
+    assert canonical == canonical_json(doc)
+    assert raw == document_hash_bytes(doc)
 
 
 def test_document_hash_changes_with_content() -> None:
