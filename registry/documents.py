@@ -41,7 +41,7 @@ from eth_utils.address import is_checksum_address
 from eth_utils.crypto import keccak
 
 from registry._dcsa_schema import json_path, json_type, schema_violations
-from registry.errors import InvalidDocumentError, Violation
+from registry.errors import DuplicateKeyError, InvalidDocumentError, Violation
 from registry.types import DocumentHash, DocumentKind, EblId
 
 __all__ = [
@@ -62,6 +62,7 @@ __all__ = [
     "hash_json_text",
     "json_nesting_depth",
     "parse_json_text",
+    "parse_json_value",
     "tdr_hash",
     "transport_document_reference",
     "validate_document",
@@ -78,6 +79,7 @@ MAX_DEPTH: Final = 64
 """Deepest accepted nesting of objects and arrays (the document object itself is level 1)."""
 
 _SAFE_INTEGER: Final = 2**53 - 1
+_SHIPMENT_DATES: Final = ("shippedOnBoardDate", "receivedForShipmentDate")
 _FATAL_RULES: Final = frozenset({"document.not-object", "document.too-large", "document.too-deep"})
 _ISO_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # A JSON string, or an unterminated one up to the end of the text: every '"' outside a string starts a match
@@ -255,15 +257,17 @@ def _rule_violations(doc: dict[str, Any]) -> list[Violation]:
             Violation("$.issueDate", "dcsa.issue-date-required", "an issued eBL must carry issueDate")
         )
 
-    dates = [key for key in ("shippedOnBoardDate", "receivedForShipmentDate") if key in doc]
+    dates = [key for key in _SHIPMENT_DATES if key in doc]
     if len(dates) != 1:
+        # Both fields are at fault (both present, or both missing): each is named by its own path.
         which = "neither is present" if not dates else "both are present"
-        found.append(
+        found.extend(
             Violation(
-                "$",
+                f"$.{key}",
                 "dcsa.one-shipment-date",
                 f"exactly one of shippedOnBoardDate and receivedForShipmentDate is required; {which}",
             )
+            for key in _SHIPMENT_DATES
         )
     elif isinstance(on_board := doc.get("isShippedOnBoardType"), bool) and on_board != (
         dates[0] == "shippedOnBoardDate"
@@ -525,18 +529,79 @@ def canonical_form(doc: object) -> tuple[bytes, bytes]:
 
 
 class _Rejected(Exception):
-    """Internal: a JSON text feature we refuse (duplicate key, NaN, Infinity)."""
+    """Internal: a JSON text feature we refuse (NaN, Infinity)."""
+
+
+class _DuplicateKey(Exception):
+    """Internal: an object of the text repeats a key (its path is found afterwards: _duplicate_paths)."""
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = dict(pairs)
     if len(result) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _Rejected(f"duplicate object key {key[:100]!r}")
-            seen.add(key)
+        raise _DuplicateKey
     return result
+
+
+class _Pairs(list[tuple[str, Any]]):
+    """Internal: one JSON object as its key/value pairs in text order, repeats included."""
+
+
+def _zero(_: str) -> int:
+    return 0
+
+
+def _duplicate_paths(text: str | bytes) -> list[str]:
+    """The JSON path of every repeated key in ``text``, in text order.
+
+    A second parse, only once the fast one found a repeat (the object hook runs innermost first and
+    cannot know where it is): it keeps every object's pairs and walks them with their paths. Numbers
+    and constants are not converted, so nothing but the keys can fail.
+    """
+    tree = json.loads(
+        text, object_pairs_hook=_Pairs, parse_int=_zero, parse_float=_zero, parse_constant=_zero
+    )
+    found: list[str] = []
+
+    def walk(value: object, parts: tuple[str | int, ...]) -> None:  # depth is bounded by MAX_DEPTH
+        if isinstance(value, _Pairs):
+            seen: set[str] = set()
+            for key, sub in value:
+                if key in seen:
+                    found.append(json_path((*parts, key)))
+                seen.add(key)
+                walk(sub, (*parts, key))
+        elif isinstance(value, list):
+            for index, sub in enumerate(value):
+                walk(sub, (*parts, index))
+
+    walk(tree, ())
+    return list(dict.fromkeys(found))
+
+
+def parse_json_value(text: str | bytes) -> Any:
+    """Parse JSON text of any shape (a request body, EIP-712 typed data) as I-JSON requires of objects:
+    no key twice in one object (RFC 7493 section 2.3).
+
+    Python's parser, like JavaScript's, silently keeps the last of two equal keys where other parsers
+    keep the first or refuse; a text two readers read differently is refused instead. This is the fast
+    path: one C parse with a hook comparing each object's size to its number of pairs.
+
+    Args:
+        text: the JSON text, as ``str`` or ``bytes`` (UTF-8, -16 or -32, as :func:`json.loads`).
+
+    Returns:
+        The parsed value.
+
+    Raises:
+        DuplicateKeyError: naming the JSON path of every repeated key.
+        json.JSONDecodeError: the text is not JSON (callers report that as they already do).
+        RecursionError: nested deeper than the interpreter allows (guard with :func:`json_nesting_depth`).
+    """
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey:
+        raise DuplicateKeyError(_duplicate_paths(text)) from None
 
 
 def _no_constants(name: str) -> Any:
@@ -557,11 +622,13 @@ def json_nesting_depth(text: str) -> int:
 def parse_json_text(text: str | bytes) -> dict[str, Any]:
     """Parse JSON text strictly into a transport document object.
 
-    Refuses (rule ``json.invalid``) invalid UTF-8, a byte order mark, syntax errors, duplicate object keys,
-    ``NaN``/``Infinity``, lone surrogates and integers outside ``±(2**53 - 1)``; refuses texts over
-    :data:`MAX_TEXT_BYTES` and documents over :data:`MAX_DOCUMENT_BYTES` (``document.too-large``), nesting
-    over :data:`MAX_DEPTH` (``document.too-deep``) and top-level values other than an object
-    (``document.not-object``). Integers are parsed exactly; other numbers as IEEE 754 doubles.
+    Refuses duplicate object keys (:class:`~registry.errors.DuplicateKeyError`, rule
+    ``json.duplicate-key``, at the path of each repeated key); refuses (rule ``json.invalid``) invalid
+    UTF-8, a byte order mark, syntax errors, ``NaN``/``Infinity``, lone surrogates and integers outside
+    ``±(2**53 - 1)``; refuses texts over :data:`MAX_TEXT_BYTES` and documents over
+    :data:`MAX_DOCUMENT_BYTES` (``document.too-large``), nesting over :data:`MAX_DEPTH`
+    (``document.too-deep``) and top-level values other than an object (``document.not-object``).
+    Integers are parsed exactly; other numbers as IEEE 754 doubles.
 
     Args:
         text: the JSON text, as ``str`` or UTF-8 ``bytes``.
@@ -570,6 +637,7 @@ def parse_json_text(text: str | bytes) -> dict[str, Any]:
         The parsed object.
 
     Raises:
+        DuplicateKeyError: an object repeats a key (an :class:`InvalidDocumentError`).
         InvalidDocumentError: with the reason.
     """
     size = (
@@ -592,6 +660,8 @@ def parse_json_text(text: str | bytes) -> dict[str, Any]:
         )
     try:
         value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constants)
+    except _DuplicateKey:
+        raise DuplicateKeyError(_duplicate_paths(text)) from None
     except _Rejected as exc:
         raise InvalidDocumentError([Violation("$", "json.invalid", str(exc))]) from exc
     except json.JSONDecodeError as exc:

@@ -6,6 +6,7 @@
     ├── ConfigurationError
     ├── DocumentError
     │   ├── InvalidDocumentError           (schema or DCSA rule broken; carries every violation)
+    │   │   └── DuplicateKeyError          (JSON text names a key twice in one object: I-JSON)
     │   └── DocumentMismatchError          (presented JSON does not hash to the issued hash)
     ├── KeyManagementError
     │   ├── KeystoreError                  (missing, unreadable or corrupt keystore)
@@ -44,6 +45,7 @@ __all__ = [
     "DeploymentMismatchError",
     "DocumentError",
     "DocumentMismatchError",
+    "DuplicateKeyError",
     "IdempotencyConflictError",
     "InvalidDocumentError",
     "InvalidSignatureError",
@@ -112,6 +114,24 @@ class InvalidDocumentError(DocumentError):
         first = self.violations[0] if self.violations else Violation("$", "unknown", "invalid document")
         more = f" (+{len(self.violations) - 1} more)" if len(self.violations) > 1 else ""
         super().__init__(f"{first.path}: {first.message} [{first.rule}]{more}")
+
+
+_DUPLICATE_MESSAGE = "duplicate object key: this key appears more than once in its object (I-JSON, RFC 7493)"
+
+
+class DuplicateKeyError(InvalidDocumentError):
+    """Raised when JSON text names the same key twice in one object (I-JSON, RFC 7493 section 2.3).
+
+    Parsers disagree on which of the values wins (Python's and JavaScript's keep the last, others the
+    first or refuse), so such a text is refused rather than read one way. ``paths`` are the JSON paths
+    of every repeated key, in document order (``$.transportDocumentReference``, ``$.items[0].issueTo``).
+    """
+
+    code = "duplicate_key"
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        self.paths: tuple[str, ...] = tuple(paths)
+        super().__init__([Violation(path, "json.duplicate-key", _DUPLICATE_MESSAGE) for path in paths])
 
 
 class DocumentMismatchError(DocumentError):

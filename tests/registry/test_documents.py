@@ -36,12 +36,13 @@ from registry.documents import (
     find_violations,
     hash_json_text,
     parse_json_text,
+    parse_json_value,
     tdr_hash,
     transport_document_reference,
     validate_document,
     validate_for_issuance,
 )
-from registry.errors import InvalidDocumentError, Violation
+from registry.errors import DuplicateKeyError, InvalidDocumentError, Violation
 from registry.types import DocumentKind
 from tests.fixtures.dcsa import example_names, issue_to_example, issued_example, load_example
 
@@ -309,17 +310,23 @@ def test_validate_rejects_document_without_issue_date() -> None:
 
 
 def test_validate_rejects_document_without_shipment_date() -> None:
-    """An eBL needs one of shippedOnBoardDate / receivedForShipmentDate."""
-    (violation,) = violations_of(issued_example("regular", shippedOnBoardDate=None))
-    assert (violation.path, violation.rule) == ("$", "dcsa.one-shipment-date")
-    assert "neither" in violation.message
+    """An eBL needs one of shippedOnBoardDate / receivedForShipmentDate: both paths are named."""
+    violations = violations_of(issued_example("regular", shippedOnBoardDate=None))
+    assert [(v.path, v.rule) for v in violations] == [
+        ("$.shippedOnBoardDate", "dcsa.one-shipment-date"),
+        ("$.receivedForShipmentDate", "dcsa.one-shipment-date"),
+    ]
+    assert all("neither" in v.message for v in violations)
 
 
 def test_validate_rejects_document_with_both_shipment_dates() -> None:
-    """An eBL cannot be both shipped on board and received for shipment."""
-    (violation,) = violations_of(issued_example("regular", receivedForShipmentDate="2023-12-18"))
-    assert (violation.path, violation.rule) == ("$", "dcsa.one-shipment-date")
-    assert "both" in violation.message
+    """An eBL cannot be both shipped on board and received for shipment: each date is named by its path."""
+    violations = violations_of(issued_example("regular", receivedForShipmentDate="2023-12-18"))
+    assert [(v.path, v.rule) for v in violations] == [
+        ("$.shippedOnBoardDate", "dcsa.one-shipment-date"),
+        ("$.receivedForShipmentDate", "dcsa.one-shipment-date"),
+    ]
+    assert all("both" in v.message for v in violations)
 
 
 def test_validate_accepts_received_for_shipment_document() -> None:
@@ -664,12 +671,39 @@ def _json_invalid(text: str | bytes) -> Violation:
     return violation
 
 
-@pytest.mark.parametrize("text", ['{"a": 1, "a": 1}', '{"x": {"b": 1, "b": 2}}', '{"l": [{"c": 0, "c": 0}]}'])
-def test_hash_json_text_rejects_duplicate_keys(text: str) -> None:
-    """Duplicate keys, at any depth, make the text ambiguous and are refused."""
-    violation = _json_invalid(text)
-    assert violation.rule == "json.invalid"
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ('{"a": 1, "a": 1}', "$.a"),
+        ('{"x": {"b": 1, "b": 2}}', "$.x.b"),
+        ('{"l": [{"c": 0, "c": 0}]}', "$.l[0].c"),
+        ('{"odd key": {"c": 0, "c": 1}}', "$['odd key'].c"),
+    ],
+)
+def test_hash_json_text_rejects_duplicate_keys(text: str, path: str) -> None:
+    """Duplicate keys, at any depth, make the text ambiguous and are refused at the repeated key's path."""
+    with pytest.raises(DuplicateKeyError) as caught:
+        hash_json_text(text)
+    assert caught.value.paths == (path,)
+    (violation,) = caught.value.violations
+    assert (violation.path, violation.rule) == (path, "json.duplicate-key")
     assert "duplicate object key" in violation.message
+
+
+def test_every_duplicate_key_is_named_in_text_order() -> None:
+    """All repeats are reported, outer before inner when the outer comes first in the text."""
+    text = '{"a": 1, "a": 2, "b": [1, {"c": {"d": 0, "d": 1}}], "a": 3, "e": {"f": 0, "f": 0}}'
+    with pytest.raises(DuplicateKeyError) as caught:
+        parse_json_text(text)
+    assert caught.value.paths == ("$.a", "$.b[1].c.d", "$.e.f")
+
+
+def test_parse_json_value_refuses_duplicate_keys_in_any_json() -> None:
+    """Request bodies and typed data are not documents, but they are refused the same way."""
+    assert parse_json_value('[{"a": 1}, 2]') == [{"a": 1}, 2]
+    with pytest.raises(DuplicateKeyError) as caught:
+        parse_json_value('[{"typedData": {"message": {"nonce": "1", "nonce": "2"}}}]')
+    assert caught.value.paths == ("$[0].typedData.message.nonce",)
 
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
