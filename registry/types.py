@@ -7,6 +7,7 @@ can be laid beside any DCSA endorsement chain.
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
 from typing import NewType
 
@@ -21,10 +22,54 @@ __all__ = [
     "Role",
     "Status",
     "SurrenderReason",
+    "ebl_id_hex",
+    "parse_ebl_id",
 ]
 
 EblId = NewType("EblId", int)
-"""On-chain id of one eBL title record (``uint256``): keccak256 of (issuing carrier, TDR hash)."""
+"""On-chain id of one eBL title record (``uint256``): keccak256 of (issuing carrier, TDR hash).
+
+In JSON an eBL id is a decimal string (``"2305...1187"``: a bare number near 10^76 loses digits in
+JavaScript), with its 0x-prefixed 32-byte hex form beside it (:func:`ebl_id_hex`); every input takes
+either form, and a JSON number too (:func:`parse_ebl_id`).
+"""
+
+_UINT256 = 1 << 256
+_DECIMAL = re.compile(r"[0-9]{1,78}")
+_HEX = re.compile(r"0[xX][0-9a-fA-F]{1,64}")
+
+
+def parse_ebl_id(value: object) -> EblId:
+    """An eBL id from any form a client may send: a decimal string, a 0x-hex string (the 32-byte form
+    or shorter) or an integer (a JSON number that was parsed exactly).
+
+    Raises:
+        ValueError: not a uint256 in one of those forms (a float, a bool, out of range, other text).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        hint = (
+            " (a JSON number this large is rounded: send the decimal string)"
+            if isinstance(value, float)
+            else ""
+        )
+        raise ValueError(f"an eBL id is a decimal string, a 0x-hex string or an integer, not {value!r}{hint}")
+    if isinstance(value, str):
+        text = value.strip()
+        if _DECIMAL.fullmatch(text):
+            value = int(text)
+        elif _HEX.fullmatch(text):
+            value = int(text, 16)
+        else:
+            raise ValueError(f"not an eBL id (decimal or 0x-prefixed hex uint256): {value!r}")
+    if not 0 <= value < _UINT256:
+        raise ValueError(f"eBL id out of uint256 range: {value}")
+    return EblId(value)
+
+
+def ebl_id_hex(ebl_id: int) -> str:
+    """The eBL id as 0x-prefixed 32-byte hex (66 characters, lowercase)."""
+    return f"0x{ebl_id:064x}"
+
 
 OrgAddress = NewType("OrgAddress", str)
 """Checksummed identity address of a member organisation (stable across key rotation)."""

@@ -8,11 +8,23 @@ Every signature the registry relays is over one of two primary types, declared i
 * ``TitleAction`` -- a holder, carrier or key action on an existing eBL;
 * ``Issuance`` -- a carrier issuing a new eBL.
 
+A third type, ``KeyRegistration``, never reaches the contract: a member's new wallet key signs it
+under the same domain to prove to the gateway that the member holds that key before its organisation
+adds it on chain (:class:`KeyRegistrationMessage`).
+
 The type strings below must match the Solidity structs byte for byte (field order matters); a
 test rebuilds them from the Solidity source. :meth:`TitleActionMessage.digest` and
 :meth:`IssuanceMessage.digest` compute the EIP-712 digest by hand (about 25 µs) and are proven
 equal to ``eth_account.messages.encode_typed_data`` on random inputs; :meth:`to_typed_data`
-produces the ``eth_signTypedData_v4`` JSON a client wallet signs.
+produces the ``eth_signTypedData_v4`` JSON a client wallet signs, and ``from_typed_data`` reads it
+back.
+
+In that JSON every ``uint256`` of a message is a **decimal string** (ids and nonces are near 10^76
+and 10^29: a JSON number that large is rounded by JavaScript, refused by ethers 6 and silently
+signed rounded by viem 2 and eth-sig-util, all of which accept decimal strings); ``uint8`` values
+and the domain's ``chainId`` (below 2^53, EIP-2294; viem leaves a string ``chainId`` out of the
+domain type) are numbers. Parsing accepts a number, a decimal or a 0x-hex string for any uint
+(:func:`parse_uint`).
 
 Signature checks (:func:`recover_signer`, :func:`verify_typed_signature`) apply the same rules as
 OpenZeppelin's ``ECDSA.recover``: 65 bytes, ``v`` in {27, 28}, ``0 < r < n`` and
@@ -30,6 +42,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
@@ -56,14 +69,18 @@ __all__ = [
     "DOMAIN_VERSION",
     "EIP712_DOMAIN_TYPE",
     "ISSUANCE_TYPE",
+    "KEY_REGISTRATION_TYPE",
+    "MAX_CHAIN_ID",
     "SECP256K1_HALF_N",
     "SECP256K1_N",
     "TITLE_ACTION_TYPE",
     "Domain",
     "InvalidSignatureError",
     "IssuanceMessage",
+    "KeyRegistrationMessage",
     "TitleActionMessage",
     "is_valid_address",
+    "parse_uint",
     "recover_signer",
     "typed_data_digest",
     "verify_typed_signature",
@@ -88,6 +105,12 @@ ISSUANCE_TYPE = (
     "uint256 nonce,uint256 deadline)"
 )
 """EIP-712 encoding of ``TitleTypes.Issuance`` (field order matters)."""
+
+KEY_REGISTRATION_TYPE = "KeyRegistration(address organisation,address key,uint256 nonce,uint256 deadline)"
+"""EIP-712 encoding of the off-chain proof that a member holds a key it asks to register."""
+
+MAX_CHAIN_ID = (1 << 53) - 1
+"""Largest chain id a domain accepts (EIP-2294), so ``chainId`` is exact as a JSON number."""
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 """Order of the secp256k1 group."""
@@ -121,8 +144,8 @@ class Domain:
 
     def __post_init__(self) -> None:
         _check_uint(self.chain_id, 256, "chain_id")
-        if self.chain_id == 0:
-            raise ValueError("chain_id must be positive")
+        if not 0 < self.chain_id <= MAX_CHAIN_ID:
+            raise ValueError("chain_id must be positive and below 2**53 (EIP-2294)")
         object.__setattr__(
             self, "verifying_contract", _checksum(self.verifying_contract, "verifying_contract")
         )
@@ -194,8 +217,9 @@ class _TypedMessage:
     def to_typed_data(self, domain: Domain) -> dict[str, Any]:
         """The full ``eth_signTypedData_v4`` payload, for clients signing with their own wallet.
 
-        ``bytes32`` values are 0x-prefixed lowercase hex, addresses checksummed, integers ``int``;
-        the result is JSON-serialisable and a fresh dict on every call.
+        ``bytes32`` values are 0x-prefixed lowercase hex, addresses checksummed, ``uint256`` values
+        decimal strings, ``uint8`` values ``int``; the result is JSON-serialisable and a fresh dict
+        on every call.
 
         Args:
             domain: the registry deployment the signature is meant for.
@@ -213,6 +237,29 @@ class _TypedMessage:
             "domain": domain.to_dict(),
             "message": {name: _to_json(sol, getattr(self, attr)) for name, attr, sol in self.FIELDS},
         }
+
+    @classmethod
+    def fields_from_typed_data(cls, typed: Mapping[str, Any]) -> dict[str, Any]:
+        """The Python attribute values of an ``eth_signTypedData_v4`` payload of this primary type.
+
+        Integers may be JSON numbers or decimal / 0x-hex strings, ``bytes32`` 0x-prefixed hex, and
+        addresses in any case (a mixed-case address must carry a valid checksum). The domain is not
+        read: a signature is checked against the registry's own domain.
+
+        Raises:
+            ValueError: another primary type, a missing field, or a value that is not of its type.
+        """
+        if not isinstance(typed, Mapping) or typed.get("primaryType") != cls.PRIMARY_TYPE:
+            raise ValueError(f"primaryType must be {cls.PRIMARY_TYPE}")
+        message = typed.get("message")
+        if not isinstance(message, Mapping):
+            raise ValueError("message must be an object")
+        fields: dict[str, Any] = {}
+        for name, attr, sol in cls.FIELDS:
+            if name not in message:
+                raise ValueError(f"message.{name} is missing")
+            fields[attr] = _from_json(sol, message[name], f"message.{name}")
+        return fields
 
 
 @dataclass(frozen=True)
@@ -249,6 +296,15 @@ class TitleActionMessage(_TypedMessage):
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_enum(Action, self.action, "action")
+
+    @classmethod
+    def from_typed_data(cls, typed: Mapping[str, Any]) -> TitleActionMessage:
+        """The message of a ``TitleAction`` payload (see :meth:`fields_from_typed_data`).
+
+        Raises:
+            ValueError: the payload is not a well-formed ``TitleAction``.
+        """
+        return cls(**cls.fields_from_typed_data(typed))
 
 
 @dataclass(frozen=True)
@@ -288,6 +344,45 @@ class IssuanceMessage(_TypedMessage):
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_enum(DocumentKind, self.kind, "kind")
+
+
+@dataclass(frozen=True)
+class KeyRegistrationMessage(_TypedMessage):
+    """EIP-712 ``KeyRegistration``: a key proves it consents to serve ``organisation``.
+
+    Signed by the new key itself and checked by the gateway only (the contract never sees it): the
+    organisation then adds the key on chain with a key it already has. The domain binds the proof to
+    one chain and one registry; the deadline and the nonce keep it short-lived and unique.
+
+    Attributes:
+        organisation: the member organisation's identity address.
+        key: the key to register (the address the signature must recover to).
+        nonce: a random challenge (``uint256``).
+        deadline: unix time after which the gateway refuses the proof (``uint256``).
+    """
+
+    organisation: str
+    key: str
+    nonce: int
+    deadline: int
+
+    PRIMARY_TYPE: ClassVar[str] = "KeyRegistration"
+    TYPE_STRING: ClassVar[str] = KEY_REGISTRATION_TYPE
+    FIELDS: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("organisation", "organisation", "address"),
+        ("key", "key", "address"),
+        ("nonce", "nonce", "uint256"),
+        ("deadline", "deadline", "uint256"),
+    )
+
+    @classmethod
+    def from_typed_data(cls, typed: Mapping[str, Any]) -> KeyRegistrationMessage:
+        """The message of a ``KeyRegistration`` payload (see :meth:`fields_from_typed_data`).
+
+        Raises:
+            ValueError: the payload is not a well-formed ``KeyRegistration``.
+        """
+        return cls(**cls.fields_from_typed_data(typed))
 
 
 # --- signatures ------------------------------------------------------------------------------
@@ -423,7 +518,43 @@ def _checksum(value: Any, name: str) -> ChecksumAddress:
     return to_checksum_address(value)
 
 
+def parse_uint(value: Any, bits: int, name: str) -> int:
+    """An unsigned integer from JSON: a number, a decimal string or a 0x-hex string.
+
+    Raises:
+        ValueError: a float (a number too large for JSON was rounded), a bool, other text, or out of
+            range for ``uint<bits>``.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"[0-9]{1,78}", text):
+            value = int(text)
+        elif re.fullmatch(r"0[xX][0-9a-fA-F]{1,64}", text):
+            value = int(text, 16)
+        else:
+            raise ValueError(f"{name} must be a decimal or 0x-hex string of a uint{bits}, not {value!r}")
+    elif isinstance(value, float):
+        raise ValueError(
+            f"{name} is a fractional or rounded JSON number ({value!r}): send uint{bits} values as "
+            "the decimal strings the gateway hands out"
+        )
+    _check_uint(value, bits, name)
+    return int(value)
+
+
 def _to_json(sol: str, value: Any) -> Any:
     if sol == "bytes32":
         return "0x" + bytes(value).hex()
+    if sol == "uint256":
+        return str(value)
     return value
+
+
+def _from_json(sol: str, value: Any, name: str) -> Any:
+    if sol == "address":
+        return _checksum(value, name)
+    if sol == "bytes32":
+        if not isinstance(value, str) or not re.fullmatch(r"0x[0-9a-fA-F]{64}", value):
+            raise ValueError(f"{name} must be 32 bytes as 0x-prefixed hex")
+        return bytes.fromhex(value[2:])
+    return parse_uint(value, int(sol.removeprefix("uint")), name)

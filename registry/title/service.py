@@ -18,7 +18,6 @@ entry executes at most once, and the journal makes sure it executes at least onc
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 import threading
 import time
@@ -628,8 +627,24 @@ class TitleService:
 
     def _require_org_key(self, org: ChecksumAddress, key: ChecksumAddress) -> None:
         chain_org, status = self.registry.functions.keyInfo(key).call()
-        if chain_org != org or KeyStatus(status) is not KeyStatus.ACTIVE:
-            raise InvalidSignatureError("mismatch", f"the signing key {key} is not an active key of {org}")
+        if chain_org == org and KeyStatus(status) is KeyStatus.ACTIVE:
+            return
+        if chain_org == org:  # the organisation's own key, revoked
+            raise InvalidSignatureError("mismatch", f"the signature is by {key}, a revoked key of {org}")
+        if KeyStatus(status) is not KeyStatus.NONE:
+            raise InvalidSignatureError(
+                "mismatch",
+                f"the signature is by {key}, a key of another organisation ({chain_org}), not {org}",
+            )
+        # A key nobody registered: almost always the right key over different data, because every
+        # change to the signed message changes the address the signature recovers to.
+        raise InvalidSignatureError(
+            "mismatch",
+            f"the signature does not recover to an active key of {org} (it recovers to {key}, which "
+            "is no registered key): the typed data signed is not the typed data submitted. Sign and "
+            "submit the typed data exactly as prepare returned it; a wallet or JSON parser that turns "
+            "the uint256 decimal strings into numbers rounds them and alters the message",
+        )
 
     def _simulate(self, entry: SignedEntry) -> None:
         if entry.kind == "issuance":
@@ -813,32 +828,7 @@ def _entry_from_dict(data: Mapping[str, Any]) -> SignedEntry:
 
 
 def _title_action_from_typed(typed: Mapping[str, Any]) -> TitleActionMessage:
-    def uint(value: object, name: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            raise ValueError(f"{name} must be an integer or a decimal / 0x-hex string")
-        if isinstance(value, str):
-            if not re.fullmatch(r"0x[0-9a-fA-F]{1,64}|[0-9]{1,78}", value):
-                raise ValueError(f"{name} is not a uint256")
-            return int(value, 16) if value.startswith("0x") else int(value)
-        return value
-
     try:
-        if typed.get("primaryType") != "TitleAction":
-            raise ValueError("primaryType must be TitleAction")
-        m = typed["message"]
-        data = m["data"]
-        if not isinstance(data, str) or not re.fullmatch(r"0x[0-9a-fA-F]{64}", data):
-            raise ValueError("data must be 32 bytes as 0x-prefixed hex")
-        party = m["party"]
-        if not isinstance(party, str):
-            raise ValueError("party must be an address")
-        return TitleActionMessage(
-            action=uint(m["action"], "action"),
-            ebl_id=uint(m["eblId"], "eblId"),
-            party=to_checksum_address(party),
-            data=bytes.fromhex(data[2:]),
-            nonce=uint(m["nonce"], "nonce"),
-            deadline=uint(m["deadline"], "deadline"),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return TitleActionMessage.from_typed_data(typed)
+    except (TypeError, ValueError) as exc:
         raise InvalidSignatureError("typed_data", f"malformed TitleAction typed data: {exc}") from None

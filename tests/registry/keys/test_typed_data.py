@@ -20,6 +20,7 @@ from registry.keys import (
     Domain,
     InvalidSignatureError,
     IssuanceMessage,
+    KeyRegistrationMessage,
     LocalSigner,
     TitleActionMessage,
     recover_signer,
@@ -45,7 +46,7 @@ uint256 = st.integers(min_value=0, max_value=2**256 - 1)
 bytes32 = st.binary(min_size=32, max_size=32)
 addresses = st.binary(min_size=20, max_size=20).map(lambda b: to_checksum_address("0x" + b.hex()))
 domains = st.builds(
-    Domain, chain_id=st.integers(min_value=1, max_value=2**256 - 1), verifying_contract=addresses
+    Domain, chain_id=st.integers(min_value=1, max_value=2**53 - 1), verifying_contract=addresses
 )
 title_actions = st.builds(
     TitleActionMessage,
@@ -198,7 +199,8 @@ def test_type_strings_are_exact() -> None:
 
 
 def test_typed_data_payload_is_wallet_ready_json() -> None:
-    """to_typed_data gives eth_signTypedData_v4 JSON: hex bytes32, int uints, checksummed addresses."""
+    """to_typed_data gives eth_signTypedData_v4 JSON: hex bytes32, uint256 as decimal strings (exact in
+    JavaScript), uint8 and the chain id as numbers, checksummed addresses."""
     data = bytes(range(32))
     typed = transfer_to_bank(data=data, ebl_id=2**255).to_typed_data(DOMAIN)
     assert json.loads(json.dumps(typed)) == typed
@@ -225,11 +227,11 @@ def test_typed_data_payload_is_wallet_ready_json() -> None:
     ]
     assert typed["message"] == {
         "action": int(Action.TRANSFER),
-        "eblId": 2**255,
+        "eblId": str(2**255),
         "party": BANK.address,
         "data": "0x" + data.hex(),
-        "nonce": 0,
-        "deadline": 1_900_000_000,
+        "nonce": "0",
+        "deadline": "1900000000",
     }
 
 
@@ -240,7 +242,7 @@ def test_typed_data_is_a_fresh_dict_each_call() -> None:
     first["types"]["EIP712Domain"].clear()
     first["message"]["nonce"] = 99
     assert message.to_typed_data(DOMAIN)["types"]["EIP712Domain"]
-    assert message.to_typed_data(DOMAIN)["message"]["nonce"] == 0
+    assert message.to_typed_data(DOMAIN)["message"]["nonce"] == "0"
 
 
 def test_as_contract_tuple_follows_struct_order() -> None:
@@ -297,9 +299,12 @@ def test_unknown_document_kind_is_refused() -> None:
         IssuanceMessage(bytes(32), bytes(32), HOLDER.address, BANK.address, 2, 0, 0)
 
 
-@pytest.mark.parametrize(("chain_id", "contract"), [(0, REGISTRY), (-1, REGISTRY), (1, "0x00")])
+@pytest.mark.parametrize(
+    ("chain_id", "contract"), [(0, REGISTRY), (-1, REGISTRY), (1, "0x00"), (2**53, REGISTRY)]
+)
 def test_invalid_domain_is_refused(chain_id: int, contract: str) -> None:
-    """A zero/negative chain id or a malformed contract address raises ValueError."""
+    """A zero/negative chain id, one a JSON number cannot hold exactly, or a malformed contract address
+    raises ValueError."""
     with pytest.raises(ValueError):
         Domain(chain_id, contract)
 
@@ -432,3 +437,52 @@ def test_invalid_expected_signer_raises_value_error() -> None:
     """The expected signer must be an address."""
     with pytest.raises(ValueError):
         verify_typed_signature(transfer_to_bank().to_typed_data(DOMAIN), b"\x00" * 65, "bank")
+
+
+# --- reading typed data back ----------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(message=title_actions, form=st.sampled_from(["served", "numbers", "hex"]))
+def test_title_action_reads_back_from_any_integer_form(message: TitleActionMessage, form: str) -> None:
+    """from_typed_data accepts uint256 values as served (decimal strings), as exact JSON numbers and as
+    0x-hex strings, and rebuilds the same message."""
+    typed = json.loads(json.dumps(message.to_typed_data(DOMAIN)))
+    for name in ("eblId", "nonce", "deadline"):
+        value = int(typed["message"][name])
+        typed["message"][name] = {"served": str(value), "numbers": value, "hex": hex(value)}[form]
+    assert TitleActionMessage.from_typed_data(typed) == message
+
+
+def test_a_rounded_json_number_is_refused_with_a_hint() -> None:
+    """A uint256 that a JavaScript client turned into a float is refused, naming the field and the fix."""
+    typed = transfer_to_bank(ebl_id=2**255 + 1).to_typed_data(DOMAIN)
+    typed["message"]["eblId"] = float(2**255)
+    with pytest.raises(ValueError, match=r"message\.eblId .*decimal strings"):
+        TitleActionMessage.from_typed_data(typed)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"primaryType": "Issuance"},
+        {"message": {"action": 1}},
+        {"message": "nope"},
+    ],
+)
+def test_malformed_title_action_payloads_are_refused(change: dict[str, Any]) -> None:
+    """Another primary type, a missing field or a non-object message raises ValueError."""
+    typed = {**transfer_to_bank().to_typed_data(DOMAIN), **change}
+    with pytest.raises(ValueError):
+        TitleActionMessage.from_typed_data(typed)
+
+
+def test_key_registration_digest_matches_eth_account() -> None:
+    """The off-chain KeyRegistration proof hashes like any EIP-712 payload, and reads back."""
+    message = KeyRegistrationMessage(
+        organisation=BANK.address, key=HOLDER.address, nonce=2**200 + 3, deadline=1_900_000_000
+    )
+    typed = message.to_typed_data(DOMAIN)
+    assert typed["message"]["nonce"] == str(2**200 + 3)
+    assert message.digest(DOMAIN) == eth_account_digest(typed)
+    assert KeyRegistrationMessage.from_typed_data(json.loads(json.dumps(typed))) == message
