@@ -1,8 +1,9 @@
 """The FastAPI gateway: ``create_app()`` builds it; ``ebl serve`` / ``make run`` serve it with uvicorn.
 
 Request guards sit in front of every route, so bad input gets a 4xx problem+json and never reaches a
-parser that could fail badly: bodies over ``max_body_bytes`` (413), JSON nested deeper than 64 (400),
-bodies that are not UTF-8 (400). Each principal has a token-bucket rate limit (429).
+parser that could fail badly or read it one way: bodies over ``max_body_bytes`` (413), JSON nested
+deeper than 64 (400), bodies that are not UTF-8 (400), JSON naming a key twice in one object (422
+``duplicate_key``). Each principal has a token-bucket rate limit (429).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from prometheus_client import Counter, Histogram
 
 from api.auth import Credentials
 from api.deps import RateLimiter
-from api.problems import Problem, document_problems, install_problem_handlers
+from api.problems import Problem, document_problems, install_problem_handlers, problem_for_duplicate_key
 from api.routes import auditors, banks, carriers, governance, holders, operations
 from registry.config import Settings
-from registry.documents import MAX_DEPTH, json_nesting_depth
+from registry.documents import MAX_DEPTH, json_nesting_depth, parse_json_value
+from registry.errors import DuplicateKeyError
 from registry.runtime import Runtime
 
 __all__ = ["create_app"]
@@ -69,7 +71,8 @@ class Metrics:
 
 
 class BodyGuard:
-    """ASGI middleware: refuse oversized, non-UTF-8 and too deeply nested bodies before any parsing."""
+    """ASGI middleware: refuse oversized, non-UTF-8, too deeply nested and duplicate-key JSON bodies
+    before any route parses them."""
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], max_body_bytes: int) -> None:
         self.app, self.max_body_bytes = app, max_body_bytes
@@ -126,6 +129,13 @@ class BodyGuard:
                     Problem(400, "too_deep", "JSON nested too deeply", f"at most {MAX_DEPTH} levels"),
                 )
                 return
+            try:  # I-JSON: no key twice in one object, in any body (FastAPI's parser keeps the last)
+                parse_json_value(text)
+            except DuplicateKeyError as exc:
+                await self._refuse(scope, send, problem_for_duplicate_key(exc))
+                return
+            except ValueError:  # not JSON at all: the route answers that as before
+                pass
         sent = False
 
         async def replay() -> Message:

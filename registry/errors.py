@@ -4,6 +4,7 @@
 
     RegistryError
     ├── ConfigurationError
+    ├── RegistryInUseError                 (another live process holds the data folder)
     ├── DocumentError
     │   ├── InvalidDocumentError           (schema or DCSA rule broken; carries every violation)
     │   │   └── DuplicateKeyError          (JSON text names a key twice in one object: I-JSON)
@@ -56,6 +57,7 @@ __all__ = [
     "LedgerUnavailableError",
     "NotFoundError",
     "RegistryError",
+    "RegistryInUseError",
     "SigningError",
     "StoreError",
     "ToolchainError",
@@ -84,6 +86,27 @@ class ConfigurationError(RegistryError):
     """Raised when settings are missing, contradictory or unsafe."""
 
     code = "configuration_error"
+
+
+class RegistryInUseError(RegistryError):
+    """Raised when a registry is opened on a data folder that another live process holds (a gateway, an
+    ``ebl dev up``, a direct-mode ``ebl`` command): opening it too would run a second chain on the same
+    state and a second relayer with the same key.
+
+    Attributes:
+        data_dir: the data folder (absolute).
+        pid: the holding process, or None when it could not be read.
+        holder: what the holding process is ("the gateway", "ebl issue" ...).
+        url: the holder's gateway URL, when it serves one.
+    """
+
+    code = "registry_in_use"
+
+    def __init__(self, data_dir: str, pid: int | None, holder: str, url: str | None = None) -> None:
+        self.data_dir, self.pid, self.holder, self.url = data_dir, pid, holder, url
+        who = f"{holder} pid {pid}" if pid is not None else holder
+        hint = f"use --gateway {url} or stop it" if url else "use --gateway URL or stop it"
+        super().__init__(f"the registry in {data_dir} is in use by {who}; {hint}")
 
 
 # --- documents -------------------------------------------------------------------------------
