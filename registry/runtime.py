@@ -23,6 +23,12 @@ checkpoint block changed or vanished. Every few seconds the watchdog also backs 
 file and resubmits journaled operations left pending by a failed send. When the registry process
 itself is killed, its anvil keeps running; the next start stops it through its pidfile (see
 :mod:`registry.chain.anvil`) and recovers the same way at start-up.
+
+One runtime per data folder (:mod:`registry.data_lock`): opening a folder that a live process holds
+(the gateway, ``ebl dev up``, another direct-mode ``ebl`` command) raises
+:class:`~registry.errors.RegistryInUseError` before anything is started or stopped, so the holder's
+chain is never touched and no second relayer signs with the same key. A direct-mode command is
+refused, not attached: use ``--gateway URL`` while a gateway serves the folder.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from registry.chain.anvil import AnvilConfig, AnvilProcess
 from registry.chain.deploy import Deployment, deploy, verify_deployment
 from registry.chain.relayer import Relayer
 from registry.config import Settings
+from registry.data_lock import DataFolderLock
 from registry.errors import ConfigurationError, RegistryError
 from registry.keys import KeyStore, LocalSigner, PassphraseSource
 from registry.members import MembershipService
@@ -96,11 +103,29 @@ class Runtime:
         self._follow_stop = threading.Event()
         self._follower: threading.Thread | None = None
         self._watchdog: threading.Thread | None = None
+        self._lock = DataFolderLock(settings.data_dir)
 
     @classmethod
-    def open(cls, settings: Settings | None = None, *, follow: bool = True) -> Runtime:
-        """Open every component (see the module docstring); close it with :meth:`close`."""
+    def open(
+        cls,
+        settings: Settings | None = None,
+        *,
+        follow: bool = True,
+        holder: str | None = None,
+        url: str | None = None,
+    ) -> Runtime:
+        """Open every component (see the module docstring); close it with :meth:`close`.
+
+        Args:
+            holder: what this process is, for the refusal another one gets while it holds the data
+                folder ("the gateway"); by default the program and its subcommand.
+            url: the gateway URL this process serves, which that refusal offers instead.
+
+        Raises:
+            RegistryInUseError: another live runtime holds the data folder (nothing was touched).
+        """
         runtime = cls(settings or Settings())
+        runtime._lock.acquire(holder, url)  # first: a refused open must not reach close()'s anvil
         try:
             runtime._open(follow)
         except BaseException:
@@ -191,6 +216,7 @@ class Runtime:
         if self.anvil is not None:
             self.anvil.stop()
             self.anvil = None
+        self._lock.release()  # last: the folder is free once its chain has stopped
 
     def __enter__(self) -> Runtime:
         return self

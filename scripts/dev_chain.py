@@ -20,6 +20,8 @@ from web3 import Web3
 
 from registry.chain.anvil import AnvilConfig, AnvilProcess
 from registry.chain.deploy import Deployment, deploy, verify_deployment
+from registry.data_lock import DataFolderLock
+from registry.errors import RegistryInUseError
 
 # anvil's well-known first development account (mnemonic "test test ... junk"); local chain only.
 _ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
@@ -35,6 +37,10 @@ def main() -> None:
     data: Path = args.data_dir
     manifest = data / "deployment.json"
     config = AnvilConfig(block_time=args.block_time, state_path=data / "chain" / "state.json", port=args.port)
+    try:  # the same data folder lock as the runtime's: neither may stop the other's chain
+        lock = DataFolderLock(data).acquire("the development chain (make chain)")
+    except RegistryInUseError as exc:
+        raise SystemExit(f"[{exc.code}] {exc}") from None
     with AnvilProcess(config) as node:
         w3 = Web3(Web3.HTTPProvider(node.url))
         if manifest.exists():
@@ -50,6 +56,7 @@ def main() -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
         stop.wait()
+    lock.release()
     print("stopped; chain state saved in", config.state_path)
 
 

@@ -23,6 +23,7 @@ import uvicorn
 from api.auth import Credentials
 from api.main import create_app
 from registry.config import Settings
+from registry.errors import RegistryInUseError
 from registry.runtime import Runtime
 from registry.types import Role
 
@@ -72,6 +73,12 @@ def bootstrap(runtime: Runtime, credentials: Credentials, demo: bool) -> dict[st
     return out
 
 
+def _url(host: str, port: int) -> str:
+    """Where clients reach a gateway bound to ``host``."""
+    reachable = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    return f"http://[{reachable}]:{port}" if ":" in reachable else f"http://{reachable}:{port}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=os.environ.get("EBL_HOST", "127.0.0.1"))
@@ -79,7 +86,11 @@ def main() -> None:
     parser.add_argument("--no-demo", action="store_true", help="do not onboard the demo organisations")
     args = parser.parse_args()
 
-    with Runtime.open(Settings()) as runtime:
+    try:
+        runtime = Runtime.open(Settings(), holder="the gateway", url=_url(args.host, args.port))
+    except RegistryInUseError as exc:  # another gateway (or ebl) holds this data folder: touch nothing
+        raise SystemExit(f"[{exc.code}] {exc}") from None
+    with runtime:
         credentials = Credentials(runtime.engine)
         created = bootstrap(runtime, credentials, demo=not args.no_demo)
         print(f"registry {runtime.deployment.address} on chain {runtime.deployment.chain_id}", flush=True)

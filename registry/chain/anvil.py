@@ -11,12 +11,18 @@ anvil's own and :meth:`AnvilProcess.stop` stops exactly it.
 Crash safety, with a ``state_path``:
 
 * anvil runs in its own session, so a ``kill -9`` of the registry process leaves it running (an
-  orphan that keeps the chain and keeps dumping it). Its pid is recorded in ``anvil.pid`` beside the
-  state file as soon as it is spawned; the next :meth:`AnvilProcess.start` on the same state file
-  stops that leftover anvil, and any other whose ``/proc/<pid>/cmdline`` names this state file (one
-  spawned just before its owner died), with SIGTERM so it dumps its state first — after checking the
-  command line, so a reused pid is never touched — and refuses to start while anything else still
+  orphan that keeps the chain and keeps dumping it). The state file is always named by its resolved
+  absolute path, and anvil's pid and start time (the kernel's process create time) are recorded in
+  ``anvil.pid`` beside it as soon as it is spawned. The next :meth:`AnvilProcess.start` on the same
+  state file stops that leftover anvil — only if a process with that pid *and* that start time is
+  still an anvil serving this very file, so a recycled pid is never touched — and any other anvil
+  whose ``--state`` argument, resolved against that anvil's own working directory, is this file (one
+  spawned just before its owner died, or by a version that passed a relative path). Never a string
+  match: an anvil of ``data/chain/state.json`` in another folder is another registry's chain. It is
+  stopped with SIGTERM, so it dumps its state first. The start then refuses while anything else still
   listens on the port (the health check would otherwise be answered by the other process).
+  Whether an anvil on this state file is a leftover at all is for the caller to know: the runtime
+  holds its data folder's lock (:mod:`registry.data_lock`), so a live owner's chain never gets here.
 * anvil writes its dumps in place, so a ``kill -9`` in the middle of a dump leaves a truncated file
   that anvil refuses to load. :meth:`AnvilProcess.backup_state` copies the state file to
   ``state.json.bak`` (atomically, only when it parses); :meth:`AnvilProcess.start` loads the backup
@@ -39,9 +45,11 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
+
+import psutil
 
 from registry.chain.build import project_root
 from registry.errors import ToolchainError
@@ -127,7 +135,10 @@ class AnvilProcess:
     """A running anvil; use as a context manager or call :meth:`start` / :meth:`stop`."""
 
     def __init__(self, config: AnvilConfig | None = None, *, root: Path | None = None) -> None:
-        self.config = config or AnvilConfig()
+        config = config or AnvilConfig()
+        if config.state_path is not None:  # one name for the file, whatever the working directory
+            config = replace(config, state_path=config.state_path.resolve())
+        self.config = config
         self._root = root or project_root()
         self._proc: subprocess.Popen[bytes] | None = None
         self.port: int = self.config.port or 0
@@ -341,10 +352,14 @@ class AnvilProcess:
         path = self.pidfile
         if path is None or self._proc is None:
             return
+        record: dict[str, object] = {
+            "pid": self._proc.pid,
+            "createTime": _create_time(self._proc.pid),
+            "port": self.port,
+            "state": str(self.config.state_path),
+        }
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(
-            json.dumps({"pid": self._proc.pid, "port": self.port, "state": str(self.config.state_path)})
-        )
+        tmp.write_text(json.dumps(record))
         os.replace(tmp, path)
 
     def _remove_pidfile(self, proc: subprocess.Popen[bytes] | None) -> None:
@@ -357,23 +372,26 @@ class AnvilProcess:
 
     def _stop_leftover(self, timeout: float = 15.0) -> None:
         """Stop every anvil left running on our state file by a process that died (kill -9): the one
-        its pidfile names and any other whose command line names this state file (one started just
-        before its owner died may not have been recorded)."""
+        its pidfile names (same pid and start time) and any other whose ``--state`` resolves to this
+        file (one started just before its owner died may not have been recorded)."""
         state = self.config.state_path
         path = self.pidfile
         assert state is not None and path is not None
-        candidates = set(anvils_serving(state))
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            candidates.add(int(json.loads(path.read_text())["pid"]))
-        for pid in sorted(candidates):
-            if not _is_anvil_of(pid, state):
-                continue  # gone, or the pid now belongs to another process
-            log.warning("stopping anvil pid %d left running on %s by a previous registry process", pid, state)
-            os.kill(pid, signal.SIGTERM)  # anvil dumps its state on SIGTERM
+        leftovers = {p.pid: p for p in _anvil_processes(state)}
+        recorded = _recorded_anvil(path)
+        if recorded is not None and recorded.pid not in leftovers and _serves(recorded, state):
+            leftovers[recorded.pid] = recorded
+        for proc in leftovers.values():
+            log.warning(
+                "stopping anvil pid %d left running on %s by a previous registry process", proc.pid, state
+            )
+            with contextlib.suppress(psutil.Error):
+                proc.terminate()  # SIGTERM: anvil dumps its state first
             deadline = time.monotonic() + timeout
-            while _is_anvil_of(pid, state):
+            while _serves(proc, state):
                 if time.monotonic() > deadline:
-                    os.kill(pid, signal.SIGKILL)
+                    with contextlib.suppress(psutil.Error):
+                        proc.kill()
                     deadline = time.monotonic() + timeout
                 time.sleep(0.05)
         path.unlink(missing_ok=True)
@@ -408,41 +426,69 @@ def _mtime_ns(path: Path) -> int:
         return 0
 
 
-def _is_anvil_of(pid: int, state_path: Path | None) -> bool:
-    """True when ``pid`` is a live (not zombie) anvil whose command line names ``state_path``."""
+_CREATE_TIME_SLACK = 0.05
+"""Seconds two readings of one process's create time may differ by (it is derived from the boot time)."""
+
+
+def _create_time(pid: int) -> float | None:
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
-            return False  # exited; only its parent's wait is missing
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except (OSError, IndexError):
-        try:  # no /proc (macOS): ask ps
-            out = subprocess.run(["ps", "-p", str(pid), "-o", "command="], capture_output=True, timeout=5)
-        except (OSError, subprocess.SubprocessError):
-            return False
-        argv = out.stdout.strip().split(b" ")
-    if not argv or Path(argv[0].decode(errors="replace")).name != "anvil":
-        return False
-    return state_path is None or str(state_path).encode() in argv
+        return float(psutil.Process(pid).create_time())
+    except psutil.Error:
+        return None
+
+
+def _recorded_anvil(pidfile: Path) -> psutil.Process | None:
+    """The process the pidfile names, if one with that pid and that start time still runs."""
+    try:
+        record = json.loads(pidfile.read_text())
+        pid, started = int(record["pid"]), float(record["createTime"])
+        proc = psutil.Process(pid)
+        if abs(proc.create_time() - started) > _CREATE_TIME_SLACK:
+            return None  # the pid was recycled: another process, whatever it is
+    except (OSError, ValueError, KeyError, TypeError, psutil.Error):
+        return None  # no pidfile, one without a start time (an older version), or the process is gone
+    return proc
+
+
+def _state_argument(proc: psutil.Process) -> Path | None:
+    """The state file an anvil process serves, resolved against its own working directory; None for a
+    process that is not a live anvil with ``--state`` (or that we may not inspect)."""
+    try:
+        if proc.status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+            return None  # exited; only its parent's wait is missing
+        argv = proc.cmdline()
+        if not argv or Path(argv[0]).name != "anvil":
+            return None
+        value = next(
+            (
+                nxt if arg == "--state" else arg.partition("=")[2]
+                for arg, nxt in zip(argv, [*argv[1:], ""], strict=True)
+                if arg == "--state" or arg.startswith("--state=")
+            ),
+            None,
+        )
+        if not value:
+            return None
+        path = Path(value)
+        return (path if path.is_absolute() else Path(proc.cwd()) / path).resolve()
+    except (psutil.Error, OSError):
+        return None
+
+
+def _serves(proc: psutil.Process, state_path: Path) -> bool:
+    """True while ``proc`` is a live anvil whose state file is ``state_path`` (resolved)."""
+    return _state_argument(proc) == state_path
+
+
+def _anvil_processes(state_path: Path) -> list[psutil.Process]:
+    wanted = state_path.resolve()
+    return [proc for proc in psutil.process_iter() if _serves(proc, wanted)]
 
 
 def anvils_serving(state_path: Path) -> list[int]:
-    """Pids of the live anvil processes whose command line names ``state_path`` (Linux ``/proc``)."""
-    proc = Path("/proc")
-    if not proc.is_dir():  # pragma: no cover - macOS: the pidfile alone
-        return []
-    wanted = str(state_path).encode()
-    found: list[int] = []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue  # exited meanwhile, or not ours to read
-        if argv and Path(argv[0].decode(errors="replace")).name == "anvil" and wanted in argv:
-            found.append(int(entry.name))
-    return [pid for pid in found if _is_anvil_of(pid, state_path)]
+    """Pids of the live anvil processes whose state file is ``state_path``: the same file, by resolved
+    absolute path (each anvil's relative ``--state`` resolved against its own working directory)."""
+    return sorted(p.pid for p in _anvil_processes(state_path))
 
 
 PORT_WAIT = 10.0

@@ -83,7 +83,8 @@ class State:
             else:
                 from registry.runtime import Runtime
 
-                self.backend_ = DirectBackend(Runtime.open(self.settings(), follow=False), owned=True)
+                runtime = Runtime.open(self.settings(), follow=False, holder="a direct-mode ebl command")
+                self.backend_ = DirectBackend(runtime, owned=True)
             self._closers.append(self.backend_)
         return self.backend_
 
@@ -725,7 +726,7 @@ def dev_up(ctx: typer.Context) -> None:
     if state.gateway:
         _fail("usage", "dev up runs the registry in this process; it has no gateway mode")
     with _guard():
-        runtime = Runtime.open(state.settings(), follow=True)
+        runtime = Runtime.open(state.settings(), follow=True, holder="ebl dev up")
     # SIGTERM / SIGHUP (and SIGINT, even when a background shell ignored it) stop the registry cleanly:
     # the embedded anvil runs in its own session and would otherwise outlive us.
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from registry.chain.anvil import anvils_serving, free_port
 from registry.chain.build import project_root
@@ -39,6 +40,9 @@ class GatewayProcess:
     credentials: dict[str, dict[str, str]] | None = None
     runs: int = 0
     proc: subprocess.Popen[bytes] | None = None
+    relative_data_dir: bool = False
+    """Run from ``root`` with ``EBL_DATA_DIR=data``, as ``make run`` does in a checkout (else from the
+    project root with the absolute data folder)."""
 
     @property
     def data_dir(self) -> Path:
@@ -63,19 +67,21 @@ class GatewayProcess:
         self.runs += 1
         env = {
             **os.environ,
-            "EBL_DATA_DIR": str(self.data_dir),
+            "EBL_DATA_DIR": "data" if self.relative_data_dir else str(self.data_dir),
             "EBL_PORT": str(self.port),
             "EBL_CHAIN_PORT": str(self.chain_port),
             "EBL_CHAIN_BLOCK_TIME": str(self.block_time),
             "EBL_KEYSTORE_KDF_N": "16384",
             "PYTHONUNBUFFERED": "1",
         }
+        if self.relative_data_dir:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(project_root()), env.get("PYTHONPATH")]))
         out = self.root / f"serve-{self.runs:03d}.out"
         err = self.root / f"serve-{self.runs:03d}.err"
         with out.open("wb") as stdout, err.open("wb") as stderr:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "scripts.serve"],
-                cwd=project_root(),
+                cwd=self.root if self.relative_data_dir else project_root(),
                 env=env,
                 stdout=stdout,
                 stderr=stderr,
@@ -156,6 +162,6 @@ class GatewayProcess:
 
 def _is_anvil(pid: int) -> bool:
     try:
-        return b"anvil" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
+        return Path(psutil.Process(pid).cmdline()[0]).name == "anvil"
+    except (psutil.Error, IndexError):
         return False

@@ -10,6 +10,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 from web3 import Web3
 
@@ -64,9 +65,9 @@ def test_a_leftover_anvil_on_the_same_state_is_stopped_and_its_state_kept(tmp_pa
     assert json.loads(successor.pidfile.read_text())["pid"] == successor.pid  # type: ignore[union-attr]
 
 
-def test_an_anvil_missing_from_the_pidfile_is_found_by_its_command_line(tmp_path: Path, started) -> None:
+def test_an_anvil_missing_from_the_pidfile_is_found_by_its_state_file(tmp_path: Path, started) -> None:
     """The owner died right after spawning anvil, before it could record the pid: the next start
-    still finds that anvil by its state file and stops it, instead of losing its port to it."""
+    still finds that anvil by its (resolved) state file and stops it, instead of losing its port to it."""
     config = _config(tmp_path)
     orphan = _start(started, config)
     assert orphan.pid in anvils_serving(config.state_path)  # type: ignore[arg-type]
@@ -99,6 +100,47 @@ def test_a_pidfile_naming_another_process_never_gets_it_killed(tmp_path: Path, s
         (config.state_path.parent / "anvil.pid").write_text(json.dumps({"pid": bystander.pid}))
         _start(started, config)
         assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_another_folders_anvil_on_the_same_relative_path_is_left_alone(tmp_path: Path, started, monkeypatch):
+    """Two registries, each started from its own folder with the default ``data/chain/state.json``:
+    starting one never stops the other's anvil (their command lines name the same relative path)."""
+    theirs, ours = tmp_path / "theirs", tmp_path / "ours"
+    (theirs / "data" / "chain").mkdir(parents=True)
+    ours.mkdir()
+    argv = [str(anvil_module.anvil_binary()), "--port", str(anvil_module.free_port()), "--silent"]
+    other = subprocess.Popen([*argv, "--state", "data/chain/state.json"], cwd=theirs, start_new_session=True)
+    try:
+        assert anvils_serving(theirs / "data" / "chain" / "state.json") == [other.pid]
+        monkeypatch.chdir(ours)
+        mine = _start(started, AnvilConfig(block_time=0.2, state_path=Path("data/chain/state.json")))
+
+        assert other.poll() is None, "the other folder's anvil was stopped"
+        assert mine.config.state_path == (ours / "data" / "chain" / "state.json").resolve()
+        assert anvils_serving(Path("data/chain/state.json")) == [mine.pid]
+        assert json.loads(mine.pidfile.read_text())["createTime"] > 0  # type: ignore[union-attr]
+    finally:
+        other.terminate()
+        other.wait(timeout=10)
+
+
+def test_a_pidfile_is_believed_only_for_the_process_it_recorded(tmp_path: Path) -> None:
+    """The pidfile records the pid with its start time: a process with the same pid but another start
+    time (a recycled pid) is not the one recorded."""
+    bystander = subprocess.Popen(["sleep", "60"])
+    try:
+        pidfile = tmp_path / "anvil.pid"
+        started_at = psutil.Process(bystander.pid).create_time()
+        pidfile.write_text(json.dumps({"pid": bystander.pid, "createTime": started_at}))
+        recorded = anvil_module._recorded_anvil(pidfile)
+        assert recorded is not None and recorded.pid == bystander.pid
+        pidfile.write_text(json.dumps({"pid": bystander.pid, "createTime": started_at - 5}))
+        assert anvil_module._recorded_anvil(pidfile) is None
+        pidfile.write_text(json.dumps({"pid": bystander.pid}))  # an older version's pidfile
+        assert anvil_module._recorded_anvil(pidfile) is None
     finally:
         bystander.kill()
         bystander.wait()
