@@ -2,7 +2,10 @@
 
 Codes are grouped into the families clients branch on — ``not_holder``, ``wrong_state``,
 ``not_found``, ``duplicate``, ``invalid_document``, ``bad_signature``, ``expired``, ``forbidden_role``,
-``suspended`` ... — and the precise contract error name travels beside it in ``error``.
+``suspended`` ... — and the precise contract error name travels beside it in ``error``. Every code the
+gateway can answer with is in :data:`PROBLEM_CODES` (its HTTP status and meaning), which the OpenAPI
+document and the README's table are generated from; ``detail`` and ``args`` speak DCSA words ("the eBL
+is SURRENDERED", ``"status": "SURRENDERED"``), never enum numbers or Solidity signatures.
 """
 
 from __future__ import annotations
@@ -25,16 +28,21 @@ from registry.errors import (
     InvalidDocumentError,
     InvalidSignatureError,
     KeyManagementError,
+    NoMatchingEblError,
     NotFoundError,
     RegistryError,
     UnknownKeyError,
+    render_value,
 )
 
 __all__ = [
+    "PROBLEM_CODES",
     "Problem",
     "ProblemOut",
+    "codes_for_status",
     "document_problems",
     "install_problem_handlers",
+    "problem_code_of",
     "problem_for_contract_error",
     "problem_for_duplicate_key",
     "problem_for_failed_operation",
@@ -44,7 +52,59 @@ __all__ = [
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://ebl-registry.dev/problems/"
 
-# contract error name → (HTTP status, stable code)
+PROBLEM_CODES: dict[str, tuple[int, str]] = {
+    # 400
+    "invalid_encoding": (400, "The request body is not UTF-8"),
+    "too_deep": (400, "The request JSON is nested more than 64 levels deep"),
+    "expired": (400, "The signature's deadline has passed"),
+    "bad_signature": (400, "The signature is malformed, malleable, or not by the claimed signer"),
+    "http_error": (400, "The HTTP request itself was refused (the status says how)"),
+    # 401
+    "unauthenticated": (401, "No credential, or one that is invalid, revoked or expired"),
+    # 403
+    "forbidden_role": (403, "The credential's role, or the organisation's, may not do this"),
+    "not_holder": (403, "The acting organisation is not the holder of the eBL"),
+    "not_entitled": (403, "The holder is neither the endorsee nor holding a blank-endorsed bill"),
+    "not_endorsee": (403, "Only the endorsee may nominate the next endorsee"),
+    "not_issuing_carrier": (403, "Only the carrier that issued the eBL may do this"),
+    "unauthorized_key": (403, "The signing key is not an active key of the organisation"),
+    "suspended": (403, "The organisation is suspended: it may neither act nor receive title"),
+    # 404
+    "not_found": (404, "No such eBL, organisation or operation, or none this principal may see"),
+    "no_matching_ebl": (404, "No eBL was issued for the presented document"),
+    # 405
+    "method_not_allowed": (405, "The path does not accept this HTTP method"),
+    # 409
+    "duplicate": (409, "Already exists: the eBL, the organisation or the key"),
+    "wrong_state": (409, "Not allowed in the eBL's current status (the detail names it)"),
+    "straight_bill_recipient": (409, "A straight bill goes only to its named consignee"),
+    "nonce_used": (409, "The signature's nonce was already used (a replay)"),
+    "last_key": (409, "An organisation cannot revoke its last active key"),
+    "idempotency_conflict": (409, "The Idempotency-Key was used before for a different request"),
+    "no_custodial_key": (409, "The gateway holds no active key for this organisation: sign it yourself"),
+    "refused": (409, "The ledger refused the operation without a reason the registry knows"),
+    # 413
+    "payload_too_large": (413, "The request body is larger than the gateway accepts"),
+    # 422
+    "invalid_request": (422, "The request is not valid (the errors name each field)"),
+    "invalid_document": (422, "The transport document breaks the DCSA schema or a DCSA rule (JSON paths)"),
+    "duplicate_key": (422, "The JSON names a key twice in one object (I-JSON)"),
+    "role_mismatch": (422, "The credential's role is not the organisation's role on chain"),
+    "unknown_organisation": (422, "The organisation named is not a member"),
+    "invalid_counterparty": (422, "The counterparty is not acceptable for this action (e.g. the holder)"),
+    # 429
+    "rate_limited": (429, "The credential's rate limit is exceeded (Retry-After)"),
+    # 500
+    "misconfigured": (500, "The registry's keys or settings are misconfigured (see the server log)"),
+    "internal_error": (500, "Unexpected error (see the server log)"),
+    # 503
+    "ledger_unavailable": (503, "The ledger did not answer or is being recovered (Retry-After)"),
+    "paused": (503, "Title actions are paused by governance (Retry-After)"),
+    "not_ready": (503, "The gateway is not ready: chain, database or index (Retry-After)"),
+}
+"""Every problem ``code`` the gateway answers with → (HTTP status, meaning)."""
+
+# contract error name → (HTTP status, stable code); every custom error in the contracts' ABI
 _CONTRACT: dict[str, tuple[int, str]] = {
     "TitleNotHolder": (403, "not_holder"),
     "TitleNotEntitled": (403, "not_entitled"),
@@ -70,7 +130,19 @@ _CONTRACT: dict[str, tuple[int, str]] = {
     "TitleZeroHash": (422, "invalid_request"),
     "TitleInvalidAction": (422, "invalid_request"),
     "TitleInvalidKind": (422, "invalid_request"),
+    "TitleDuplicateDocument": (409, "duplicate"),
+    "TitleOnlySelf": (422, "invalid_request"),
+    "TitleERC721Disabled": (422, "invalid_request"),
+    "MembershipKeyNotOwned": (403, "unauthorized_key"),
+    "MembershipLastKey": (409, "last_key"),
+    "MembershipInvalidRole": (422, "invalid_request"),
+    "MembershipZeroAddress": (422, "invalid_request"),
+    "AccessControlUnauthorizedAccount": (403, "forbidden_role"),
+    "AccessControlBadConfirmation": (422, "invalid_request"),
     "EnforcedPause": (503, "paused"),
+    "ExpectedPause": (409, "wrong_state"),
+    "InvalidShortString": (422, "invalid_request"),
+    "StringTooLong": (422, "invalid_request"),
 }
 
 
@@ -96,23 +168,32 @@ class Problem(Exception):
         return JSONResponse(body, status_code=self.status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def problem_code_of(error_code: str | None) -> str | None:
+    """The problem code for what the journal records as a failed operation's ``error_code`` (the
+    contract error name, or a registry error code): ``TitleWrongStatus`` → ``wrong_state``."""
+    if not error_code:
+        return None
+    if error_code in _CONTRACT:
+        return _CONTRACT[error_code][1]
+    return error_code if error_code in PROBLEM_CODES else "refused"
+
+
 def problem_for_failed_operation(error_code: str | None, detail: str | None, operation_id: str) -> Problem:
     """The problem for an operation that failed on chain after acceptance (journal ``error_code`` is the
     contract error name when there is one): the same status and stable code as a refused simulation."""
     name = error_code or "refused"
-    status, code = _CONTRACT.get(name, (409, name))
+    code = problem_code_of(name) or "refused"
+    status = PROBLEM_CODES[code][0]
     return Problem(
         status, code, "The operation failed on chain", detail or "", error=name, operationId=operation_id
     )
 
 
 def problem_for_contract_error(exc: ContractRevertError) -> Problem:
-    """The problem a decoded contract revert maps to."""
+    """The problem a decoded contract revert maps to: its sentence in DCSA words as ``detail``, its
+    arguments as text (enums by name, numbers as decimal strings) in ``args``."""
     status, code = _CONTRACT.get(exc.error_name, (409, "refused"))
-    args = {
-        k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
-        for k, v in exc.args_by_name.items()
-    }
+    args = {k: v if isinstance(v, bool) else render_value(v) for k, v in exc.args_by_name.items()}
     return Problem(
         status, code, "The registry refused the operation", str(exc), error=exc.error_name, args=args
     )
@@ -141,6 +222,10 @@ def _for_registry_error(exc: RegistryError) -> Problem:
         return Problem(
             422, "invalid_document", "The transport document is not valid", str(exc), violations=violations
         )
+    if isinstance(exc, NoMatchingEblError):
+        return Problem(
+            404, "no_matching_ebl", "No eBL was issued for this document", str(exc), presentedHash=exc.document_hash
+        )
     if isinstance(exc, NotFoundError):
         return Problem(404, "not_found", "Not found", str(exc))
     if isinstance(exc, IdempotencyConflictError):
@@ -152,10 +237,10 @@ def _for_registry_error(exc: RegistryError) -> Problem:
     if isinstance(exc, UnknownKeyError):
         return Problem(409, "no_custodial_key", "No custodial key for this organisation", str(exc))
     if isinstance(exc, KeyManagementError | ConfigurationError):
-        return Problem(500, exc.code, "The registry is misconfigured", "see the server log")
+        return Problem(500, "misconfigured", "The registry is misconfigured", f"{exc.code}: see the server log")
     if isinstance(exc, ChainError):
         return Problem(503, "ledger_unavailable", "The ledger did not answer", str(exc))
-    return Problem(500, exc.code, "Internal error", "see the server log")
+    return Problem(500, "internal_error", "Internal error", f"{exc.code}: see the server log")
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -227,7 +312,11 @@ class ProblemOut(BaseModel):
     title: str
     status: int = Field(ge=100, le=599, description="The HTTP status, repeated")
     detail: str
-    code: str = Field(description="Stable machine-readable code, e.g. not_holder, wrong_state, not_found")
+    code: str = Field(
+        description="Stable machine-readable code; every code, its status and meaning:\n\n"
+        + "\n".join(f"- `{code}` ({status}): {meaning}" for code, (status, meaning) in PROBLEM_CODES.items()),
+        json_schema_extra={"enum": list(PROBLEM_CODES)},
+    )
     instance: str | None = Field(default=None, description="The request path")
     error: str | None = Field(default=None, description="The contract error name, when the chain refused")
     args: dict[str, Any] | None = Field(default=None, description="The contract error's arguments")
@@ -253,12 +342,21 @@ _STATUS_DESCRIPTIONS: dict[int, str] = {
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
+def codes_for_status(status: int) -> list[str]:
+    """The problem codes answered with ``status``, in table order."""
+    return [code for code, (s, _) in PROBLEM_CODES.items() if s == status]
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """FastAPI ``responses=`` documenting ``statuses`` as problem+json."""
+    """FastAPI ``responses=`` documenting ``statuses`` as problem+json, each with the codes it may carry
+    (in the description and as ``x-problem-codes``)."""
     return {
         status: {
-            "description": _STATUS_DESCRIPTIONS[status],
+            "description": _STATUS_DESCRIPTIONS[status]
+            + ". Codes: "
+            + ", ".join(f"`{code}`" for code in codes_for_status(status)),
             "content": {PROBLEM_JSON: {"schema": _PROBLEM_REF}},
+            "x-problem-codes": codes_for_status(status),
         }
         for status in statuses
     }
