@@ -1,18 +1,84 @@
-"""Request and response models (JSON in camelCase, as DCSA writes it)."""
+"""Request and response models (JSON in camelCase, as DCSA writes it).
+
+Integers in JSON: every integer that can exceed 2^53 (eBL ids, nonces, any uint256) is a decimal
+**string**, because JavaScript reads a larger JSON number as a rounded float. An eBL id is
+:data:`EblIdField`: a decimal string on output, with its 0x-prefixed 32-byte hex form beside it in a
+``…Hex`` field (``eblId`` / ``eblIdHex``); on input it may be a decimal string, a 0x-hex string or a
+JSON number. Block numbers, sequence numbers and chain ids stay numbers (far below 2^53).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+    computed_field,
+)
 from pydantic.alias_generators import to_camel
 
+from api.problems import problem_code_of
 from registry.title import Operation, Verification
+from registry.types import ebl_id_hex, parse_ebl_id
 
 Address = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$")]
 Hex32 = Annotated[str, StringConstraints(pattern=r"^(0x)?[0-9a-fA-F]{64}$")]
-EblIdText = Annotated[str, StringConstraints(pattern=r"^(0x[0-9a-fA-F]{1,64}|[0-9]{1,78})$")]
+_EXAMPLE_EBL_ID = "23059145367785474532624394617209431744376489286520349815651230911476478131187"
+_EXAMPLE_EBL_ID_HEX = ebl_id_hex(int(_EXAMPLE_EBL_ID))
+EBL_ID_PATTERN = r"^(0[xX][0-9a-fA-F]{1,64}|[0-9]{1,78})$"
+"""An eBL id in a path or a string field: decimal, or 0x-prefixed hex (the 32-byte form or shorter)."""
+
+EblIdField = Annotated[
+    int,
+    BeforeValidator(lambda value: int(parse_ebl_id(value))),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[0-9]{1,78}$",
+            "description": "eBL id (uint256) as a decimal string",
+            "examples": [_EXAMPLE_EBL_ID],
+        },
+        mode="serialization",
+    ),
+    WithJsonSchema(
+        {
+            "description": "eBL id (uint256): a decimal string, a 0x-prefixed hex string, or an exact "
+            "JSON number",
+            "anyOf": [
+                {"type": "string", "pattern": EBL_ID_PATTERN},
+                {"type": "integer", "minimum": 0},
+            ],
+            "examples": [_EXAMPLE_EBL_ID, _EXAMPLE_EBL_ID_HEX],
+        },
+        mode="validation",
+    ),
+]
+"""An eBL id field: an ``int`` in Python, a decimal string in JSON; any id form on input."""
+
+EblIdHex = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^0x[0-9a-f]{64}$",
+            "description": "eBL id as 0x-prefixed 32-byte hex",
+            "examples": [_EXAMPLE_EBL_ID_HEX],
+        }
+    ),
+]
+"""The hex form of an eBL id, in the ``…Hex`` field beside each :data:`EblIdField`."""
+
+
+def _hex(value: int | None) -> str | None:
+    return None if value is None else ebl_id_hex(value)
 
 
 class Model(BaseModel):
@@ -123,24 +189,38 @@ class CredentialRequest(Model):
 class OperationOut(Model):
     operation_id: str
     action: str
-    ebl_id: str
+    ebl_id: EblIdField | None = Field(description="The eBL acted on (null for a refused batch item)")
     status: str
+    successor_ebl_id: EblIdField | None = Field(
+        default=None, description="AMEND: the amended eBL issued in place of ``eblId`` (its successor)"
+    )
     tx_hash: str | None = None
     block_number: int | None = None
-    error_code: str | None = None
-    error_detail: str | None = None
+    error_code: str | None = Field(default=None, description="A failed operation's problem code")
+    error_detail: str | None = Field(default=None, description="Why it failed, in DCSA words")
+    error: str | None = Field(default=None, description="A failed operation's contract error name")
+
+    @computed_field(description="``eblId`` as 0x-prefixed 32-byte hex")
+    def ebl_id_hex(self) -> EblIdHex | None:
+        return _hex(self.ebl_id)
+
+    @computed_field(description="``successorEblId`` as 0x-prefixed 32-byte hex")
+    def successor_ebl_id_hex(self) -> EblIdHex | None:
+        return _hex(self.successor_ebl_id)
 
     @classmethod
     def of(cls, op: Operation) -> OperationOut:
         return cls(
             operation_id=op.operation_id,
             action=op.action.dcsa_code,
-            ebl_id=str(int(op.ebl_id)),
+            ebl_id=int(op.ebl_id),
+            successor_ebl_id=op.successor_ebl_id,
             status=op.status,
             tx_hash=op.tx_hash,
             block_number=op.block_number,
-            error_code=op.error_code,
+            error_code=problem_code_of(op.error_code),
             error_detail=op.error_detail,
+            error=op.error_code if op.error_code not in (None, problem_code_of(op.error_code)) else None,
         )
 
 
@@ -154,7 +234,7 @@ class OrganisationOut(Model):
 class VerificationOut(Model):
     """The authoritative title state, anchored at one block (LR-02: any file is a non-authoritative copy)."""
 
-    ebl_id: str
+    ebl_id: EblIdField
     status: str
     live: bool
     holder: OrganisationOut
@@ -166,14 +246,26 @@ class VerificationOut(Model):
     presented_hash: str | None
     document_matches: bool | None
     amended: bool
-    predecessor: str | None
-    successor: str | None
+    predecessor: EblIdField | None
+    successor: EblIdField | None
     paper_document_hash: str | None
     anchored_block: int
     anchored_block_hash: str
     anchored_at: datetime
     registry: str
     chain_id: int
+
+    @computed_field(description="``eblId`` as 0x-prefixed 32-byte hex")
+    def ebl_id_hex(self) -> EblIdHex:
+        return ebl_id_hex(self.ebl_id)
+
+    @computed_field(description="``predecessor`` as 0x-prefixed 32-byte hex")
+    def predecessor_hex(self) -> EblIdHex | None:
+        return _hex(self.predecessor)
+
+    @computed_field(description="``successor`` as 0x-prefixed 32-byte hex")
+    def successor_hex(self) -> EblIdHex | None:
+        return _hex(self.successor)
 
     @classmethod
     def of(
@@ -185,7 +277,7 @@ class VerificationOut(Model):
         holder, carrier = org(v.holder), org(v.carrier)
         assert holder is not None and carrier is not None
         return cls(
-            ebl_id=str(int(v.ebl_id)),
+            ebl_id=int(v.ebl_id),
             status=v.status.name,
             live=v.live,
             holder=holder,
@@ -197,8 +289,8 @@ class VerificationOut(Model):
             presented_hash=v.presented_hash,
             document_matches=v.document_matches,
             amended=v.amended,
-            predecessor=None if v.predecessor is None else str(int(v.predecessor)),
-            successor=None if v.successor is None else str(int(v.successor)),
+            predecessor=v.predecessor,
+            successor=v.successor,
             paper_document_hash=v.paper_document_hash,
             anchored_block=v.block_number,
             anchored_block_hash=v.block_hash,
@@ -209,7 +301,7 @@ class VerificationOut(Model):
 
 
 class EventOut(Model):
-    ebl_id: str
+    ebl_id: EblIdField
     seq: int
     action: str
     actor: str
@@ -220,6 +312,10 @@ class EventOut(Model):
     block_time: datetime
     tx_hash: str
     log_index: int
+
+    @computed_field(description="``eblId`` as 0x-prefixed 32-byte hex")
+    def ebl_id_hex(self) -> EblIdHex:
+        return ebl_id_hex(self.ebl_id)
 
 
 class EventPageOut(Model):

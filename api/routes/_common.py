@@ -1,38 +1,53 @@
 """Helpers shared by the routers: eBL ids in paths, write responses, visibility."""
 
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Query, Response
+from fastapi import Depends, Header, Path, Query, Response
 
 from api.auth import ApiRole, Principal
 from api.deps import RuntimeDep, member_org, require_role
 from api.problems import Problem, problem_for_failed_operation
-from api.schemas import OperationOut
+from api.schemas import EBL_ID_PATTERN, OperationOut
 from registry.errors import NotFoundError
 from registry.runtime import Runtime
 from registry.store import queries
 from registry.title import Operation
 from registry.types import EblId
+from registry.types import parse_ebl_id as _parse_ebl_id
 
-__all__ = ["IdempotencyKey", "Wait", "Write", "can_see", "parse_ebl_id", "write_dependency", "write_response"]
+__all__ = [
+    "EblIdPath",
+    "IdempotencyKey",
+    "Wait",
+    "Write",
+    "can_see",
+    "parse_ebl_id",
+    "write_dependency",
+    "write_response",
+]
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 Wait = Annotated[bool, Query(description="true: answer when final on chain; false: 202 at once")]
 
-_EBL_ID = re.compile(r"0x[0-9a-fA-F]{1,64}|[0-9]{1,78}")
+EblIdPath = Annotated[
+    str,
+    Path(
+        description="eBL id: decimal (as `eblId` in every answer) or 0x-prefixed hex (as `eblIdHex`)",
+        pattern=EBL_ID_PATTERN,
+        examples=["0x32fb3e7d2d9c4a0fa7fd1c7a3b0ae4f0b1d08e7a5f2b8c0b6d4f6a7e9c1d2e3f"],
+    ),
+]
+"""The ``{ebl_id}`` path parameter of every route that names an eBL."""
 
 
 def parse_ebl_id(text: str) -> EblId:
-    """An eBL id from a path: decimal or 0x-hex uint256."""
-    if not _EBL_ID.fullmatch(text):
-        raise Problem(422, "invalid_request", "Invalid eBL id", "an eBL id is a decimal or 0x-hex uint256")
-    value = int(text, 16) if text.startswith("0x") else int(text)
-    if value >= 2**256:
-        raise Problem(422, "invalid_request", "Invalid eBL id", "out of uint256 range")
-    return EblId(value)
+    """An eBL id from a path: decimal or 0x-hex uint256 (422 ``invalid_request`` otherwise)."""
+    try:
+        return _parse_ebl_id(text)
+    except ValueError as exc:
+        raise Problem(422, "invalid_request", "Invalid eBL id", str(exc)) from None
 
 
 def write_response(op: Operation, response: Response, *, created: bool = False) -> OperationOut:
@@ -97,7 +112,7 @@ def write_dependency(*roles: ApiRole) -> Callable[..., Awaitable[Write]]:
     role_check = require_role(*roles)
 
     async def dependency(
-        ebl_id: str,
+        ebl_id: EblIdPath,
         runtime: RuntimeDep,
         principal: Annotated[Principal, Depends(role_check)],
         response: Response,

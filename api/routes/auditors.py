@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from api.auth import Principal
 from api.deps import RuntimeDep, require_role
 from api.problems import problem_responses
-from api.routes._common import parse_ebl_id
+from api.routes._common import EblIdPath, parse_ebl_id
 from api.schemas import EventOut, EventPageOut
 from registry.store import queries
 from registry.store.queries import EventRecord
@@ -39,12 +39,13 @@ _FIELDS = [
     "block_time",
     "tx_hash",
     "log_index",
+    "ebl_id_hex",
 ]
 
 
 def _event(e: EventRecord) -> EventOut:
     return EventOut(
-        ebl_id=str(e.ebl_id),
+        ebl_id=e.ebl_id,
         seq=e.seq,
         action=e.action.dcsa_code,
         actor=e.actor,
@@ -71,7 +72,7 @@ def _csv(events: list[EventOut]) -> Response:
 
 @router.get("/ebls/{ebl_id}/history", response_model=list[EventOut], responses=_CSV)
 def history(
-    ebl_id: str,
+    ebl_id: EblIdPath,
     runtime: RuntimeDep,
     principal: Auditor,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",

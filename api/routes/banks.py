@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Principal
 from api.deps import CredentialsDep, RuntimeDep, require_role
 from api.problems import Problem, problem_responses
-from api.routes._common import parse_ebl_id, require_visible
+from api.routes._common import EblIdPath, parse_ebl_id, require_visible
 from api.schemas import OrganisationOut, VerificationOut
 from registry.runtime import Runtime
 from registry.title import Verification
@@ -31,7 +31,7 @@ def _out(runtime: Runtime, credentials: CredentialsDep, v: Verification) -> Veri
 
 @router.get("/ebls/{ebl_id}/verification", response_model=VerificationOut)
 def verify_by_id(
-    ebl_id: str, runtime: RuntimeDep, principal: Verifier, credentials: CredentialsDep
+    ebl_id: EblIdPath, runtime: RuntimeDep, principal: Verifier, credentials: CredentialsDep
 ) -> VerificationOut:
     """Live status, holder and endorsee (with identity), carrier, lineage, anchored at one block.
     Banks and auditors may verify any eBL; other members the eBLs they are party to."""
@@ -41,15 +41,57 @@ def verify_by_id(
     return _out(runtime, credentials, runtime.title.verify(ebl))
 
 
+_PRESENTED_DOCUMENT: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The DCSA eBL 3.0 transport document JSON exactly as presented (any key order or "
+        "whitespace): it is hashed as RFC 8785 canonical JSON and compared with the issued hash",
+        "content": {"application/json": {"schema": {"type": "object", "title": "TransportDocument"}}},
+    }
+}
+
+
+async def _presented(request: Request) -> bytes:
+    body = await request.body()
+    if not body:
+        raise Problem(422, "invalid_request", "Empty body", "post the presented transport document JSON")
+    return body
+
+
+@router.post(
+    "/ebls/{ebl_id}/verification",
+    response_model=VerificationOut,
+    openapi_extra=_PRESENTED_DOCUMENT,
+    responses=problem_responses(422),
+)
+async def verify_document_for_ebl(
+    ebl_id: EblIdPath, request: Request, runtime: RuntimeDep, principal: Verifier, credentials: CredentialsDep
+) -> VerificationOut:
+    """Verify a document presented for a given eBL: always a verdict. ``documentMatches`` says whether
+    the presented document is the one issued (``presentedHash`` beside the issued ``documentHash``),
+    with the eBL's full title state anchored at one block. Banks and auditors may verify any eBL; other
+    members the eBLs they are party to, or any eBL by its own document."""
+    ebl = parse_ebl_id(ebl_id)
+    body = await _presented(request)
+
+    def verify() -> VerificationOut:
+        v = runtime.title.verify(ebl, document_text=body)
+        if principal.role != "bank" and not v.document_matches:
+            require_visible(runtime, principal, ebl)
+        return _out(runtime, credentials, v)
+
+    return await run_in_threadpool(verify)
+
+
 @router.post("/verifications", response_model=VerificationOut)
 async def verify_document(
     request: Request, runtime: RuntimeDep, principal: Verifier, credentials: CredentialsDep
 ) -> VerificationOut:
     """Verify a presented document: the body is the transport document JSON exactly as presented, in any
-    key order or whitespace. Whoever holds the document may see that eBL's title state."""
-    body = await request.body()
-    if not body:
-        raise Problem(422, "invalid_request", "Empty body", "post the presented transport document JSON")
+    key order or whitespace. Whoever holds the document may see that eBL's title state; a document no
+    eBL was issued for answers ``404 no_matching_ebl``. To check a document against a given eBL, post
+    it to ``/v1/banks/ebls/{ebl_id}/verification``."""
+    body = await _presented(request)
 
     def verify() -> VerificationOut:  # hash, index lookup, chain read and profiles in one worker hop
         return _out(runtime, credentials, runtime.title.verify(document_text=body))

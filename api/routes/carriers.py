@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Response
 
 from api.auth import Principal
 from api.deps import RuntimeDep, member_org, require_role
-from api.problems import problem_responses
+from api.problems import problem_for_registry_error, problem_responses
 from api.routes._common import IdempotencyKey, Wait, Write, write_dependency, write_response
 from api.schemas import AmendRequest, BatchIssueRequest, IssueRequest, OperationOut, SwitchToPaperRequest
 from registry.errors import RegistryError
@@ -66,14 +66,16 @@ def issue_batch(
             )
             out.append(OperationOut.of(op))
         except RegistryError as exc:
+            problem = problem_for_registry_error(exc)  # the code and words a single issuance answers
             out.append(
                 OperationOut(
                     operation_id="",
                     action="ISSUE",
-                    ebl_id="",
+                    ebl_id=None,
                     status="failed",
-                    error_code=exc.code,
-                    error_detail=str(exc),
+                    error_code=problem.code,
+                    error_detail=problem.detail,
+                    error=getattr(exc, "error_name", None) or None,
                 )
             )
     return out

@@ -9,7 +9,15 @@ from fastapi import APIRouter, Depends, Response
 from api.auth import Principal
 from api.deps import RuntimeDep, member_org, require_role
 from api.problems import problem_responses
-from api.routes._common import IdempotencyKey, Wait, Write, parse_ebl_id, write_dependency, write_response
+from api.routes._common import (
+    EblIdPath,
+    IdempotencyKey,
+    Wait,
+    Write,
+    parse_ebl_id,
+    write_dependency,
+    write_response,
+)
 from api.schemas import (
     EndorseRequest,
     NominateRequest,
@@ -67,7 +75,9 @@ def surrender(body: SurrenderRequest, w: HolderWrite) -> OperationOut:
 
 
 @router.post("/ebls/{ebl_id}/actions/prepare")
-def prepare(ebl_id: str, body: PrepareRequest, runtime: RuntimeDep, principal: Member) -> dict[str, Any]:
+def prepare(
+    ebl_id: EblIdPath, body: PrepareRequest, runtime: RuntimeDep, principal: Member
+) -> dict[str, Any]:
     """Client-signed mode, step 1: the EIP-712 typed data to sign with the organisation's own key
     (``eth_signTypedData_v4``). The gateway never sees that key."""
     member_org(principal)

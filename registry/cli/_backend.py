@@ -79,15 +79,19 @@ def org_ref(text: str) -> str:
 
 
 def parse_ebl_id(text: str) -> int:
-    """An eBL id in decimal or ``0x`` hex."""
-    text = text.strip()
-    try:
-        value = int(text, 16) if text.lower().startswith("0x") else int(text, 10)
-    except ValueError:
-        raise ValueError(f"not an eBL id (decimal or 0x hex): {text!r}") from None
-    if not 0 <= value < 2**256:
-        raise ValueError(f"eBL id out of range: {text!r}")
-    return value
+    """An eBL id in decimal or ``0x`` hex (the 32-byte form of ``eblIdHex``, or shorter)."""
+    from registry.types import parse_ebl_id as parse
+
+    return int(parse(text))
+
+
+def _ids(name: str, value: int | None) -> dict[str, str | None]:
+    """An eBL id field as the gateway writes it: the decimal string and its ``…Hex`` twin."""
+    from registry.types import ebl_id_hex
+
+    if value is None:
+        return {name: None, name + "Hex": None}
+    return {name: str(int(value)), name + "Hex": ebl_id_hex(int(value))}
 
 
 def _camel_key(key: str) -> str:
@@ -164,7 +168,8 @@ def _operation(op: Operation) -> dict[str, Any]:
     return {
         "operationId": op.operation_id,
         "action": op.action.dcsa_code,
-        "eblId": str(int(op.ebl_id)),
+        **_ids("eblId", op.ebl_id),
+        **_ids("successorEblId", op.successor_ebl_id),
         "status": op.status,
         "txHash": op.tx_hash,
         "blockNumber": op.block_number,
@@ -189,7 +194,7 @@ def _key(info: KeyInfo) -> dict[str, Any]:
 
 def _event(event: EventRecord) -> dict[str, Any]:
     return {
-        "eblId": str(event.ebl_id),
+        **_ids("eblId", event.ebl_id),
         "seq": event.seq,
         "action": event.action.dcsa_code,
         "actor": event.actor,
@@ -368,7 +373,7 @@ class DirectBackend:
         view = self.runtime.title.verify(ebl_id, document_text=document_text)
         deployment = self.runtime.deployment
         return {
-            "eblId": str(int(view.ebl_id)),
+            **_ids("eblId", view.ebl_id),
             "status": view.status.name,
             "live": view.live,
             "holder": {"address": view.holder},
@@ -380,8 +385,8 @@ class DirectBackend:
             "presentedHash": view.presented_hash,
             "documentMatches": view.document_matches,
             "amended": view.amended,
-            "predecessor": None if view.predecessor is None else str(int(view.predecessor)),
-            "successor": None if view.successor is None else str(int(view.successor)),
+            **_ids("predecessor", view.predecessor),
+            **_ids("successor", view.successor),
             "paperDocumentHash": view.paper_document_hash,
             "anchoredBlock": view.block_number,
             "anchoredBlockHash": view.block_hash,
@@ -578,8 +583,12 @@ class HttpBackend:
     # reads ----------------------------------------------------------------------
 
     def verify(self, ebl_id: int | None = None, *, document_text: str | None = None) -> dict[str, Any]:
-        if document_text is not None:
-            result: dict[str, Any] = self._request("POST", "/banks/verifications", content=document_text)
+        if document_text is not None and ebl_id is not None:  # this document against this eBL: a verdict
+            result: dict[str, Any] = self._request(
+                "POST", f"/banks/ebls/{ebl_id}/verification", content=document_text
+            )
+        elif document_text is not None:  # which eBL was issued for this document
+            result = self._request("POST", "/banks/verifications", content=document_text)
         elif ebl_id is not None:
             result = self._get(f"/banks/ebls/{ebl_id}/verification")
         else:
