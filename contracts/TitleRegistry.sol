@@ -45,6 +45,9 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
     mapping(uint256 eblId => bytes32 documentHash) private _documentHashes;
     mapping(uint256 eblId => uint256 predecessor) private _predecessors;
     mapping(uint256 eblId => bytes32 paperHash) private _paperHashes;
+    /// @dev The one record each document hash ever named (issue or amend); never cleared (see
+    /// {ITitleRegistry-eblIdOfDocument}).
+    mapping(bytes32 documentHash => uint256 eblId) private _eblIdsByDocument;
     mapping(address signer => mapping(uint256 word => uint256 bits)) private _nonceBits;
 
     /// @param governance Receives the governance and pauser roles.
@@ -232,6 +235,11 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
     function documentHashOf(uint256 eblId) external view returns (bytes32) {
         _existing(eblId);
         return _documentHashes[eblId];
+    }
+
+    /// @inheritdoc ITitleRegistry
+    function eblIdOfDocument(bytes32 docHash) external view returns (uint256) {
+        return _eblIdsByDocument[docHash];
     }
 
     /// @inheritdoc ITitleRegistry
@@ -428,6 +436,7 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         if (kind > uint8(DocumentKind.ToOrder)) revert TitleInvalidKind(kind);
         eblId = eblIdOf(carrier, tdrHash);
         if (_records[eblId].status != Status.None) revert TitleAlreadyIssued(eblId);
+        _claimDocument(docHash, eblId);
 
         Organisation storage h = _activeMember(issueTo);
         uint32 endorseeIndex;
@@ -616,6 +625,7 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
             Status.Voided
         );
         newId = uint256(keccak256(abi.encode(eblId)));
+        _claimDocument(docHash, newId);
 
         TitleRecord memory n;
         n.holder = r.prevHolder;
@@ -671,6 +681,14 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
     }
 
     // ------------------------------------------------------------------ internal: helpers
+
+    /// @dev Binds a document hash to the record it is issued as, for good: a hash already bound to
+    /// any record, live or terminal, of any carrier, reverts with {TitleDuplicateDocument}.
+    function _claimDocument(bytes32 docHash, uint256 eblId) private {
+        uint256 existing = _eblIdsByDocument[docHash];
+        if (existing != 0) revert TitleDuplicateDocument(docHash, existing);
+        _eblIdsByDocument[docHash] = eblId;
+    }
 
     /// @dev Acting key → organisation, which must hold the live eBL.
     function _holderAction(

@@ -21,6 +21,14 @@ import {
 /// sender or through an EIP-712 signature (domain "EblTitleRegistry" v1, chain id and this contract;
 /// unordered per-signer nonces; deadlines) that any relayer may submit, alone or in a batch.
 /// Governance can pause and manage membership but has no function that moves, voids or surrenders title.
+///
+/// One record per document (MLETR art. 10, one authoritative record): a document hash names at most
+/// one title record, ever. Issuing (`issue`, `issueSigned`, each `issueBatch` entry) or amending to a
+/// document whose hash any record already carries, of any carrier and in any status, reverts with
+/// {TitleDuplicateDocument}. Nothing frees a hash again: a terminal record (surrendered, voided,
+/// amended, switched to paper) keeps its document for good, because the document it was issued as
+/// stays identified by its hash; an amendment is a new document with a new hash, and a return to
+/// electronic form after a switch to paper carries a change-of-medium statement, so it hashes anew.
 interface ITitleRegistry {
     /// @notice Thrown when an eBL id has no title record.
     /// @param eblId The eBL id.
@@ -29,6 +37,13 @@ interface ITitleRegistry {
     /// @notice Thrown when the same carrier issues the same transport document reference twice.
     /// @param eblId The id that already exists.
     error TitleAlreadyIssued(uint256 eblId);
+
+    /// @notice Thrown when a document is issued, or an eBL amended to a document, whose hash another
+    /// title record already carries (any carrier, any status, terminal ones included): one record per
+    /// document, and a hash is never freed again.
+    /// @param docHash The document hash.
+    /// @param existingEblId The record that carries it ({eblIdOfDocument}).
+    error TitleDuplicateDocument(bytes32 docHash, uint256 existingEblId);
 
     /// @notice Thrown when an action is not allowed in the eBL's current status (terminal states included).
     /// @param eblId The eBL id.
@@ -163,7 +178,8 @@ interface ITitleRegistry {
 
     /// @notice Issues an eBL as the carrier key sending the transaction.
     /// @dev The id is keccak256(abi.encode(carrier organisation, tdrHash)), so a carrier can never issue
-    /// the same transport document reference twice.
+    /// the same transport document reference twice ({TitleAlreadyIssued}); a document hash that any
+    /// record already carries reverts with {TitleDuplicateDocument}.
     /// @param tdrHash keccak256 of the transport document reference.
     /// @param docHash SHA-256 of the RFC 8785 canonical transport document.
     /// @param issueTo The "issue to" party, first holder; a member.
@@ -249,7 +265,8 @@ interface ITitleRegistry {
     /// @notice The issuing carrier voids an eBL surrendered for amendment and issues the amended
     /// document, linked to it, to the party that surrendered it.
     /// @param eblId The voided eBL id.
-    /// @param docHash Hash of the amended transport document.
+    /// @param docHash Hash of the amended transport document: a new document, so a hash any record
+    /// already carries (the voided predecessor's included) reverts with {TitleDuplicateDocument}.
     /// @param endorsee New consignee / endorsee (zero keeps the predecessor's).
     /// @return newEblId The amended eBL id, keccak256(abi.encode(eblId)).
     function amend(uint256 eblId, bytes32 docHash, address endorsee) external returns (uint256 newEblId);
@@ -308,6 +325,13 @@ interface ITitleRegistry {
     /// @param eblId The eBL id.
     /// @return The SHA-256 document hash.
     function documentHashOf(uint256 eblId) external view returns (bytes32);
+
+    /// @notice The record a document hash was issued as (by `issue`, a signed issuance or `amend`), in
+    /// any status: what a verifier holding only the document looks up. A hash is bound to its record
+    /// for good; it is never freed, so the answer never changes once nonzero.
+    /// @param docHash SHA-256 of the RFC 8785 canonical transport document.
+    /// @return The eBL id, or zero when no record carries this document.
+    function eblIdOfDocument(bytes32 docHash) external view returns (uint256);
 
     /// @notice The eBL id a carrier's transport document reference maps to.
     /// @param carrier The carrier organisation.

@@ -6,6 +6,7 @@ import pytest
 from eth_utils import keccak
 
 from registry.types import DocumentKind, Role, Status, SurrenderReason
+from tests.contracts.conftest import encode_error
 from tests.contracts.helpers import (
     ZERO_ADDRESS,
     ZERO_HASH,
@@ -126,15 +127,103 @@ def test_issue_reverts_when_carrier_reissues_same_tdr(
 
 
 def test_issue_same_tdr_by_other_carrier_is_a_different_ebl(registry, send, carrier, other_carrier, shipper):
-    """Ids are per carrier: another carrier's identical TDR is a distinct, independent eBL."""
+    """Ids are per carrier: another carrier's identical TDR (in its own document) is a distinct eBL."""
     tdr = fresh_tdr()
     send(issue_fn(registry, shipper.org, tdr=tdr)[0], carrier)
-    send(issue_fn(registry, shipper.org, tdr=tdr)[0], other_carrier)
+    send(
+        issue_fn(registry, shipper.org, tdr=tdr, doc=keccak(b"other carrier's document" + tdr))[0],
+        other_carrier,
+    )
     mine, theirs = ebl_id_of(carrier.org, tdr), ebl_id_of(other_carrier.org, tdr)
     assert mine != theirs
     assert title(registry, mine)["carrier"] == carrier.org
     assert title(registry, theirs)["carrier"] == other_carrier.org
     assert registry.functions.balanceOf(shipper.org).call() == 2
+
+
+# ----------------------------------------------------------------------------- one record per document
+
+
+@pytest.mark.parametrize("copier", ["other_carrier", "carrier"])
+def test_issue_reverts_when_document_already_issued_by_any_carrier(
+    registry, send, reverts, cast, carrier, shipper, bank, copier
+):
+    """A document hash names one record: a second issuance of it, by another carrier or the same one
+    under another TDR, reverts TitleDuplicateDocument(docHash, existing eBL) and leaves nothing behind."""
+    fn, tdr, doc = issue_fn(registry, shipper.org)
+    send(fn, carrier)
+    original = ebl_id_of(carrier.org, tdr)
+    by = cast[copier]
+    copy, copy_tdr, _ = issue_fn(registry, bank.org, doc=doc)
+    with reverts("TitleDuplicateDocument", doc, original):
+        copy.transact({"from": by.address})
+    assert registry.functions.statusOf(ebl_id_of(by.org, copy_tdr)).call() == Status.NONE
+    assert registry.functions.eblIdOfDocument(doc).call() == original
+    assert registry.functions.balanceOf(bank.org).call() == 0
+
+
+def test_issue_signed_reverts_when_document_already_issued(
+    registry, send, reverts, outsider, carrier, other_carrier, shipper
+):
+    """The signed path keeps the rule too: TitleDuplicateDocument, and the signer's nonce stays unused."""
+    fn, tdr, doc = issue_fn(registry, shipper.org)
+    send(fn, carrier)
+    signed = sign_issuance(registry, other_carrier, issuance(fresh_tdr(), shipper.org, doc=doc))
+    with reverts("TitleDuplicateDocument", doc, ebl_id_of(carrier.org, tdr)):
+        registry.functions.issueSigned(signed).transact({"from": outsider.address})
+    assert registry.functions.nonceUsed(other_carrier.address, signed[0][5]).call() is False
+
+
+def test_issue_batch_skips_copies_of_issued_documents_with_batch_entry_failed(
+    registry, send, outsider, carrier, other_carrier, shipper, bank
+):
+    """issueBatch: an entry copying a document issued before, or earlier in the same batch, is skipped
+    with BatchEntryFailed(TitleDuplicateDocument); its nonce stays unused; the other entries stand."""
+    fn, tdr, issued_before = issue_fn(registry, shipper.org)
+    send(fn, carrier)
+    first_tdr, later_tdr, copy_tdr, again_tdr = (fresh_tdr() for _ in range(4))
+    first = sign_issuance(registry, carrier, issuance(first_tdr, shipper.org))
+    copy_of_earlier = sign_issuance(registry, other_carrier, issuance(copy_tdr, bank.org, doc=issued_before))
+    copy_in_batch = sign_issuance(registry, other_carrier, issuance(again_tdr, bank.org, doc=first[0][1]))
+    later = sign_issuance(registry, other_carrier, issuance(later_tdr, bank.org))
+    batch = [first, copy_of_earlier, copy_in_batch, later]
+
+    receipt = send(registry.functions.issueBatch(batch), outsider)
+
+    def failure(name: str, *args: object) -> bytes:
+        return bytes.fromhex(encode_error(registry, name, *args)[2:])
+
+    assert events(registry, "BatchEntryFailed", receipt) == [
+        {
+            "index": 1,
+            "signer": other_carrier.address,
+            "nonce": copy_of_earlier[0][5],
+            "reason": failure("TitleDuplicateDocument", issued_before, ebl_id_of(carrier.org, tdr)),
+        },
+        {
+            "index": 2,
+            "signer": other_carrier.address,
+            "nonce": copy_in_batch[0][5],
+            "reason": failure("TitleDuplicateDocument", first[0][1], ebl_id_of(carrier.org, first_tdr)),
+        },
+    ]
+    assert [e["eblId"] for e in events(registry, "Issued", receipt)] == [
+        ebl_id_of(carrier.org, first_tdr),
+        ebl_id_of(other_carrier.org, later_tdr),
+    ]
+    for skipped in (copy_of_earlier, copy_in_batch):
+        assert registry.functions.nonceUsed(other_carrier.address, skipped[0][5]).call() is False
+    assert registry.functions.balanceOf(bank.org).call() == 1
+
+
+def test_ebl_id_of_document_names_the_record_or_zero(registry, send, carrier, shipper):
+    """eblIdOfDocument answers the record a document hash was issued as, and zero for any other hash."""
+    fn, tdr, doc = issue_fn(registry, shipper.org)
+    assert registry.functions.eblIdOfDocument(doc).call() == 0
+    send(fn, carrier)
+    assert registry.functions.eblIdOfDocument(doc).call() == ebl_id_of(carrier.org, tdr)
+    assert registry.functions.eblIdOfDocument(ZERO_HASH).call() == 0
+    assert registry.functions.eblIdOfDocument(keccak(b"never issued")).call() == 0
 
 
 def test_issue_reverts_for_zero_document_hash(registry, reverts, carrier, shipper):

@@ -497,7 +497,9 @@ def test_issue_batch_issues_valid_entries_and_reports_each_invalid_one(
     late = sign_issuance(registry, carrier, issuance(fresh_tdr(), shipper.org, deadline=expired))
     forged = sign_issuance(registry, other_carrier, issuance(fresh_tdr(), shipper.org), claim=carrier.address)
     to_suspended = sign_issuance(registry, carrier, issuance(fresh_tdr(), buyer.org))
-    ok_1 = sign_issuance(registry, other_carrier, issuance(tdr, shipper.org))
+    ok_1 = sign_issuance(
+        registry, other_carrier, issuance(tdr, shipper.org, doc=keccak(b"own document" + tdr))
+    )
     batch = [ok_0, duplicate, trader, bad_kind, zero_doc, late, forged, to_suspended, ok_1]
 
     assert registry.functions.issueBatch(batch).call({"from": outsider.address}) == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from eth_utils import keccak
 
 from registry.types import Action, DocumentKind, Status, SurrenderReason
 from tests.contracts.helpers import (
@@ -19,6 +20,7 @@ from tests.contracts.helpers import (
     action_id,
     amended_id_of,
     attempt,
+    ebl_id_of,
     event_names,
     events,
     fresh_tdr,
@@ -384,6 +386,54 @@ def test_amend_reverts_for_zero_document_hash(registry, reverts, reach, carrier)
     ebl = reach("surrendered_for_amendment")
     with reverts("TitleZeroHash"):
         registry.functions.amend(ebl, ZERO_HASH, ZERO_ADDRESS).transact({"from": carrier.address})
+
+
+def test_amend_reverts_when_amended_document_is_the_predecessors_own(registry, send, reverts, reach, carrier):
+    """An amendment is a new document: amending to the voided predecessor's own hash reverts
+    TitleDuplicateDocument(docHash, predecessor), and the eBL stays surrendered for amendment."""
+    ebl = reach("surrendered_for_amendment")
+    doc = registry.functions.documentHashOf(ebl).call()
+    with reverts("TitleDuplicateDocument", doc, ebl):
+        registry.functions.amend(ebl, doc, ZERO_ADDRESS).transact({"from": carrier.address})
+    assert registry.functions.statusOf(ebl).call() == Status.SURRENDERED_FOR_AMENDMENT
+    send(registry.functions.amend(ebl, AMENDED_DOC, ZERO_ADDRESS), carrier)
+    assert registry.functions.eblIdOfDocument(AMENDED_DOC).call() == amended_id_of(ebl)
+
+
+def test_amend_reverts_when_amended_document_is_another_carriers_record(
+    registry, send, reverts, reach, carrier, other_carrier, bank
+):
+    """Amending to a document another record carries (here another carrier's live eBL) reverts
+    TitleDuplicateDocument naming that record."""
+    ebl = reach("surrendered_for_amendment")
+    tdr = fresh_tdr()
+    theirs = keccak(b"the other carrier's document" + tdr)
+    send(
+        registry.functions.issue(tdr, theirs, bank.org, ZERO_ADDRESS, int(DocumentKind.TO_ORDER)),
+        other_carrier,
+    )
+    with reverts("TitleDuplicateDocument", theirs, ebl_id_of(other_carrier.org, tdr)):
+        registry.functions.amend(ebl, theirs, ZERO_ADDRESS).transact({"from": carrier.address})
+
+
+@pytest.mark.parametrize(
+    "state,whose", [*((state, "own") for state in TERMINAL), ("amended_predecessor", "amended")]
+)
+def test_terminal_record_never_frees_its_document_hash(
+    registry, send, reverts, reach, carrier, other_carrier, shipper, state, whose
+):
+    """A hash is never freed: after delivery, void, amendment or switch to paper, the ended record's
+    document (and an amendment's document) still cannot be issued again, by any carrier."""
+    ebl = reach(state)
+    doc, owner = registry.functions.documentHashOf(ebl).call(), ebl
+    if whose == "amended":
+        doc, owner = AMENDED_DOC, amended_id_of(ebl)
+    assert registry.functions.eblIdOfDocument(doc).call() == owner
+    for who in (carrier, other_carrier):
+        with reverts("TitleDuplicateDocument", doc, owner):
+            registry.functions.issue(fresh_tdr(), doc, shipper.org, ZERO_ADDRESS, 1).transact(
+                {"from": who.address}
+            )
 
 
 def test_amend_reverts_for_outsider_endorsee(registry, reverts, reach, carrier, outsider):
