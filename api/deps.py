@@ -18,6 +18,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from starlette.concurrency import run_in_threadpool
 
+from api import logs
 from api.auth import ApiRole, Credentials, Principal
 from api.problems import Problem
 from registry.runtime import Runtime
@@ -80,6 +81,7 @@ async def get_principal(
     principal = credentials.cached(token) or await run_in_threadpool(credentials.authenticate, token)
     if principal is None:
         raise Problem(401, "unauthenticated", "Invalid or revoked credential")
+    logs.note_principal(principal.credential_id, principal.role, principal.org)  # never the token
     limiter: RateLimiter = request.app.state.rate_limiter
     if not limiter.allow(principal.credential_id):
         raise Problem(429, "rate_limited", "Too many requests", f"limit {limiter.rate:g}/s per credential")

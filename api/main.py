@@ -19,6 +19,7 @@ from prometheus_client import Counter, Histogram
 
 from api.auth import Credentials
 from api.deps import RateLimiter
+from api.logs import RequestLog
 from api.problems import Problem, document_problems, install_problem_handlers, problem_for_duplicate_key
 from api.routes import auditors, banks, carriers, governance, holders, operations
 from registry.config import Settings
@@ -198,4 +199,5 @@ def create_app(
 
     app.add_middleware(Metrics)
     app.add_middleware(BodyGuard, max_body_bytes=max_body_bytes)
+    app.add_middleware(RequestLog)  # outermost: request id and one log line for every request (api/logs.py)
     return app

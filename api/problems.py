@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api import logs
 from registry.errors import (
     ChainError,
     ConfigurationError,
@@ -164,6 +165,13 @@ class Problem(Exception):
         if instance:
             body["instance"] = instance
         body.update(self.extra)
+        if self.status >= 500:  # rendered in the exception handler: the log line gets the traceback
+            logs.record_failure()
+            request_id = logs.current_request_id()  # what "see the server log" is looked up by
+            if request_id is not None:
+                body["requestId"] = request_id
+        if isinstance(self.extra.get("operationId"), str):
+            logs.note_operation(self.extra["operationId"])
         headers = {"Retry-After": "1"} if self.status in (429, 503) else None
         return JSONResponse(body, status_code=self.status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -324,6 +332,11 @@ class ProblemOut(BaseModel):
     violations: list[dict[str, Any]] | None = Field(default=None, description="Document rule violations")
     operation_id: str | None = Field(
         default=None, alias="operationId", description="The operation that failed on chain"
+    )
+    request_id: str | None = Field(
+        default=None,
+        alias="requestId",
+        description="5xx only: the request's X-Request-ID, which the server log's line for it carries",
     )
 
 

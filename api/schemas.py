@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from api import logs
 from api.problems import problem_code_of
 from registry.title import Operation, Verification
 from registry.types import ebl_id_hex, parse_ebl_id
@@ -210,6 +211,7 @@ class OperationOut(Model):
 
     @classmethod
     def of(cls, op: Operation) -> OperationOut:
+        logs.note_operation(op.operation_id)  # the request's log line names the operations it answers
         return cls(
             operation_id=op.operation_id,
             action=op.action.dcsa_code,

@@ -21,6 +21,7 @@ import signal
 import uvicorn
 
 from api.auth import Credentials
+from api.logs import configure_logging
 from api.main import create_app
 from registry.config import Settings
 from registry.errors import RegistryInUseError
@@ -85,6 +86,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("EBL_PORT", "8000")))
     parser.add_argument("--no-demo", action="store_true", help="do not onboard the demo organisations")
     args = parser.parse_args()
+    # JSON lines on stderr (api/logs.py), redacted; stdout keeps the start-up text and credentials.
+    configure_logging(os.environ.get("EBL_LOG_LEVEL", "INFO"))
 
     try:
         runtime = Runtime.open(Settings(), holder="the gateway", url=_url(args.host, args.port))
@@ -111,7 +114,9 @@ def main() -> None:
         # the re-raised signal into a no-op, so run() returns and the `with` block stops everything.
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: None)
-        uvicorn.run(create_app(runtime), host=args.host, port=args.port, log_level="info")
+        # log_config=None: uvicorn's loggers go to our JSON handler; its access log would duplicate the
+        # gateway's own request lines (which carry the request id and the principal).
+        uvicorn.run(create_app(runtime), host=args.host, port=args.port, log_config=None, access_log=False)
 
 
 if __name__ == "__main__":

@@ -714,7 +714,10 @@ def serve(
     state = _state(ctx)
     if state.data_dir is not None:
         os.environ["EBL_DATA_DIR"] = str(state.data_dir)
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port)
+    from api.logs import configure_logging
+
+    configure_logging(os.environ.get("EBL_LOG_LEVEL", "INFO"))  # JSON lines on stderr (api/logs.py)
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_config=None, access_log=False)
 
 
 @dev_app.command("up")
