@@ -19,7 +19,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import logs
 from registry.errors import (
     ChainError,
     ConfigurationError,
@@ -47,6 +46,7 @@ __all__ = [
     "problem_for_contract_error",
     "problem_for_duplicate_key",
     "problem_for_failed_operation",
+    "problem_for_registry_error",
     "problem_responses",
 ]
 
@@ -165,13 +165,6 @@ class Problem(Exception):
         if instance:
             body["instance"] = instance
         body.update(self.extra)
-        if self.status >= 500:  # rendered in the exception handler: the log line gets the traceback
-            logs.record_failure()
-            request_id = logs.current_request_id()  # what "see the server log" is looked up by
-            if request_id is not None:
-                body["requestId"] = request_id
-        if isinstance(self.extra.get("operationId"), str):
-            logs.note_operation(self.extra["operationId"])
         headers = {"Retry-After": "1"} if self.status in (429, 503) else None
         return JSONResponse(body, status_code=self.status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -220,6 +213,11 @@ def problem_for_duplicate_key(exc: DuplicateKeyError) -> Problem:
     )
 
 
+def problem_for_registry_error(exc: RegistryError) -> Problem:
+    """The problem any registry error answers with (as the gateway's handler renders it)."""
+    return _for_registry_error(exc)
+
+
 def _for_registry_error(exc: RegistryError) -> Problem:
     if isinstance(exc, ContractRevertError):
         return problem_for_contract_error(exc)
@@ -232,7 +230,11 @@ def _for_registry_error(exc: RegistryError) -> Problem:
         )
     if isinstance(exc, NoMatchingEblError):
         return Problem(
-            404, "no_matching_ebl", "No eBL was issued for this document", str(exc), presentedHash=exc.document_hash
+            404,
+            "no_matching_ebl",
+            "No eBL was issued for this document",
+            str(exc),
+            presentedHash=exc.document_hash,
         )
     if isinstance(exc, NotFoundError):
         return Problem(404, "not_found", "Not found", str(exc))
@@ -245,7 +247,9 @@ def _for_registry_error(exc: RegistryError) -> Problem:
     if isinstance(exc, UnknownKeyError):
         return Problem(409, "no_custodial_key", "No custodial key for this organisation", str(exc))
     if isinstance(exc, KeyManagementError | ConfigurationError):
-        return Problem(500, "misconfigured", "The registry is misconfigured", f"{exc.code}: see the server log")
+        return Problem(
+            500, "misconfigured", "The registry is misconfigured", f"{exc.code}: see the server log"
+        )
     if isinstance(exc, ChainError):
         return Problem(503, "ledger_unavailable", "The ledger did not answer", str(exc))
     return Problem(500, "internal_error", "Internal error", f"{exc.code}: see the server log")
@@ -332,11 +336,6 @@ class ProblemOut(BaseModel):
     violations: list[dict[str, Any]] | None = Field(default=None, description="Document rule violations")
     operation_id: str | None = Field(
         default=None, alias="operationId", description="The operation that failed on chain"
-    )
-    request_id: str | None = Field(
-        default=None,
-        alias="requestId",
-        description="5xx only: the request's X-Request-ID, which the server log's line for it carries",
     )
 
 

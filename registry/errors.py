@@ -26,6 +26,7 @@
     │       └── TitleError ...             (one subclass per ``Title*`` error)
     └── StoreError
         ├── NotFoundError
+        │   └── NoMatchingEblError         (a presented document matches no eBL)
         └── IdempotencyConflictError
 
 The per-contract-error subclasses are generated from the ABI in :mod:`registry.chain.errors`, so a
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 
 __all__ = [
     "ChainError",
@@ -55,6 +57,7 @@ __all__ = [
     "KeystoreError",
     "KeystoreLockedError",
     "LedgerUnavailableError",
+    "NoMatchingEblError",
     "NotFoundError",
     "RegistryError",
     "RegistryInUseError",
@@ -64,6 +67,7 @@ __all__ = [
     "TransactionFailedError",
     "UnknownKeyError",
     "Violation",
+    "render_value",
 ]
 
 
@@ -257,25 +261,48 @@ class TransactionFailedError(ChainError):
 class ContractRevertError(ChainError):
     """Raised when the contracts revert with a custom error; subclassed per error name.
 
+    The message is the error's ``reason`` with its arguments filled in, in DCSA words (an enum
+    argument by its name: "the eBL is SURRENDERED"); without a reason, the error name and its
+    arguments, enums still by name.
+
     Attributes:
         error_name: the Solidity error name, e.g. ``TitleNotHolder``.
+        reason: the message template, ``{arg}`` naming an argument (set per generated class).
         args: the decoded error arguments by parameter name.
         data: the raw revert data (selector + ABI-encoded arguments).
     """
 
     code = "contract_revert"
     error_name: str = ""
+    reason: str = ""
 
     def __init__(self, args: dict[str, object] | None = None, data: bytes = b"") -> None:
         self.args_by_name: dict[str, object] = dict(args or {})
         self.data = data
-        rendered = ", ".join(f"{k}={_render(v)}" for k, v in self.args_by_name.items())
-        super().__init__(f"{self.error_name or 'revert'}({rendered})")
+        words = self.words()
+        try:
+            message = self.reason.format_map(words) if self.reason else ""
+        except (KeyError, IndexError, ValueError):  # a template naming an argument the error lacks
+            message = ""
+        if not message:
+            rendered = ", ".join(f"{k} {v}" for k, v in words.items())
+            name = self.error_name or "revert"
+            message = f"{name}: {rendered}" if rendered else name
+        super().__init__(message)
+
+    def words(self) -> dict[str, str]:
+        """The arguments as text: enums by name, bytes as 0x hex, numbers in decimal."""
+        return {k: render_value(v) for k, v in self.args_by_name.items()}
 
 
-def _render(value: object) -> str:
+def render_value(value: object) -> str:
+    """One decoded contract value as text: an enum by its name, bytes as 0x hex, else ``str``."""
+    if isinstance(value, Enum):
+        return value.name
     if isinstance(value, bytes):
         return "0x" + value.hex()
+    if isinstance(value, tuple):
+        return "(" + ", ".join(render_value(v) for v in value) + ")"
     return str(value)
 
 
@@ -296,6 +323,19 @@ class NotFoundError(StoreError):
     def __init__(self, kind: str, key: object) -> None:
         self.kind, self.key = kind, key
         super().__init__(f"{kind} {key} not found")
+
+
+class NoMatchingEblError(NotFoundError):
+    """Raised when a presented document matches no eBL: none was ever issued with its hash."""
+
+    code = "no_matching_ebl"
+
+    def __init__(self, document_hash: str) -> None:
+        super().__init__("eBL issued with document", document_hash)
+        self.document_hash = document_hash
+        self.args = (
+            f"No eBL was issued for this document (SHA-256 of its RFC 8785 canonical form: {document_hash})",
+        )
 
 
 class IdempotencyConflictError(StoreError):

@@ -4,11 +4,18 @@ Every ``error`` in the contracts' ABI becomes a subclass of :class:`MembershipEr
 :class:`TitleError` (both :class:`~registry.errors.ContractRevertError`), named after the Solidity
 error with an ``Error`` suffix (``TitleNotHolder`` → ``TitleNotHolderError``). Revert data is mapped
 to them by selector, the way web3.py's ``error_formatters_utils`` maps panics and custom errors.
+
+Arguments are decoded into the registry's types (an ``enum Status`` argument becomes a
+:class:`~registry.types.Status`, ``enum Role`` a :class:`~registry.types.Role`, an action code an
+:class:`~registry.types.Action`), and each error's message is a sentence in DCSA words from
+:data:`REASONS` (``TitleWrongStatus`` → "the eBL is SURRENDERED"), never a Solidity signature or an
+enum number.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from enum import IntEnum
 from functools import cache
 from typing import Any
 
@@ -18,8 +25,10 @@ from eth_utils.crypto import keccak
 
 from registry.chain.build import load_artifact
 from registry.errors import ContractRevertError, TransactionFailedError
+from registry.types import Action, DocumentKind, Role, Status
 
 __all__ = [
+    "REASONS",
     "MembershipError",
     "TitleError",
     "decode_revert",
@@ -38,6 +47,63 @@ class TitleError(ContractRevertError):
     """Raised when the title rules refuse an action (not holder, wrong status ...)."""
 
     code = "title_error"
+
+
+REASONS: dict[str, str] = {
+    # title records
+    "TitleUnknownEbl": "no eBL with this id",
+    "TitleAlreadyIssued": "this carrier already issued an eBL with this transport document reference",
+    "TitleDuplicateDocument": (
+        "this document (hash {docHash}) was already issued as eBL {existingEblId}: one record per "
+        "document, and a document hash is never issued again"
+    ),
+    "TitleWrongStatus": "the eBL is {status}",
+    "TitleNotHolder": "{org} is not the holder of the eBL",
+    "TitleNotIssuingCarrier": "{org} is not the carrier that issued the eBL",
+    "TitleNotEntitled": (
+        "{org} holds the eBL but may not deal with its title: it is not the endorsee, the bill is not "
+        "endorsed in blank, and no nomination names the counterparty"
+    ),
+    "TitleNotEndorsable": (
+        "the eBL cannot be endorsed: a straight bill, or one endorsed with ENDORSE (not to order)"
+    ),
+    "TitleStraightBillRecipient": "a straight bill goes only to its named consignee, not to {to}",
+    "TitleInvalidCounterparty": "{party} cannot be the counterparty of this action",
+    "TitleNotEndorsee": "{org} is not the endorsee of the eBL, so it cannot nominate",
+    "TitleNothingToReject": "the holder did not receive possession by the last action: nothing to reject",
+    "TitleWrongSurrenderReason": "the surrender was requested for another reason than this action ends",
+    "TitleZeroHash": "a document or paper document hash must not be zero",
+    "TitleInvalidAction": "the action {action} cannot be used here",
+    "TitleInvalidKind": "there is no document kind {kind}",
+    "TitleExpiredSignature": "the signature expired: its deadline {deadline} (unix time) has passed",
+    "TitleInvalidSignature": "the signature was not made by {signer}",
+    "TitleNonceUsed": "nonce {nonce} of {signer} was already used",
+    "TitleOnlySelf": "the batch entry point is internal to the registry",
+    "TitleERC721Disabled": "ERC-721 approvals and transfers are disabled: title moves only by title actions",
+    # membership
+    "MembershipUnauthorizedKey": "{key} is not an active key of a member organisation",
+    "MembershipUnknownOrganisation": "{org} is not a member organisation",
+    "MembershipOrganisationNotActive": "the organisation {org} is SUSPENDED",
+    "MembershipOrganisationExists": "{org} is already a member organisation",
+    "MembershipKeyExists": "the key {key} is already registered (a revoked key is never reused)",
+    "MembershipKeyNotOwned": "the key {key} is not a key of {org}",
+    "MembershipLastKey": "{org} cannot revoke {key}: it is its last active key",
+    "MembershipRoleRequired": "{org} is not a {required}",
+    "MembershipInvalidRole": "there is no such role",
+    "MembershipZeroAddress": "the zero address is neither an organisation nor a key",
+    # OpenZeppelin (governance, pause, EIP-712 domain)
+    "AccessControlUnauthorizedAccount": "{account} lacks the governance role this needs",
+    "AccessControlBadConfirmation": "a role may only be renounced by its own account",
+    "EnforcedPause": "title actions are paused by governance",
+    "ExpectedPause": "title actions are not paused",
+    "InvalidShortString": "the EIP-712 domain name or version is too long",
+    "StringTooLong": "the string is too long: {str}",
+}
+"""Solidity error name → its message in DCSA words; ``{arg}`` is the argument by name, an enum
+argument spelled by its name (``SURRENDERED``, ``CARRIER``, ``TRANSFER``)."""
+
+_ENUMS: dict[str, type[IntEnum]] = {"enum Status": Status, "enum Role": Role}
+_CODES: dict[str, type[IntEnum]] = {"action": Action, "kind": DocumentKind}  # uint8 arguments by name
 
 
 def _snake(name: str) -> str:
@@ -84,6 +150,7 @@ def _registry() -> tuple[
                 "__module__": __name__,
                 "error_name": name,
                 "code": _snake(name.removeprefix("Membership").removeprefix("Title")),
+                "reason": REASONS.get(name, ""),
             },
         )
         by_selector[keccak(text=signature)[:4]] = (cls, inputs)
@@ -105,7 +172,17 @@ def error_class(name: str) -> type[ContractRevertError]:
     return cls
 
 
-def _normalise(value: object) -> object:
+def _normalise(value: object, param: Mapping[str, Any] | None = None) -> object:
+    """A decoded argument in the registry's types: checksummed addresses, enum arguments as enums."""
+    if param is not None and isinstance(value, int):
+        enum = _ENUMS.get(str(param.get("internalType", "")))
+        if enum is None and param.get("type") == "uint8":
+            enum = _CODES.get(str(param.get("name", "")))
+        if enum is not None:
+            try:
+                return enum(value)
+            except ValueError:  # a number the enum does not define: shown as the number
+                pass
     if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
         return to_checksum_address(value)
     if isinstance(value, tuple):
@@ -141,6 +218,6 @@ def decode_revert(data: bytes | str | None) -> ContractRevertError | Transaction
     cls, inputs = found
     values: Sequence[object] = decode([type_string(p) for p in inputs], data[4:]) if inputs else ()
     args = {
-        p["name"] or f"arg{i}": _normalise(v) for i, (p, v) in enumerate(zip(inputs, values, strict=True))
+        p["name"] or f"arg{i}": _normalise(v, p) for i, (p, v) in enumerate(zip(inputs, values, strict=True))
     }
     return cls(args, data)

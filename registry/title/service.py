@@ -49,6 +49,7 @@ from registry.errors import (
     ConfigurationError,
     ContractRevertError,
     InvalidSignatureError,
+    NoMatchingEblError,
     NotFoundError,
     TransactionFailedError,
     UnknownKeyError,
@@ -67,7 +68,7 @@ from registry.title.gate import WriteGate
 from registry.title.ports import DocumentStore, Journal, JournalEntry, OperationStatus
 from registry.types import Action, DocumentKind, EblId, KeyStatus, OrgAddress, Status
 
-__all__ = ["NonceAllocator", "Operation", "TitleService", "Verification"]
+__all__ = ["NonceAllocator", "Operation", "TitleService", "Verification", "amended_ebl_id"]
 
 ZERO_ADDRESS = to_checksum_address("0x" + "00" * 20)
 _ZERO32 = b"\0" * 32
@@ -89,6 +90,11 @@ class Operation:
     block_number: int | None = None
     error_code: str | None = None
     error_detail: str | None = None
+
+    @property
+    def successor_ebl_id(self) -> EblId | None:
+        """For an AMEND, the amended eBL's id (known before the operation is final); else None."""
+        return amended_ebl_id(self.ebl_id) if self.action is Action.AMEND else None
 
     @classmethod
     def from_journal(cls, entry: JournalEntry) -> Operation:
@@ -127,6 +133,11 @@ class Verification:
     block_number: int
     block_hash: str
     block_time: datetime
+
+
+def amended_ebl_id(ebl_id: int) -> EblId:
+    """The id of the eBL an amendment of ``ebl_id`` issues: ``keccak256(abi.encode(ebl_id))``."""
+    return EblId(int.from_bytes(keccak(encode(["uint256"], [int(ebl_id)])), "big"))
 
 
 class NonceAllocator:
@@ -286,7 +297,7 @@ class TitleService:
         """
         documents.validate_for_issuance(dict(document))
         canonical, doc_hash = documents.canonical_form(dict(document))
-        new_id = EblId(int.from_bytes(keccak(encode(["uint256"], [ebl_id])), "big"))
+        new_id = amended_ebl_id(ebl_id)
 
         def store_amended() -> None:
             self._documents.put(new_id, doc_hash.hex(), dict(document), canonical)
@@ -441,7 +452,8 @@ class TitleService:
         or both: with a document, the answer says whether it hashes to the issued document hash.
 
         Raises:
-            NotFoundError: no eBL with that id, or none issued with that document.
+            NotFoundError: no eBL with that id.
+            NoMatchingEblError: no id given, and no eBL was issued with that document.
             InvalidDocumentError: the presented JSON cannot be parsed.
         """
         presented: str | None = None
@@ -454,7 +466,7 @@ class TitleService:
                 raise ValueError("verify needs an eBL id or a document")
             found = self._documents.ebl_for_hash(presented)
             if found is None:
-                raise NotFoundError("eBL issued with document", presented)
+                raise NoMatchingEblError(presented)
             ebl_id = found
         block = self.head.latest()
         title = self._titles.title_of(int(ebl_id), block.number)
@@ -753,7 +765,8 @@ class TitleService:
         try:
             result = future.result()
         except (ContractRevertError, TransactionFailedError) as exc:
-            self._journal.mark(operation_id, "failed", error_code=exc.code, error_detail=str(exc))
+            name = getattr(exc, "error_name", "") or exc.code  # as for a reverted result below
+            self._journal.mark(operation_id, "failed", error_code=name, error_detail=str(exc))
         except Exception as exc:
             # The relayer could not send, or dropped the transaction when the chain restarted: nothing
             # says the entry cannot execute. Leave it pending; recover() (the runtime's periodic retry)
