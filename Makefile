@@ -36,7 +36,12 @@ $(STAMP)/postgres: scripts/ensure-postgres.sh
 	bash scripts/ensure-postgres.sh
 	@touch $@
 
-setup: $(STAMP)/python $(STAMP)/node $(STAMP)/postgres ## Install everything into the project (.venv, node_modules, PostgreSQL)
+$(STAMP)/outsider-tools: scripts/ensure-outsider-tools.sh
+	@mkdir -p $(STAMP)
+	bash scripts/ensure-outsider-tools.sh
+	@touch $@
+
+setup: $(STAMP)/python $(STAMP)/node $(STAMP)/postgres $(STAMP)/outsider-tools ## Install everything into the project (.venv, node_modules, PostgreSQL, Chromium, curl, jq)
 
 compile: setup ## Compile the contracts (cached by source hash)
 	$(PY) -m registry.chain.build

@@ -15,7 +15,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from api import logs
@@ -24,6 +25,7 @@ from api.problems import Problem
 from registry.runtime import Runtime
 
 __all__ = [
+    "BEARER",
     "CredentialsDep",
     "CurrentPrincipal",
     "RateLimiter",
@@ -69,15 +71,24 @@ class RateLimiter:
             return True
 
 
+BEARER = HTTPBearer(
+    scheme_name="bearer",
+    bearerFormat="ebl_<id>.<secret>",
+    description="An API credential: `Authorization: Bearer ebl_<id>.<secret>` (governance issues them)",
+    auto_error=False,  # a missing or malformed header is our own 401 problem, below
+)
+"""The bearer scheme, declared in the OpenAPI document (Swagger UI's Authorize button) and read here."""
+
+
 async def get_principal(
     request: Request,
     credentials: CredentialsDep,
-    authorization: Annotated[str | None, Header()] = None,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
 ) -> Principal:
     """Authenticate ``Authorization: Bearer ebl_<id>.<secret>`` and apply the principal's rate limit."""
-    if not authorization or not authorization.startswith("Bearer "):
+    if bearer is None or not bearer.credentials:
         raise Problem(401, "unauthenticated", "Authentication required", "send Authorization: Bearer <token>")
-    token = authorization.removeprefix("Bearer ").strip()
+    token = bearer.credentials.strip()
     principal = credentials.cached(token) or await run_in_threadpool(credentials.authenticate, token)
     if principal is None:
         raise Problem(401, "unauthenticated", "Invalid or revoked credential")

@@ -19,6 +19,7 @@ from prometheus_client import Counter, Histogram
 
 from api.auth import Credentials
 from api.deps import RateLimiter
+from api.docs import install_docs
 from api.logs import RequestLog
 from api.problems import Problem, document_problems, install_problem_handlers, problem_for_duplicate_key
 from api.routes import auditors, banks, carriers, governance, holders, operations
@@ -182,6 +183,8 @@ def create_app(
                 rt.close()
 
     app = FastAPI(
+        docs_url=None,  # /docs and /redoc come from api/docs.py: installed assets, no CDN
+        redoc_url=None,
         title="eBL title registry",
         version="0.1.0",
         description=(
@@ -194,6 +197,7 @@ def create_app(
     app.state.rate_limiter = RateLimiter(rate_per_second, burst)
     install_problem_handlers(app)
     document_problems(app)
+    install_docs(app)
     for module in (carriers, holders, banks, auditors, governance, operations):
         app.include_router(module.router)
 

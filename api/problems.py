@@ -398,9 +398,7 @@ def document_problems(app: FastAPI) -> None:
                 statuses = [500]
                 if method in ("post", "put", "patch", "delete"):
                     statuses += [400, 413]
-                if any(
-                    p.get("in") == "header" and p.get("name", "").lower() == "authorization" for p in params
-                ):
+                if operation.get("security"):  # the bearer scheme (api.deps.BEARER)
                     statuses += [401, 429]
                 if params or "requestBody" in operation or "422" in responses:
                     statuses.append(422)

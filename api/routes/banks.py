@@ -83,7 +83,25 @@ async def verify_document_for_ebl(
     return await run_in_threadpool(verify)
 
 
-@router.post("/verifications", response_model=VerificationOut)
+# The route reads the raw body (the document exactly as presented: it is hashed, not re-serialised),
+# so FastAPI does not see a body parameter; the OpenAPI document is told about it here.
+_PRESENTED_DOCUMENT = {
+    "required": True,
+    "description": "The DCSA eBL 3.0 transport document JSON exactly as presented, in any key order or "
+    "whitespace (JSON naming a key twice is refused: 422 duplicate_key)",
+    "content": {
+        "application/json": {
+            "schema": {"type": "object", "title": "TransportDocument", "additionalProperties": True}
+        }
+    },
+}
+
+
+@router.post(
+    "/verifications",
+    response_model=VerificationOut,
+    openapi_extra={"requestBody": _PRESENTED_DOCUMENT},
+)
 async def verify_document(
     request: Request, runtime: RuntimeDep, principal: Verifier, credentials: CredentialsDep
 ) -> VerificationOut:
