@@ -10,7 +10,7 @@ from api.auth import ApiRole, Principal
 from api.deps import RuntimeDep, member_org, require_role
 from api.problems import Problem, problem_for_failed_operation
 from api.schemas import EBL_ID_PATTERN, OperationOut
-from registry.errors import NotFoundError
+from registry.errors import ContractRevertError, NotFoundError
 from registry.runtime import Runtime
 from registry.store import queries
 from registry.title import Operation
@@ -23,6 +23,8 @@ __all__ = [
     "Wait",
     "Write",
     "can_see",
+    "ebl_not_found",
+    "hide_unless_party",
     "parse_ebl_id",
     "write_dependency",
     "write_response",
@@ -82,10 +84,25 @@ def can_see(runtime: Runtime, principal: Principal, ebl_id: EblId) -> bool:
     return any(org in (e.actor, e.counterparty) for e in queries.history(runtime.engine, int(ebl_id)))
 
 
+def ebl_not_found() -> Problem:
+    """The one answer for an eBL id that does not exist and for an eBL the principal may not see: the
+    same status, code and body (bar ``instance``, the request path), so an id reveals nothing."""
+    return Problem(404, "not_found", "Not found", "no eBL with this id that this principal may see")
+
+
 def require_visible(runtime: Runtime, principal: Principal, ebl_id: EblId) -> None:
     """404 (not 403) for eBLs a principal may not see, so ids reveal nothing."""
     if not can_see(runtime, principal, ebl_id):
-        raise Problem(404, "not_found", "Not found", f"eBL {ebl_id} not found")
+        raise ebl_not_found()
+
+
+def hide_unless_party(runtime: Runtime, principal: Principal, ebl_id: EblId) -> None:
+    """After the registry refused a write: a principal party to nothing about the eBL gets
+    :func:`ebl_not_found` (what an id that does not exist gets), not the refusal, which would tell it
+    the eBL exists and in what state. Parties get the precise refusal. Only refused writes pay for the
+    check: a write that succeeds was made by a party."""
+    if not can_see(runtime, principal, ebl_id):
+        raise ebl_not_found() from None
 
 
 @dataclass(frozen=True)
@@ -98,11 +115,24 @@ class Write:
     response: Response
     idempotency_key: str | None
     wait: bool
+    principal: Principal | None = None
 
     def run(self, operation: Callable[..., Operation], *args: Any) -> OperationOut:
-        """Call a title-service operation as ``operation(org, ebl_id, *args, ...)`` and answer it."""
-        op = operation(self.org, self.ebl_id, *args, idempotency_key=self.idempotency_key, wait=self.wait)
+        """Call a title-service operation as ``operation(org, ebl_id, *args, ...)`` and answer it; a
+        refusal of a write to an eBL the principal is party to nothing about answers as for an unknown
+        id (:func:`hide_unless_party`)."""
+        try:
+            op = operation(self.org, self.ebl_id, *args, idempotency_key=self.idempotency_key, wait=self.wait)
+        except ContractRevertError:
+            self._hide_unless_party()
+            raise
+        if op.status == "failed":
+            self._hide_unless_party()
         return write_response(op, self.response)
+
+    def _hide_unless_party(self) -> None:
+        if self.principal is not None:
+            hide_unless_party(self.runtime, self.principal, self.ebl_id)
 
 
 def write_dependency(*roles: ApiRole) -> Callable[..., Awaitable[Write]]:
@@ -119,6 +149,7 @@ def write_dependency(*roles: ApiRole) -> Callable[..., Awaitable[Write]]:
         idempotency_key: IdempotencyKey = None,
         wait: Wait = True,
     ) -> Write:
-        return Write(runtime, member_org(principal), parse_ebl_id(ebl_id), response, idempotency_key, wait)
+        org, ebl = member_org(principal), parse_ebl_id(ebl_id)
+        return Write(runtime, org, ebl, response, idempotency_key, wait, principal)
 
     return dependency

@@ -14,6 +14,7 @@ from api.routes._common import (
     IdempotencyKey,
     Wait,
     Write,
+    hide_unless_party,
     parse_ebl_id,
     write_dependency,
     write_response,
@@ -27,7 +28,8 @@ from api.schemas import (
     SurrenderRequest,
     TransferRequest,
 )
-from registry.types import Action
+from registry.errors import ContractRevertError
+from registry.types import Action, EblId
 
 router = APIRouter(prefix="/v1/holders", tags=["holders"], responses=problem_responses(403, 404, 409, 503))
 MEMBER_ROLES = ("carrier", "bank", "trader")
@@ -95,11 +97,22 @@ def submit_signed(
     wait: Wait = True,
 ) -> OperationOut:
     """Client-signed mode, step 2: post the typed data and its signature; the gateway verifies and relays."""
-    op = runtime.title.submit_signed(
-        member_org(principal),
-        body.typed_data,
-        bytes.fromhex(body.signature[2:]),
-        idempotency_key=idempotency_key,
-        wait=wait,
-    )
+    try:
+        op = runtime.title.submit_signed(
+            member_org(principal),
+            body.typed_data,
+            bytes.fromhex(body.signature[2:]),
+            idempotency_key=idempotency_key,
+            wait=wait,
+        )
+    except ContractRevertError:
+        hide_unless_party(runtime, principal, _signed_ebl_id(body.typed_data))
+        raise
+    if op.status == "failed":
+        hide_unless_party(runtime, principal, op.ebl_id)
     return write_response(op, response)
+
+
+def _signed_ebl_id(typed_data: dict[str, Any]) -> EblId:
+    """The eBL a signed action names (the service has already read it, so it parses)."""
+    return parse_ebl_id(str(typed_data["message"]["eblId"]))

@@ -7,7 +7,9 @@ For each (route, party) the outcome is derived from the table:
 
 * no token → 401 ``unauthenticated``;
 * an API role the router does not admit → 403 ``forbidden_role`` (gateway check);
-* an admitted but not entitled party → the chain's refusal as problem+json (``not_holder`` ...);
+* an admitted but not entitled party → the chain's refusal as problem+json (``not_holder`` ...), or
+  ``404 not_found`` for a member party to nothing about the eBL (``outsiders``: what an id that does
+  not exist answers, so the refusal does not tell it the eBL exists);
 * an entitled party → the success status.
 
 Entitled parties act on a fresh target each; everyone else shares one target per route (refused
@@ -27,7 +29,15 @@ import pytest
 
 from api.main import create_app
 from registry.types import Role
-from tests.api.helpers import Stages, add_client_key, assert_problem, new_document, sign_hex
+from tests.api.helpers import (
+    CARRIER_CODES,
+    Stages,
+    add_client_key,
+    assert_problem,
+    carrier_document,
+    new_document,
+    sign_hex,
+)
 
 PARTIES = ("carrier", "other_carrier", "shipper", "bank", "consignee", "auditor", "governance", "anonymous")
 API_ROLE = {
@@ -100,12 +110,18 @@ def _ebl(stage: str, body: Callable[[Matrix], Any] | None = None) -> Prepare:
     return prepare
 
 
+def _own_document(prefix: str, actor: str) -> dict[str, Any]:
+    """A fresh document naming ``actor`` as its carrier when it is one (the others are refused by role)."""
+    document = new_document(prefix)
+    return carrier_document(document, actor) if actor in CARRIER_CODES else document
+
+
 def _issue(m: Matrix, actor: str) -> Call:
-    return Call(json={"document": new_document("M"), "issueTo": m.org("shipper")})
+    return Call(json={"document": _own_document("M", actor), "issueTo": m.org("shipper")})
 
 
 def _batch(m: Matrix, actor: str) -> Call:
-    items = [{"document": new_document("B"), "issueTo": m.org("shipper")} for _ in range(2)]
+    items = [{"document": _own_document("B", actor), "issueTo": m.org("shipper")} for _ in range(2)]
     return Call(json={"items": items})
 
 
@@ -135,6 +151,15 @@ def _presented_document(m: Matrix, actor: str) -> Call:
     return Call(content=json.dumps(document).encode())
 
 
+def _presented_for_ebl(m: Matrix, actor: str) -> Call:
+    """The genuine document presented for its own eBL (whoever holds it may verify it)."""
+    document = new_document("V")
+    issued = m.stages.post(
+        "carrier", "/v1/carriers/ebls", {"document": document, "issueTo": m.org("shipper")}
+    )
+    return Call({"ebl_id": str(issued["eblId"])}, content=json.dumps(document).encode())
+
+
 def _onboard(m: Matrix, actor: str) -> Call:
     identifier = f"LEI:MATRIX-{uuid.uuid4().hex}"
     return Call(json={"identifier": identifier, "name": "Matrix Trader", "role": "trader"})
@@ -160,11 +185,18 @@ class Expectation:
     prepare: Prepare
     per_party: bool = False
     """The request depends on who sends it (prepare it for every party, not once per route)."""
+    outsiders: frozenset[str] = frozenset()
+    """Admitted parties that are party to nothing about the target eBL: 404 ``not_found``."""
 
 
 _TO_CONSIGNEE: Callable[[Matrix], Any] = lambda m: {"to": m.org("consignee")}  # noqa: E731
 NOT_ISSUING = (403, "not_issuing_carrier")
 NOT_HOLDER = (403, "not_holder")
+NOT_FOUND = (404, "not_found")
+OTHER_CARRIER = frozenset({"other_carrier"})
+"""The only carrier admitted but not entitled on a carrier route: party to nothing about the eBL."""
+STRANGERS = frozenset({"other_carrier", "bank", "consignee"})
+"""Members party to nothing about an eBL the carrier issued to the shipper."""
 
 EXPECTATIONS: dict[str, Expectation] = {
     # carriers: only carriers pass the gateway; another carrier's eBL is refused on chain
@@ -173,13 +205,28 @@ EXPECTATIONS: dict[str, Expectation] = {
         CARRIERS, frozenset({"carrier", "other_carrier"}), 202, None, _batch
     ),
     "/v1/carriers/ebls/{ebl_id}/accept-surrender": Expectation(
-        CARRIERS, frozenset({"carrier"}), 200, NOT_ISSUING, _ebl("surrender_requested")
+        CARRIERS,
+        frozenset({"carrier"}),
+        200,
+        NOT_ISSUING,
+        _ebl("surrender_requested"),
+        outsiders=OTHER_CARRIER,
     ),
     "/v1/carriers/ebls/{ebl_id}/reject-surrender": Expectation(
-        CARRIERS, frozenset({"carrier"}), 200, NOT_ISSUING, _ebl("surrender_requested")
+        CARRIERS,
+        frozenset({"carrier"}),
+        200,
+        NOT_ISSUING,
+        _ebl("surrender_requested"),
+        outsiders=OTHER_CARRIER,
     ),
     "/v1/carriers/ebls/{ebl_id}/void": Expectation(
-        CARRIERS, frozenset({"carrier"}), 200, NOT_ISSUING, _ebl("surrendered_for_amendment")
+        CARRIERS,
+        frozenset({"carrier"}),
+        200,
+        NOT_ISSUING,
+        _ebl("surrendered_for_amendment"),
+        outsiders=OTHER_CARRIER,
     ),
     "/v1/carriers/ebls/{ebl_id}/amend": Expectation(
         CARRIERS,
@@ -187,6 +234,7 @@ EXPECTATIONS: dict[str, Expectation] = {
         200,
         NOT_ISSUING,
         _ebl("surrendered_for_amendment", lambda m: {"document": new_document("A")}),
+        outsiders=OTHER_CARRIER,
     ),
     "/v1/carriers/ebls/{ebl_id}/switch-to-paper": Expectation(
         CARRIERS,
@@ -194,10 +242,11 @@ EXPECTATIONS: dict[str, Expectation] = {
         200,
         NOT_ISSUING,
         _ebl("for_paper", lambda m: {"paperDocumentHash": "0x" + "ab" * 32}),
+        outsiders=OTHER_CARRIER,
     ),
     # holders: any member passes the gateway; only the holder (or endorsee) passes the chain
     "/v1/holders/ebls/{ebl_id}/transfer": Expectation(
-        MEMBERS, frozenset({"shipper"}), 200, NOT_HOLDER, _ebl("issued", _TO_CONSIGNEE)
+        MEMBERS, frozenset({"shipper"}), 200, NOT_HOLDER, _ebl("issued", _TO_CONSIGNEE), outsiders=STRANGERS
     ),
     "/v1/holders/ebls/{ebl_id}/endorse": Expectation(
         MEMBERS,
@@ -205,9 +254,10 @@ EXPECTATIONS: dict[str, Expectation] = {
         200,
         NOT_HOLDER,
         _ebl("issued", lambda m: {"endorsee": m.org("bank")}),
+        outsiders=STRANGERS,
     ),
     "/v1/holders/ebls/{ebl_id}/endorse-in-blank": Expectation(
-        MEMBERS, frozenset({"shipper"}), 200, NOT_HOLDER, _ebl("issued")
+        MEMBERS, frozenset({"shipper"}), 200, NOT_HOLDER, _ebl("issued"), outsiders=STRANGERS
     ),
     "/v1/holders/ebls/{ebl_id}/nominate": Expectation(
         MEMBERS,
@@ -215,12 +265,23 @@ EXPECTATIONS: dict[str, Expectation] = {
         200,
         (403, "not_endorsee"),
         _ebl("issued", lambda m: {"nominee": m.org("consignee")}),
+        outsiders=STRANGERS,
     ),
     "/v1/holders/ebls/{ebl_id}/reject": Expectation(
-        MEMBERS, frozenset({"consignee"}), 200, NOT_HOLDER, _ebl("transferred")
+        MEMBERS,
+        frozenset({"consignee"}),
+        200,
+        NOT_HOLDER,
+        _ebl("transferred"),
+        outsiders=frozenset({"other_carrier", "bank"}),  # the shipper transferred it: a party
     ),
     "/v1/holders/ebls/{ebl_id}/surrender": Expectation(
-        MEMBERS, frozenset({"shipper"}), 200, NOT_HOLDER, _ebl("issued", lambda m: {"reason": "DELIVERY"})
+        MEMBERS,
+        frozenset({"shipper"}),
+        200,
+        NOT_HOLDER,
+        _ebl("issued", lambda m: {"reason": "DELIVERY"}),
+        outsiders=STRANGERS,
     ),
     "/v1/holders/ebls/{ebl_id}/actions/prepare": Expectation(
         MEMBERS,
@@ -230,10 +291,19 @@ EXPECTATIONS: dict[str, Expectation] = {
         _prepare_typed,
     ),
     "/v1/holders/signed-actions": Expectation(
-        MEMBERS, frozenset({"shipper"}), 200, NOT_HOLDER, _signed_transfer, per_party=True
+        MEMBERS,
+        frozenset({"shipper"}),
+        200,
+        NOT_HOLDER,
+        _signed_transfer,
+        per_party=True,
+        outsiders=STRANGERS,
     ),
     # banks: verifying a presented document is a read; whoever holds the document may see its state
     "/v1/banks/verifications": Expectation(VERIFIERS, frozenset(API_ROLE), 200, None, _presented_document),
+    "/v1/banks/ebls/{ebl_id}/verification": Expectation(
+        VERIFIERS, frozenset(API_ROLE), 200, None, _presented_for_ebl
+    ),
     # governance
     "/v1/governance/organisations": Expectation(GOVERNANCE, GOVERNANCE, 201, None, _onboard),
     "/v1/governance/credentials": Expectation(GOVERNANCE, GOVERNANCE, 201, None, _credential),
@@ -282,6 +352,8 @@ def expected(path: str, party: str) -> tuple[int, str | None]:
         return 403, "forbidden_role"
     if party in e.entitled:
         return e.success, None
+    if party in e.outsiders:
+        return NOT_FOUND
     assert e.refusal is not None, f"{path}: {party} is admitted but neither entitled nor refused"
     return e.refusal
 
@@ -336,11 +408,12 @@ def test_write_endpoint_admits_only_entitled_parties(matrix, gateway, path, part
 
 
 def test_carrier_cannot_accept_or_reject_surrender_of_another_carriers_ebl(matrix, gateway):
-    """Another carrier's eBL surrendered to it: the first carrier is refused, the issuer is not."""
+    """Another carrier's eBL surrendered to it: the first carrier, party to nothing about it, is refused
+    as for an eBL that does not exist; the issuer is not refused."""
     ebl = matrix.stages.surrender_requested(carrier="other_carrier")
     with gateway.client(matrix.token("carrier")) as c:
-        assert_problem(c.post(f"/v1/carriers/ebls/{ebl}/accept-surrender"), 403, "not_issuing_carrier")
-        assert_problem(c.post(f"/v1/carriers/ebls/{ebl}/reject-surrender"), 403, "not_issuing_carrier")
+        assert_problem(c.post(f"/v1/carriers/ebls/{ebl}/accept-surrender"), 404, "not_found")
+        assert_problem(c.post(f"/v1/carriers/ebls/{ebl}/reject-surrender"), 404, "not_found")
     with gateway.client(matrix.token("other_carrier")) as o:
         r = o.post(f"/v1/carriers/ebls/{ebl}/accept-surrender")
         assert r.status_code == 200 and r.json()["action"] == "SACC", r.text
