@@ -94,7 +94,10 @@ def print_operations(rows: Sequence[Mapping[str, Any]], *, with_file: bool = Fal
             status_text.stylize("red")
         else:
             status_text = _t(status, _STATUS_STYLE.get(status, ""))
-        cells = [_t(row.get("eblId")), _t(row.get("action")), status_text, _t(row.get("txHash"))]
+        ebl = _t(row.get("eblId"))
+        if row.get("successorEblId"):  # AMEND: the amended eBL issued in its place
+            ebl.append(f"\n→ amended eBL {row['successorEblId']}", style="bold")
+        cells = [ebl, _t(row.get("action")), status_text, _t(row.get("txHash"))]
         if with_file:
             cells.insert(0, _t(row.get("file")))
         table.add_row(*cells)
