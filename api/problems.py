@@ -19,7 +19,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api import logs
 from registry.errors import (
+    CarrierCodeTakenError,
+    CarrierMismatchError,
     ChainError,
     ConfigurationError,
     ContractRevertError,
@@ -76,7 +79,11 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     # 405
     "method_not_allowed": (405, "The path does not accept this HTTP method"),
     # 409
-    "duplicate": (409, "Already exists: the eBL, the organisation or the key"),
+    "duplicate": (
+        409,
+        "Already exists: the eBL, a record of the same document (one record per document), the "
+        "organisation, the key, or a carrier code another carrier has",
+    ),
     "wrong_state": (409, "Not allowed in the eBL's current status (the detail names it)"),
     "straight_bill_recipient": (409, "A straight bill goes only to its named consignee"),
     "nonce_used": (409, "The signature's nonce was already used (a replay)"),
@@ -89,6 +96,10 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     # 422
     "invalid_request": (422, "The request is not valid (the errors name each field)"),
     "invalid_document": (422, "The transport document breaks the DCSA schema or a DCSA rule (JSON paths)"),
+    "carrier_mismatch": (
+        422,
+        "The document names another carrier than the one issuing it ($.carrierCode is not one of its codes)",
+    ),
     "duplicate_key": (422, "The JSON names a key twice in one object (I-JSON)"),
     "role_mismatch": (422, "The credential's role is not the organisation's role on chain"),
     "unknown_organisation": (422, "The organisation named is not a member"),
@@ -148,11 +159,22 @@ _CONTRACT: dict[str, tuple[int, str]] = {
 
 
 class Problem(Exception):
-    """Raise to answer with a problem+json response."""
+    """Raise to answer with a problem+json response (``headers``: extra response headers, e.g. a 401's
+    ``WWW-Authenticate``)."""
 
-    def __init__(self, status: int, code: str, title: str, detail: str = "", **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str = "",
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail or title)
         self.status, self.code, self.title, self.detail, self.extra = status, code, title, detail, extra
+        self.headers = dict(headers or {})
 
     def response(self, instance: str | None = None) -> JSONResponse:
         body: dict[str, Any] = {
@@ -165,7 +187,15 @@ class Problem(Exception):
         if instance:
             body["instance"] = instance
         body.update(self.extra)
-        headers = {"Retry-After": "1"} if self.status in (429, 503) else None
+        if self.status >= 500:  # rendered in the exception handler: the log line gets the traceback
+            logs.record_failure()
+            request_id = logs.current_request_id()  # what "see the server log" is looked up by
+            if request_id is not None:
+                body["requestId"] = request_id
+        if isinstance(self.extra.get("operationId"), str):
+            logs.note_operation(self.extra["operationId"])
+        headers = {"Retry-After": "1"} if self.status in (429, 503) else {}
+        headers.update(self.headers)
         return JSONResponse(body, status_code=self.status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -223,6 +253,22 @@ def _for_registry_error(exc: RegistryError) -> Problem:
         return problem_for_contract_error(exc)
     if isinstance(exc, DuplicateKeyError):
         return problem_for_duplicate_key(exc)
+    if isinstance(exc, CarrierMismatchError):
+        violations = [{"path": v.path, "rule": v.rule, "message": v.message} for v in exc.violations]
+        return Problem(
+            422,
+            "carrier_mismatch",
+            "The document names another carrier",
+            str(exc),
+            violations=violations,
+        )
+    if isinstance(exc, CarrierCodeTakenError):
+        return Problem(
+            409,
+            "duplicate",
+            "The carrier code belongs to another organisation",
+            str(exc),
+        )
     if isinstance(exc, InvalidDocumentError):
         violations = [{"path": v.path, "rule": v.rule, "message": v.message} for v in exc.violations]
         return Problem(
@@ -243,6 +289,8 @@ def _for_registry_error(exc: RegistryError) -> Problem:
             409, "idempotency_conflict", "Idempotency-Key reused for a different request", str(exc)
         )
     if isinstance(exc, InvalidSignatureError):
+        if exc.reason == "expired":
+            return Problem(400, "expired", "The signature's deadline has passed", str(exc))
         return Problem(400, "bad_signature", "The signature is not acceptable", str(exc))
     if isinstance(exc, UnknownKeyError):
         return Problem(409, "no_custodial_key", "No custodial key for this organisation", str(exc))
@@ -336,6 +384,11 @@ class ProblemOut(BaseModel):
     violations: list[dict[str, Any]] | None = Field(default=None, description="Document rule violations")
     operation_id: str | None = Field(
         default=None, alias="operationId", description="The operation that failed on chain"
+    )
+    request_id: str | None = Field(
+        default=None,
+        alias="requestId",
+        description="5xx only: the request's X-Request-ID, which the server log's line for it carries",
     )
 
 

@@ -21,6 +21,7 @@ from pydantic import (
     StringConstraints,
     WithJsonSchema,
     computed_field,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -170,18 +171,103 @@ class SignedActionRequest(Model):
     signature: Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{130}$")]
 
 
+CarrierCodeText = Annotated[str, StringConstraints(pattern=r"^\S+$", max_length=4)]
+CarrierCodeListProvider = Literal["SMDG", "NMFTA"]
+
+
+class CarrierCodeItem(Model):
+    """A code a carrier's transport documents name it by, spelled as DCSA eBL 3.0 spells it."""
+
+    carrier_code: CarrierCodeText = Field(description="SMDG liner code or NMFTA SCAC, e.g. MSC")
+    carrier_code_list_provider: CarrierCodeListProvider = Field(description="The code list: SMDG or NMFTA")
+
+
 class OrganisationRequest(Model):
     identifier: Annotated[str, StringConstraints(min_length=3, max_length=200)] = Field(
         description="Legal identifier, e.g. LEI:5493001KJTIIGC8Y1R12"
     )
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     role: Literal["carrier", "bank", "trader"]
+    carrier_code: CarrierCodeText | None = Field(
+        default=None,
+        description=(
+            "Carrier only (required, with carrierCodeListProvider): the carrierCode its transport "
+            "documents carry. A document naming another code is refused (422 carrier_mismatch); a code "
+            "belongs to one organisation (409 duplicate)"
+        ),
+    )
+    carrier_code_list_provider: CarrierCodeListProvider | None = Field(
+        default=None, description="The code list of carrierCode: SMDG or NMFTA"
+    )
+    carrier_codes: list[CarrierCodeItem] = Field(
+        default_factory=list, max_length=16, description="Carrier only: further codes, if it has several"
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "identifier": "LEI:5493001KJTIIGC8Y1R12",
+                    "name": "Ocean Carrier A/S",
+                    "role": "carrier",
+                    "carrierCode": "MSC",
+                    "carrierCodeListProvider": "SMDG",
+                },
+                {"identifier": "LEI:529900T8BM49AURSDO55", "name": "Trade Bank plc", "role": "bank"},
+            ]
+        }
+    )
+
+    @model_validator(mode="after")
+    def _carrier_codes_fit_the_role(self) -> OrganisationRequest:
+        if (self.carrier_code is None) != (self.carrier_code_list_provider is None):
+            raise ValueError("carrierCode and carrierCodeListProvider are given together")
+        if self.role == "carrier" and not self.codes():
+            raise ValueError("a carrier is onboarded with its carrierCode and carrierCodeListProvider")
+        if self.role != "carrier" and self.codes():
+            raise ValueError(f"only carriers have carrier codes, not a {self.role}")
+        return self
+
+    def codes(self) -> list[CarrierCodeItem]:
+        """Every code given, the top-level pair first, without repeats."""
+        given = list(self.carrier_codes)
+        if self.carrier_code is not None and self.carrier_code_list_provider is not None:
+            given.insert(
+                0,
+                CarrierCodeItem(
+                    carrier_code=self.carrier_code, carrier_code_list_provider=self.carrier_code_list_provider
+                ),
+            )
+        return list({(c.carrier_code_list_provider, c.carrier_code): c for c in given}.values())
+
+
+Signature = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{130}$")]
+"""A 65-byte ECDSA signature ``r ‖ s ‖ v`` as 0x-prefixed hex (what ``eth_signTypedData_v4`` returns)."""
 
 
 class CredentialRequest(Model):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     role: Literal["carrier", "bank", "trader", "auditor", "governance"]
     org: Address | None = None
+    expires_at: datetime | None = Field(
+        default=None,
+        description="When the credential stops working (ISO 8601 with a time zone); none: until revoked",
+    )
+
+
+class KeyChallengeRequest(Model):
+    """Ask for the typed data a wallet key signs to prove the member holds it."""
+
+    key: Address = Field(description="The key to register: an address whose private key the member holds")
+
+
+class KeyRegistrationRequest(Model):
+    """Register a key the member holds itself: the challenge, signed by that key."""
+
+    typed_data: dict[str, Any] = Field(
+        description="The KeyRegistration typed data exactly as POST /v1/members/keys/challenge returned it"
+    )
+    signature: Signature = Field(description="eth_signTypedData_v4 of typedData by the key it names")
 
 
 # ------------------------------------------------------------------ responses
@@ -330,10 +416,41 @@ class CredentialOut(Model):
     name: str
     role: str
     org: str | None
+    expires_at: datetime | None = None
     token: str = Field(description="Shown once; store it in a secret manager")
+
+
+class CredentialInfoOut(Model):
+    """An API credential's public facts (never its token or hash)."""
+
+    credential_id: str
+    name: str
+    role: str
+    org: str | None
+    status: Literal["active", "revoked", "expired"]
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class KeyOut(Model):
+    """A signing key of an organisation, as the chain records it."""
+
+    address: str
+    status: Literal["active", "revoked"]
+    custodial: bool = Field(description="true: the gateway's keystore holds it; false: the member does")
+    label: str | None = None
+    added_block: int | None = Field(default=None, description="Block of its KeyAdded event")
+    revoked_block: int | None = Field(default=None, description="Block of its KeyRevoked event")
+    operation_id: str | None = Field(
+        default=None, description="The ADD_KEY / REVOKE_KEY operation of this request, if it made one"
+    )
 
 
 class OnboardedOut(Model):
     organisation: OrganisationOut
     key_address: str
     credential: CredentialOut
+    carrier_codes: list[CarrierCodeItem] = Field(
+        default_factory=list, description="The carrier codes recorded for it (carriers only)"
+    )

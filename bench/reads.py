@@ -47,6 +47,7 @@ from api.serving import BackgroundServer, serve_in_thread
 from registry import documents
 from registry.chain.anvil import AnvilProcess
 from registry.config import Settings
+from registry.documents import CarrierCode
 from registry.errors import NotFoundError
 from registry.runtime import Runtime
 from registry.store import queries
@@ -457,13 +458,18 @@ def issue_real_ebls(runtime: Runtime, credentials: Credentials, count: int) -> l
     except (ImportError, AttributeError):
         return []
     tag = os.urandom(4).hex().upper()
-    carrier, _ = runtime.members.onboard(f"LEI:BENCH-CARRIER-{tag}", Role.CARRIER)
+    code = CarrierCode(tag[:4], "NMFTA")  # its own code: the documents below name it
+    carrier, _ = runtime.members.onboard(f"LEI:BENCH-CARRIER-{tag}", Role.CARRIER, [code])
     shipper, _ = runtime.members.onboard(f"LEI:BENCH-SHIPPER-{tag}", Role.TRADER)
     credentials.save_profile(carrier.address, "Bench real carrier", f"LEI:BENCH-CARRIER-{tag}", "CARRIER")
     credentials.save_profile(shipper.address, "Bench real shipper", f"LEI:BENCH-SHIPPER-{tag}", "TRADER")
     ids: list[int] = []
     for n in range(count):
-        document = issued_example(transportDocumentReference=f"RB{tag}{n:06d}")
+        document = issued_example(
+            transportDocumentReference=f"RB{tag}{n:06d}",
+            carrierCode=code.code,
+            carrierCodeListProvider=code.code_list_provider,
+        )
         op = runtime.title.issue(carrier.address, document, shipper.address, wait=True)
         if op.status != "final":
             raise RuntimeError(f"real issuance failed: {op}")

@@ -8,6 +8,7 @@
     ├── DocumentError
     │   ├── InvalidDocumentError           (schema or DCSA rule broken; carries every violation)
     │   │   └── DuplicateKeyError          (JSON text names a key twice in one object: I-JSON)
+    │   ├── CarrierMismatchError           (the document names another carrier than its issuer)
     │   └── DocumentMismatchError          (presented JSON does not hash to the issued hash)
     ├── KeyManagementError
     │   ├── KeystoreError                  (missing, unreadable or corrupt keystore)
@@ -23,10 +24,12 @@
     │   ├── TransactionFailedError         (mined but reverted, or never mined)
     │   └── ContractRevertError            (a decoded custom error from the contracts)
     │       ├── MembershipError ...        (one subclass per ``Membership*`` error)
-    │       └── TitleError ...             (one subclass per ``Title*`` error)
+    │       └── TitleError ...             (one subclass per ``Title*`` error, e.g.
+    │                                       TitleDuplicateDocumentError: one record per document)
     └── StoreError
         ├── NotFoundError
         │   └── NoMatchingEblError         (a presented document matches no eBL)
+        ├── CarrierCodeTakenError          (a carrier code already belongs to another organisation)
         └── IdempotencyConflictError
 
 The per-contract-error subclasses are generated from the ABI in :mod:`registry.chain.errors`, so a
@@ -42,6 +45,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 __all__ = [
+    "CarrierCodeTakenError",
+    "CarrierMismatchError",
     "ChainError",
     "ConfigurationError",
     "ContractRevertError",
@@ -159,6 +164,31 @@ class DuplicateKeyError(InvalidDocumentError):
     def __init__(self, paths: Sequence[str]) -> None:
         self.paths: tuple[str, ...] = tuple(paths)
         super().__init__([Violation(path, "json.duplicate-key", _DUPLICATE_MESSAGE) for path in paths])
+
+
+class CarrierMismatchError(DocumentError):
+    """Raised when a document names another carrier than the organisation issuing (or amending) it:
+    its ``carrierCode`` on its ``carrierCodeListProvider`` list is not one of the codes recorded for
+    that organisation at onboarding.
+
+    Attributes:
+        carrier: the issuing organisation.
+        named: the code the document names, ``PROVIDER:CODE`` (``SMDG:MAEU``).
+        recorded: the issuing organisation's codes, same form (empty when none were recorded).
+        violations: the refused fields by JSON path (``$.carrierCode``, and
+            ``$.carrierCodeListProvider`` when only the code list differs).
+    """
+
+    code = "carrier_mismatch"
+
+    def __init__(self, carrier: str, named: str, recorded: Sequence[str], paths: Sequence[str]) -> None:
+        self.carrier, self.named, self.recorded = carrier, named, tuple(recorded)
+        theirs = ", ".join(self.recorded) if self.recorded else "none recorded"
+        message = f"the document names carrier {named}; the issuing carrier {carrier} has {theirs}"
+        self.violations: tuple[Violation, ...] = tuple(
+            Violation(path, "carrier.mismatch", message) for path in paths
+        )
+        super().__init__(f"{', '.join(paths)}: {message}")
 
 
 class DocumentMismatchError(DocumentError):
@@ -336,6 +366,22 @@ class NoMatchingEblError(NotFoundError):
         self.args = (
             f"No eBL was issued for this document (SHA-256 of its RFC 8785 canonical form: {document_hash})",
         )
+
+
+class CarrierCodeTakenError(StoreError):
+    """Raised when a carrier code is claimed that already belongs to another organisation (a code names
+    one carrier, on its code list).
+
+    Attributes:
+        carrier_code: ``PROVIDER:CODE`` (``SMDG:MSC``).
+        owner: the organisation it belongs to.
+    """
+
+    code = "carrier_code_taken"
+
+    def __init__(self, carrier_code: str, owner: str) -> None:
+        self.carrier_code, self.owner = carrier_code, owner
+        super().__init__(f"carrier code {carrier_code} already belongs to organisation {owner}")
 
 
 class IdempotencyConflictError(StoreError):

@@ -4,11 +4,24 @@ Governance actions are plain transactions from the governance key (the contract 
 ``DEFAULT_ADMIN_ROLE``). Key rotation is two signed actions of the organisation's own key, relayed
 like any title action: the current key adds the new one, then revokes itself. Title never moves,
 because it belongs to the organisation, not to a key.
+
+Self-service keys: a member registers a wallet key it holds itself (the gateway never sees it). The
+key proves possession by signing an EIP-712 ``KeyRegistration`` naming the organisation, itself, a
+nonce and a deadline under the registry's domain (chain id and contract); the organisation's
+authorisation is its API credential, and its custodial key then adds the new key on chain (keys are
+added only by the organisation itself). :meth:`MembershipService.org_keys` lists every key the chain
+knows for an organisation, custodial or not; :meth:`MembershipService.revoke_key` revokes one (the
+contract refuses the last).
 """
 
 from __future__ import annotations
 
+import re
+import secrets
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
@@ -21,12 +34,55 @@ from registry.chain.build import load_artifact
 from registry.chain.deploy import Deployment
 from registry.chain.errors import decode_revert, error_class
 from registry.chain.fees import FeePolicy
-from registry.errors import TransactionFailedError
+from registry.documents import CarrierCode
+from registry.errors import InvalidSignatureError, NotFoundError, TransactionFailedError
 from registry.keys import KeyInfo, KeyStore, Signer
-from registry.title.service import TitleService
-from registry.types import Action, OrgAddress, OrgStatus, Role
+from registry.keys.typed_data import KeyRegistrationMessage, recover_signer, verify_typed_signature
+from registry.store.carriers import SqlCarrierCodes
+from registry.title.service import Operation, TitleService
+from registry.types import Action, KeyStatus, OrgAddress, OrgStatus, Role
 
-__all__ = ["MembershipService", "Organisation", "org_address_for"]
+__all__ = [
+    "CARRIER_CODE_LISTS",
+    "MembershipService",
+    "OrgKey",
+    "Organisation",
+    "carrier_code",
+    "org_address_for",
+]
+
+CARRIER_CODE_LISTS = ("SMDG", "NMFTA")
+"""The code lists a ``carrierCodeListProvider`` names (DCSA eBL 3.0): SMDG liner codes, NMFTA SCACs."""
+_CODE = re.compile(r"^\S{1,4}$")
+
+KEY_PROOF_TTL = 600
+"""Seconds a key-registration challenge stays valid."""
+
+KEY_PROOF_MAX_TTL = 3600
+"""A proof whose deadline lies further ahead than this is refused (it would outlive its purpose)."""
+
+
+def carrier_code(code: str, code_list_provider: str) -> CarrierCode:
+    """A carrier code as the DCSA schema allows it: 1 to 4 non-blank characters on SMDG or NMFTA.
+
+    Raises:
+        ValueError: another code list, or a malformed code.
+    """
+    if code_list_provider not in CARRIER_CODE_LISTS:
+        lists = " or ".join(CARRIER_CODE_LISTS)
+        raise ValueError(f"carrierCodeListProvider must be {lists}, not {code_list_provider!r}")
+    if not _CODE.match(code):
+        raise ValueError(f"carrierCode must be 1 to 4 characters without blanks, not {code!r}")
+    return CarrierCode(code, code_list_provider)
+
+
+def _checked_codes(role: Role, codes: Sequence[CarrierCode]) -> tuple[CarrierCode, ...]:
+    checked = tuple(dict.fromkeys(carrier_code(c.code, c.code_list_provider) for c in codes))
+    if role is Role.CARRIER and not checked:
+        raise ValueError("a carrier is onboarded with its carrierCode and carrierCodeListProvider")
+    if role is not Role.CARRIER and checked:
+        raise ValueError(f"only carriers have carrier codes, not a {role.name.lower()}")
+    return checked
 
 
 def org_address_for(identifier: str) -> OrgAddress:
@@ -51,6 +107,38 @@ class Organisation:
     key_count: int
 
 
+@dataclass(frozen=True)
+class OrgKey:
+    """A signing key of an organisation as the chain records it (public facts only).
+
+    Attributes:
+        address: the key's address.
+        status: ``"active"`` or ``"revoked"`` (a revoked key is never reusable).
+        custodial: True when the gateway's keystore holds the key; False for a key the member holds.
+        label: the keystore's label of a custodial key.
+        added_block: the block of its ``KeyAdded`` event.
+        revoked_block: the block of its ``KeyRevoked`` event, if revoked.
+    """
+
+    address: ChecksumAddress
+    status: Literal["active", "revoked"]
+    custodial: bool
+    label: str | None
+    added_block: int
+    revoked_block: int | None
+
+    def to_public_dict(self) -> dict[str, Any]:
+        """JSON-ready record with camelCase keys, as the gateway and the CLI print it."""
+        return {
+            "address": self.address,
+            "status": self.status,
+            "custodial": self.custodial,
+            "label": self.label,
+            "addedBlock": self.added_block,
+            "revokedBlock": self.revoked_block,
+        }
+
+
 class MembershipService:
     """Onboard, suspend and reinstate organisations; rotate their keys.
 
@@ -63,31 +151,54 @@ class MembershipService:
     """
 
     def __init__(
-        self, w3: Web3, deployment: Deployment, governance: Signer, keystore: KeyStore, title: TitleService
+        self,
+        w3: Web3,
+        deployment: Deployment,
+        governance: Signer,
+        keystore: KeyStore,
+        title: TitleService,
+        *,
+        carrier_codes: SqlCarrierCodes,
     ) -> None:
         self._w3 = w3
         self._deployment = deployment
         self._governance = governance
         self._keystore = keystore
         self._title = title
+        self.carrier_codes = carrier_codes
+        """Each carrier's ``carrierCode`` / ``carrierCodeListProvider`` pairs, recorded at onboarding."""
         self._fees = FeePolicy(w3, refresh=0.0)  # governance sends rarely: ask the node each time
         self.registry: Contract = w3.eth.contract(address=deployment.address, abi=load_artifact().abi)
 
-    def onboard(self, identifier: str, role: Role) -> tuple[Organisation, KeyInfo]:
+    def onboard(
+        self, identifier: str, role: Role, carrier_codes: Sequence[CarrierCode] = ()
+    ) -> tuple[Organisation, KeyInfo]:
         """Register an organisation with a fresh custodial key; returns it and its key (public facts only).
 
+        A carrier names its codes (``carrierCode`` on ``carrierCodeListProvider``, SMDG or NMFTA: at
+        least one), the codes its transport documents carry; each code belongs to one organisation.
+        Other roles have none.
+
         Raises:
+            ValueError: a carrier without codes, codes for another role, or a malformed code.
+            CarrierCodeTakenError: a code already belongs to another organisation.
             ContractRevertError: e.g. ``MembershipOrganisationExists``.
         """
+        codes = _checked_codes(role, carrier_codes)
         org = org_address_for(identifier)
         if self.organisation(org).status is not OrgStatus.NONE:  # refuse before creating a key
             raise error_class("MembershipOrganisationExists")({"org": org})
-        key = self._keystore.create_key(org, label="initial")
-        self._governance_tx(
-            self.registry.functions.registerOrganisation(
-                org, int(role), keccak(text=identifier.strip()), key.address
+        self.carrier_codes.claim(org, codes)  # a code another carrier owns: refused before anything else
+        try:
+            key = self._keystore.create_key(org, label="initial")
+            self._governance_tx(
+                self.registry.functions.registerOrganisation(
+                    org, int(role), keccak(text=identifier.strip()), key.address
+                )
             )
-        )
+        except BaseException:
+            self.carrier_codes.release(org, codes)
+            raise
         return self.organisation(org), key
 
     def suspend(self, org: str) -> Organisation:
@@ -126,6 +237,136 @@ class MembershipService:
     def keys(self, org: str) -> list[KeyInfo]:
         """The organisation's custodial keys, active and revoked (public facts only)."""
         return self._keystore.list_keys(to_checksum_address(org))
+
+    # ------------------------------------------------------------------ self-service keys
+
+    def org_keys(self, org: str) -> list[OrgKey]:
+        """Every key the chain has recorded for the organisation, in the order they were added:
+        custodial keys and keys the member holds itself, active and revoked.
+
+        Read from the chain's ``KeyAdded`` / ``KeyRevoked`` events (never from the index, which may
+        trail by a block), so a key just added is listed.
+        """
+        address = to_checksum_address(org)
+        since = self._deployment.block_number
+        added = self.registry.events.KeyAdded().get_logs(from_block=since, argument_filters={"org": address})
+        revoked = self.registry.events.KeyRevoked().get_logs(
+            from_block=since, argument_filters={"org": address}
+        )
+        revoked_at = {to_checksum_address(lg["args"]["key"]): int(lg["blockNumber"]) for lg in revoked}
+        custodial = {k.address: k for k in self._keystore.list_keys(address)}
+        out: list[OrgKey] = []
+        for lg in sorted(added, key=lambda lg: (lg["blockNumber"], lg["logIndex"])):
+            key = to_checksum_address(lg["args"]["key"])
+            info = custodial.get(key)
+            out.append(
+                OrgKey(
+                    address=key,
+                    status="revoked" if key in revoked_at else "active",
+                    custodial=info is not None,
+                    label=info.label if info is not None else None,
+                    added_block=int(lg["blockNumber"]),
+                    revoked_block=revoked_at.get(key),
+                )
+            )
+        return out
+
+    def org_key(self, org: str, key: str) -> OrgKey:
+        """One key of the organisation (``NotFoundError`` when the chain has no such key for it)."""
+        wanted = to_checksum_address(key)
+        for found in self.org_keys(org):
+            if found.address == wanted:
+                return found
+        raise NotFoundError(f"key of {to_checksum_address(org)}", wanted)
+
+    def key_challenge(self, org: str, key: str, *, ttl: int = KEY_PROOF_TTL) -> dict[str, Any]:
+        """The EIP-712 ``KeyRegistration`` typed data the new key signs (``eth_signTypedData_v4``) to
+        prove the member holds it: the organisation, the key, a random nonce and a deadline ``ttl``
+        seconds ahead, under the registry's domain."""
+        message = KeyRegistrationMessage(
+            organisation=to_checksum_address(org),
+            key=to_checksum_address(key),
+            nonce=secrets.randbits(128),
+            deadline=int(time.time()) + ttl,
+        )
+        return message.to_typed_data(self._title.domain)
+
+    def register_key(
+        self, org: str, typed_data: Mapping[str, Any], signature: bytes
+    ) -> tuple[ChecksumAddress, Operation]:
+        """Add a key the member holds itself, given its signed ``KeyRegistration`` proof.
+
+        The proof must name ``org``, be signed by the key it names under this registry's domain, and
+        be within its deadline; the organisation's custodial key then adds the key on chain.
+
+        Returns:
+            The key and its ``ADD_KEY`` operation (final unless the ledger is slow).
+
+        Raises:
+            InvalidSignatureError: malformed proof (``typed_data``), another organisation
+                (``organisation``), deadline passed or too far ahead (``expired`` / ``deadline``),
+                or not signed by the key it names (``mismatch``).
+            ContractRevertError: the chain refuses, e.g. ``MembershipKeyExists`` for a key already
+                registered or revoked.
+            UnknownKeyError: the gateway holds no custodial key of the organisation to add it with.
+        """
+        address = to_checksum_address(org)
+        try:
+            message = KeyRegistrationMessage.from_typed_data(typed_data)
+        except (TypeError, ValueError) as exc:
+            raise InvalidSignatureError(
+                "typed_data", f"malformed KeyRegistration typed data: {exc}"
+            ) from None
+        if message.organisation != address:
+            raise InvalidSignatureError(
+                "organisation",
+                f"the proof names organisation {message.organisation}, but the credential acts for {address}",
+            )
+        now = int(time.time())
+        if message.deadline < now:
+            raise InvalidSignatureError(
+                "expired", f"the proof's deadline {message.deadline} has passed: ask for a new challenge"
+            )
+        if message.deadline > now + KEY_PROOF_MAX_TTL:
+            raise InvalidSignatureError(
+                "deadline", f"the proof's deadline is more than {KEY_PROOF_MAX_TTL} s ahead"
+            )
+        # Recover over *our* domain, then check the client's payload hashes the same: a proof made for
+        # another chain or registry recovers to another address and is refused.
+        signer = recover_signer(message.digest(self._title.domain), signature)
+        if signer != message.key:
+            raise InvalidSignatureError(
+                "mismatch",
+                f"the proof is not signed by {message.key} under this registry's domain (it recovers to "
+                f"{signer}): sign the typed data exactly as the challenge returned it, with that key",
+            )
+        verify_typed_signature(typed_data, signature, signer)
+        key = to_checksum_address(message.key)
+        return key, self._title.act(address, Action.ADD_KEY, 0, party=key)
+
+    def revoke_key(self, org: str, key: str) -> Operation | None:
+        """Revoke one of the organisation's keys, signed with its custodial key.
+
+        Revoking a key already revoked changes nothing (returns None). The contract refuses the
+        organisation's last active key (``MembershipLastKey``). When the key is the gateway's
+        custodial key, it is marked revoked in the keystore too.
+
+        Raises:
+            NotFoundError: the key is not one of the organisation's.
+            ContractRevertError: e.g. ``MembershipLastKey``.
+        """
+        address = to_checksum_address(org)
+        wanted = to_checksum_address(key)
+        owner, status = self.registry.functions.keyInfo(wanted).call()
+        if to_checksum_address(owner) != address or KeyStatus(status) is KeyStatus.NONE:
+            raise NotFoundError(f"key of {address}", wanted)
+        if KeyStatus(status) is KeyStatus.REVOKED:
+            return None
+        op = self._title.act(address, Action.REVOKE_KEY, 0, party=wanted)
+        if op.status == "final" and any(k.address == wanted for k in self._keystore.list_keys(address)):
+            self._keystore.mark_revoked(wanted)
+        self._title.forget_key(address)
+        return op
 
     def _governance_tx(self, fn: object) -> None:
         sender: ChecksumAddress = self._governance.address

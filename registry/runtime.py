@@ -54,6 +54,7 @@ from registry.data_lock import DataFolderLock
 from registry.errors import ConfigurationError, RegistryError
 from registry.keys import KeyStore, LocalSigner, PassphraseSource
 from registry.members import MembershipService
+from registry.store.carriers import SqlCarrierCodes
 from registry.store.db import create_engine_for, migrate
 from registry.store.documents import SqlDocumentStore
 from registry.store.indexer import Indexer
@@ -80,6 +81,8 @@ RETRY_MIN_AGE = 10.0
 """An operation pending this long without being tracked is resubmitted by the periodic retry."""
 RESTART_BACKOFF = 2.0
 """Seconds between attempts to restart a dead embedded chain."""
+INDEX_WAIT = 10.0
+"""Seconds a write answered final waits at most for the index to show it (read your own writes)."""
 RECHECK_MARGIN = 60.0
 """Operations final up to this many seconds before the restored state's dump time are re-checked too."""
 
@@ -97,10 +100,12 @@ class Runtime:
         self.relayer: Relayer
         self.journal: SqlJournal
         self.documents: SqlDocumentStore
+        self.carrier_codes: SqlCarrierCodes
         self.title: TitleService
         self.members: MembershipService
         self.indexer: Indexer
         self._follow_stop = threading.Event()
+        self._follow_now = threading.Event()  # a waiter needs a block indexed: sync without delay
         self._follower: threading.Thread | None = None
         self._watchdog: threading.Thread | None = None
         self._lock = DataFolderLock(settings.data_dir)
@@ -173,6 +178,7 @@ class Runtime:
         migrate(self.engine)
         self.journal = SqlJournal(self.engine)
         self.documents = SqlDocumentStore(self.engine)
+        self.carrier_codes = SqlCarrierCodes(self.engine)
         self.relayer = Relayer(
             self.w3,
             self.deployment,
@@ -188,10 +194,13 @@ class Runtime:
             self.journal,
             self.documents,
             self.keystore,
+            carriers=self.carrier_codes,
             index=self.engine,
             signature_ttl=s.signature_ttl,
         )
-        self.members = MembershipService(self.w3, self.deployment, governance, self.keystore, self.title)
+        self.members = MembershipService(
+            self.w3, self.deployment, governance, self.keystore, self.title, carrier_codes=self.carrier_codes
+        )
         self.indexer = Indexer(self.w3, self.deployment, self.engine)
         resubmitted = self.title.recover(recheck_final_since=self._recheck_since(None))
         if resubmitted:
@@ -199,12 +208,14 @@ class Runtime:
         if follow:
             self._follower = threading.Thread(target=self._follow, name="indexer-follow", daemon=True)
             self._follower.start()
+            self.title.index_barrier = self.await_indexed  # read your own writes
             self._watchdog = threading.Thread(target=self._watch_chain, name="chain-watchdog", daemon=True)
             self._watchdog.start()
 
     def close(self) -> None:
         """Stop the indexer follower, drain the relayer, stop the embedded chain (by its pid)."""
         self._follow_stop.set()
+        self._follow_now.set()
         if self._watchdog is not None:
             self._watchdog.join(timeout=60)
         if self._follower is not None:
@@ -270,10 +281,26 @@ class Runtime:
         deployment.save(manifest)
         return deployment
 
+    def await_indexed(self, block: int, timeout: float = INDEX_WAIT) -> bool:
+        """Block until the index holds every event up to ``block`` (the follower syncs at once rather
+        than at its next round); False if it did not within ``timeout`` seconds (the index is failing:
+        the caller answers anyway, and the failure is logged by the follower)."""
+        if self.indexer.applied_block() >= block:
+            return True
+        self._follow_now.set()
+        if self.indexer.wait_applied(block, timeout):
+            return True
+        log.warning("the index did not reach block %d within %.0f s", block, timeout)
+        return False
+
     def _follow(self) -> None:
         interval = max(self.settings.chain_block_time / 2, 0.2)
         failing = False
-        while not self._follow_stop.wait(interval):
+        while True:
+            self._follow_now.wait(interval)
+            self._follow_now.clear()  # before the sync: a waiter arriving during it gets another one
+            if self._follow_stop.is_set():
+                break
             try:
                 self.indexer.sync()
             except Exception:  # keep following; the next round retries from the checkpoint

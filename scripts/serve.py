@@ -1,9 +1,11 @@
 """`make run`: the registry with its gateway on 127.0.0.1, on the embedded chain and SQLite by default.
 
 First start: deploys the registry, onboards demo organisations (a carrier, a shipper, a bank, a
-consignee) and an auditor, and prints their API credentials once (only hashes are stored). Later
-starts reuse the data folder: chain state, keys, database, deployment. `EBL_*` environment variables
-(see registry/config.py) point it at another ledger or database; `--no-demo` skips the demo members.
+consignee) and an auditor, and prints their API credentials once (the database keeps only hashes),
+also writing them as shell exports to ``data/demo-credentials.env`` (mode 0600), whose path it prints:
+``source`` it for the README walkthrough. Later starts reuse the data folder: chain state, keys,
+database, deployment. `EBL_*` environment variables (see registry/config.py) point it at another
+ledger or database; `--no-demo` skips the demo members.
 
 Crashes: if the embedded chain dies, the running gateway restarts it from its state file and
 resubmits from the operation journal whatever the chain lost; if this process is killed (even with
@@ -16,7 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
+from pathlib import Path
 
 import uvicorn
 
@@ -24,12 +28,16 @@ from api.auth import Credentials
 from api.logs import configure_logging
 from api.main import create_app
 from registry.config import Settings
+from registry.documents import CarrierCode
 from registry.errors import RegistryInUseError
 from registry.runtime import Runtime
 from registry.types import Role
 
 CREDENTIALS_MARKER = "API credentials (shown once"
 """Starts the line before the credentials JSON (the JSON ends at a line that is just ``}``)."""
+
+ENV_FILE_MARKER = "the same as shell exports (mode 0600), for `source`:"
+"""Starts the line that names the credentials' env file (its absolute path follows the marker)."""
 
 
 def parse_credentials(text: str) -> dict[str, dict[str, str]] | None:
@@ -53,6 +61,10 @@ DEMO = (
     ("consignee", "LEI:DEMO-CONSIGNEE-0001", "Demo Importer Ltd", "trader"),
 )
 
+DEMO_CARRIER_CODES = (CarrierCode("MSC", "SMDG"),)
+"""The demo carrier's carrierCode / carrierCodeListProvider: the one DCSA's example documents name, so
+they (and ``examples/``) are issuable by the demo carrier as they are."""
+
 
 def bootstrap(runtime: Runtime, credentials: Credentials, demo: bool) -> dict[str, dict[str, str]] | None:
     """Create the governance credential and the demo members once; None if they already exist."""
@@ -64,7 +76,8 @@ def bootstrap(runtime: Runtime, credentials: Credentials, demo: bool) -> dict[st
     out["governance"] = {"token": governance.token}
     if demo:
         for name, identifier, legal_name, role in DEMO:
-            org, _ = runtime.members.onboard(identifier, Role[role.upper()])
+            codes = DEMO_CARRIER_CODES if role == "carrier" else ()
+            org, _ = runtime.members.onboard(identifier, Role[role.upper()], codes)
             credentials.save_profile(org.address, legal_name, identifier, role)
             issued = credentials.issue(legal_name, role, org.address)  # type: ignore[arg-type]
             out[name] = {"org": org.address, "token": issued.token}
@@ -72,6 +85,47 @@ def bootstrap(runtime: Runtime, credentials: Credentials, demo: bool) -> dict[st
         out["auditor"] = {"token": auditor.token}
     marker.write_text("credentials were printed once at first start\n")
     return out
+
+
+ENV_FILE = "demo-credentials.env"
+"""Beside the data: the demo credentials as shell ``export`` lines, mode 0600 (``source`` it)."""
+
+_ENV_NAMES = (
+    ("CARRIER", "carrier", "token"),
+    ("SHIPPER", "shipper", "token"),
+    ("BANK", "bank", "token"),
+    ("CONSIGNEE", "consignee", "token"),
+    ("AUDITOR", "auditor", "token"),
+    ("GOVERNANCE", "governance", "token"),
+    ("CARRIER_ORG", "carrier", "org"),
+    ("SHIPPER_ORG", "shipper", "org"),
+    ("BANK_ORG", "bank", "org"),
+    ("CONSIGNEE_ORG", "consignee", "org"),
+)
+
+
+def write_env_file(path: Path, created: dict[str, dict[str, str]], gateway_url: str) -> Path:
+    """Write the first start's credentials as ``export NAME=value`` lines, readable by the owner only.
+
+    ``EBL_GATEWAY_URL`` (the gateway, read by ``ebl --gateway`` too) comes first, then one token per
+    demo principal (``CARRIER`` ... ``GOVERNANCE``) and each member's address (``CARRIER_ORG`` ...).
+    The file is created with mode 0600 before anything is written to it.
+    """
+    lines = [
+        "# eBL title registry: the demo credentials of this data folder, written once at first start",
+        "# by `make run` (scripts/serve.py). Use: source " + str(path),
+        f"export EBL_GATEWAY_URL={shlex.quote(gateway_url)}",
+    ]
+    lines += [
+        f"export {name}={shlex.quote(created[who][field])}"
+        for name, who, field in _ENV_NAMES
+        if field in created.get(who, {})
+    ]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(out.fileno(), 0o600)  # also when the file was already there
+        out.write("\n".join(lines) + "\n")
+    return path
 
 
 def _url(host: str, port: int) -> str:
@@ -103,6 +157,10 @@ def main() -> None:
             runtime.wait_chain_persisted()
             print(f"{CREDENTIALS_MARKER}; only their hashes are stored):", flush=True)
             print(json.dumps(created, indent=2), flush=True)
+            env_file = write_env_file(
+                runtime.settings.data_dir.resolve() / ENV_FILE, created, _url(args.host, args.port)
+            )
+            print(f"{ENV_FILE_MARKER} {env_file}", flush=True)
             (runtime.settings.data_dir / "demo-credentials.json").unlink(missing_ok=True)
         else:
             print(

@@ -1,16 +1,28 @@
-"""Governance: onboard and suspend organisations, rotate their keys, issue API credentials."""
+"""Governance: onboard and suspend organisations, rotate their keys, issue, list and revoke API
+credentials."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from eth_utils.address import to_checksum_address
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path, Query
 
-from api.auth import Principal
+from api.auth import CredentialRecord, Principal
 from api.deps import CredentialsDep, RuntimeDep, require_role
 from api.problems import Problem, problem_responses
-from api.schemas import CredentialOut, CredentialRequest, OnboardedOut, OrganisationOut, OrganisationRequest
+from api.schemas import (
+    Address,
+    CarrierCodeItem,
+    CredentialInfoOut,
+    CredentialOut,
+    CredentialRequest,
+    OnboardedOut,
+    OrganisationOut,
+    OrganisationRequest,
+)
+from registry.documents import CarrierCode
+from registry.members import carrier_code
 from registry.types import Role
 
 router = APIRouter(
@@ -23,8 +35,13 @@ Governance = Annotated[Principal, Depends(require_role("governance"))]
 def onboard(
     body: OrganisationRequest, runtime: RuntimeDep, principal: Governance, credentials: CredentialsDep
 ) -> OnboardedOut:
-    """Onboard an organisation: on chain with a fresh custodial key, plus its first API credential."""
-    org, key = runtime.members.onboard(body.identifier, Role[body.role.upper()])
+    """Onboard an organisation: on chain with a fresh custodial key, plus its first API credential.
+
+    A carrier names its carrierCode and carrierCodeListProvider (SMDG or NMFTA; more in carrierCodes):
+    it may then issue only documents that name one of them (else 422 carrier_mismatch). A code belongs
+    to one organisation: a code another carrier has answers 409 duplicate."""
+    codes = [carrier_code(c.carrier_code, c.carrier_code_list_provider) for c in body.codes()]
+    org, key = runtime.members.onboard(body.identifier, Role[body.role.upper()], codes)
     credentials.save_profile(org.address, body.name, body.identifier, body.role)
     issued = credentials.issue(body.name, body.role, org.address)
     return OnboardedOut(
@@ -39,6 +56,13 @@ def onboard(
             org=org.address,
             token=issued.token,
         ),
+        carrier_codes=[_code_item(c) for c in runtime.members.carrier_codes.codes_of(org.address)],
+    )
+
+
+def _code_item(code: CarrierCode) -> CarrierCodeItem:
+    return CarrierCodeItem.model_validate(
+        {"carrierCode": code.code, "carrierCodeListProvider": code.code_list_provider}
     )
 
 
@@ -62,14 +86,67 @@ def credential(
             )
     elif org is not None:
         raise Problem(422, "invalid_request", f"{body.role} credentials name no organisation")
-    issued = credentials.issue(body.name, body.role, org)
+    issued = credentials.issue(body.name, body.role, org, expires_at=body.expires_at)
     return CredentialOut(
         credential_id=issued.principal.credential_id,
         name=body.name,
         role=body.role,
         org=issued.principal.org,
+        expires_at=body.expires_at,
         token=issued.token,
     )
+
+
+def _credential(record: CredentialRecord) -> CredentialInfoOut:
+    return CredentialInfoOut(
+        credential_id=record.credential_id,
+        name=record.name,
+        role=record.role,
+        org=record.org,
+        status=record.status,
+        created_at=record.created_at,
+        expires_at=record.expires_at,
+        revoked_at=record.revoked_at,
+    )
+
+
+@router.get("/credentials", response_model=list[CredentialInfoOut])
+def credentials_list(
+    principal: Governance,
+    credentials: CredentialsDep,
+    role: Annotated[Literal["carrier", "bank", "trader", "auditor", "governance"] | None, Query()] = None,
+    org: Annotated[Address | None, Query(description="Only this organisation's credentials")] = None,
+    status: Annotated[Literal["active", "revoked", "expired"] | None, Query()] = None,
+) -> list[CredentialInfoOut]:
+    """Every API credential's public facts (never a token or hash), oldest first."""
+    records = credentials.records(role=role, org=to_checksum_address(org) if org else None)
+    return [_credential(r) for r in records if status is None or r.status == status]
+
+
+CredentialId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="The credential's id")]
+
+
+@router.get("/credentials/{credential_id}", response_model=CredentialInfoOut)
+def credential_get(
+    credential_id: CredentialId, principal: Governance, credentials: CredentialsDep
+) -> CredentialInfoOut:
+    """One API credential's public facts."""
+    record = credentials.get(credential_id)
+    if record is None:
+        raise Problem(404, "not_found", "Not found", f"credential {credential_id} not found")
+    return _credential(record)
+
+
+@router.post("/credentials/{credential_id}/revoke", response_model=CredentialInfoOut)
+def credential_revoke(
+    credential_id: CredentialId, principal: Governance, credentials: CredentialsDep
+) -> CredentialInfoOut:
+    """Revoke an API credential: every gateway process on this database refuses it within a second
+    (401 ``unauthenticated``). Revoking it again changes nothing."""
+    record = credentials.revoke(credential_id)
+    if record is None:
+        raise Problem(404, "not_found", "Not found", f"credential {credential_id} not found")
+    return _credential(record)
 
 
 @router.post("/organisations/{org}/suspend", response_model=OrganisationOut)
@@ -94,7 +171,8 @@ def rotate_key(org: str, runtime: RuntimeDep, principal: Governance) -> dict[str
 
 @router.get("/organisations/{org}")
 def organisation(org: str, runtime: RuntimeDep, principal: Governance) -> dict[str, object]:
-    """The organisation's on-chain record and its custodial keys (public facts only)."""
+    """The organisation's on-chain record and every key of it the chain knows, custodial or held by the
+    member itself (public facts only)."""
     o = runtime.members.organisation(org)
     return {
         "address": o.address,
@@ -102,5 +180,8 @@ def organisation(org: str, runtime: RuntimeDep, principal: Governance) -> dict[s
         "role": o.role.name,
         "status": o.status.name,
         "keyCount": o.key_count,
-        "keys": [k.to_public_dict() for k in runtime.members.keys(org)],
+        "carrierCodes": [
+            _code_item(c).model_dump(by_alias=True) for c in runtime.members.carrier_codes.codes_of(o.address)
+        ],
+        "keys": [k.to_public_dict() for k in runtime.members.org_keys(org)],
     }

@@ -52,10 +52,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 org_app = typer.Typer(help="Member organisations (governance).", no_args_is_help=True)
-keys_app = typer.Typer(help="Organisations' custodial signing keys.", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="Organisations' signing keys: custodial (the gateway holds them) or the member's own wallet keys.",
+    no_args_is_help=True,
+)
+credentials_app = typer.Typer(
+    help="Gateway API credentials (governance): list and revoke.", no_args_is_help=True
+)
 dev_app = typer.Typer(help="Development helpers.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(keys_app, name="keys")
+app.add_typer(credentials_app, name="credentials")
 app.add_typer(dev_app, name="dev")
 
 EXPORT_PAGE = 1000
@@ -222,11 +229,17 @@ class ExportFormat(StrEnum):
 
 def _print_org(org: dict[str, Any], title: str) -> None:
     rows: list[tuple[str, Any]] = [("organisation", org.get("address"))]
-    rows += [(label, org[key]) for key, label in _ORG_FIELDS if org.get(key) is not None]
+    rows += [(label, _org_value(org[key])) for key, label in _ORG_FIELDS if org.get(key) not in (None, [])]
     credential = org.get("credential")
     if isinstance(credential, dict) and credential.get("token"):  # gateway onboarding: shown once
         rows.append(("API token", f"{credential['token']}  (shown once: store it now)"))
     print_key_value(title, rows)
+
+
+def _org_value(value: Any) -> Any:
+    if isinstance(value, list):  # carrier codes: SMDG:MSC, NMFTA:MAEU
+        return ", ".join(f"{c['carrierCodeListProvider']}:{c['carrierCode']}" for c in value)
+    return value
 
 
 _ORG_FIELDS = (
@@ -236,7 +249,16 @@ _ORG_FIELDS = (
     ("status", "status"),
     ("keyCount", "keys on chain"),
     ("keyAddress", "key"),
+    ("carrierCodes", "carrier codes"),
 )
+
+
+def _carrier_code(text: str) -> tuple[str, str]:
+    """``SMDG:MSC`` → (code, code list)."""
+    provider, sep, code = text.partition(":")
+    if not sep or not code or not provider:
+        raise CliError("usage", f"--carrier-code is LIST:CODE, e.g. SMDG:MSC or NMFTA:MAEU, not {text!r}")
+    return code, provider.upper()
 
 
 @org_app.command("add")
@@ -247,11 +269,21 @@ def org_add(
     name: Annotated[
         str | None, typer.Option("--name", help="Display name (gateway mode; default: the identifier).")
     ] = None,
+    carrier_code: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--carrier-code",
+            metavar="LIST:CODE",
+            help="A carrier's carrierCode on its carrierCodeListProvider, e.g. SMDG:MSC or NMFTA:MAEU "
+            "(required for a carrier, repeat for several): it may issue only documents naming one of them.",
+        ),
+    ] = None,
     as_json: JsonOut = False,
 ) -> None:
     """Onboard an organisation with a fresh custodial key; prints its address and key address."""
     with _guard():
-        org = _state(ctx).backend().add_org(identifier, role.value, name)
+        codes = [_carrier_code(text) for text in carrier_code or ()]
+        org = _state(ctx).backend().add_org(identifier, role.value, name, codes)
     if as_json:
         print_json(org)
     else:
@@ -283,8 +315,20 @@ def org_show(ctx: typer.Context, org: OrgArg, as_json: JsonOut = False) -> None:
 
 
 @keys_app.command("list")
-def keys_list(ctx: typer.Context, org: OrgArg, as_json: JsonOut = False) -> None:
-    """List an organisation's custodial keys, active and revoked (public facts only)."""
+def keys_list(
+    ctx: typer.Context,
+    org: Annotated[
+        str | None,
+        typer.Argument(
+            help="Organisation address or legal identifier (gateway mode: omit it for your own).",
+            metavar="[ORG]",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonOut = False,
+) -> None:
+    """List an organisation's keys as the chain records them, active and revoked: custodial ones and
+    the member's own (public facts only)."""
     with _guard():
         keys = _state(ctx).backend().keys(org)
     if as_json:
@@ -294,20 +338,131 @@ def keys_list(ctx: typer.Context, org: OrgArg, as_json: JsonOut = False) -> None
     from rich.text import Text
 
     table = Table(title="keys")
-    for name in ("address", "status", "label", "created", "revoked"):
+    for name in ("address", "status", "custodial", "label", "added block", "revoked block"):
         table.add_column(name, overflow="fold")
     for k in keys:
         status = str(k.get("status"))
         table.add_row(
             Text(str(k.get("address"))),
             Text(status, style="green" if status == "active" else "red"),
+            Text("yes" if k.get("custodial") else "no (member's own)"),
             Text(str(k.get("label") or "")),
-            Text(str(k.get("createdAt") or "")),
-            Text(str(k.get("revokedAt") or "")),
+            Text(str(k.get("addedBlock") or "")),
+            Text(str(k.get("revokedBlock") or "")),
         )
     from registry.cli._render import out_console
 
     out_console().print(table)
+
+
+KeyArg = Annotated[str, typer.Argument(help="Key address (0x + 40 hex digits).", metavar="KEY")]
+
+
+@keys_app.command("challenge")
+def keys_challenge(ctx: typer.Context, key: KeyArg, actor: AsOrg = None) -> None:
+    """Print the EIP-712 KeyRegistration typed data KEY must sign to be registered (valid 10 minutes).
+    Sign it unchanged with any wallet (eth_signTypedData_v4), then run `keys add --typed-data FILE
+    --signature SIG`."""
+    with _guard():
+        typed = _state(ctx).backend().key_challenge(actor, key)
+    print_json(typed)
+
+
+@keys_app.command("add")
+def keys_add(
+    ctx: typer.Context,
+    keyfile: Annotated[
+        Path | None,
+        typer.Option(
+            "--keyfile",
+            help="An Ethereum JSON keystore (V3, as wallets export it): the CLI signs the challenge with it.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    passphrase_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--passphrase-file",
+            help="File holding the keystore's passphrase (else EBL_KEY_PASSPHRASE, else a prompt).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    typed_data: Annotated[
+        Path | None,
+        typer.Option(
+            "--typed-data", help="The challenge (from `keys challenge`), signed elsewhere.", exists=True
+        ),
+    ] = None,
+    signature: Annotated[
+        str | None, typer.Option("--signature", help="The wallet's signature of --typed-data (0x + 130 hex).")
+    ] = None,
+    actor: AsOrg = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Register a key your organisation holds itself (never given to the gateway): the key signs a
+    challenge naming the organisation, and the organisation's key adds it on chain."""
+    if (keyfile is None) == (typed_data is None):
+        _fail("usage", "give --keyfile, or --typed-data with --signature")
+    if typed_data is not None and not signature:
+        _fail("usage", "--typed-data needs --signature")
+    with _guard():
+        backend = _state(ctx).backend()
+        if keyfile is not None:
+            typed, signature = _sign_challenge(backend, actor, keyfile, passphrase_file)
+        else:
+            assert typed_data is not None and signature is not None
+            from registry.documents import parse_json_text
+
+            typed = parse_json_text(typed_data.read_bytes())
+        key = backend.register_key(actor, typed, signature)
+    if as_json:
+        print_json(key)
+    else:
+        print_key_value(
+            "key registered",
+            [(name, key.get(name)) for name in ("address", "status", "custodial", "addedBlock")],
+        )
+
+
+def _sign_challenge(
+    backend: Backend, actor: str | None, keyfile: Path, passphrase_file: Path | None
+) -> tuple[dict[str, Any], str]:
+    """Unlock an Ethereum JSON keystore, ask for the challenge of its address and sign it."""
+    from eth_account import Account
+
+    from registry.keys import LocalSigner
+
+    try:
+        encrypted = json.loads(keyfile.read_text())
+        address = "0x" + str(encrypted["address"]).removeprefix("0x")
+    except (ValueError, KeyError, TypeError):
+        raise CliError("invalid_keyfile", f"{keyfile} is not an Ethereum JSON keystore") from None
+    if passphrase_file is not None:
+        passphrase = passphrase_file.read_text().rstrip("\r\n")
+    elif "EBL_KEY_PASSPHRASE" in os.environ:
+        passphrase = os.environ["EBL_KEY_PASSPHRASE"]
+    else:
+        passphrase = typer.prompt(f"passphrase of {keyfile.name}", hide_input=True)
+    try:
+        private_key = bytes(Account.decrypt(encrypted, passphrase))
+    except ValueError:
+        raise CliError("invalid_keyfile", f"cannot unlock {keyfile}: wrong passphrase?") from None
+    typed = backend.key_challenge(actor, address)
+    signature = "0x" + LocalSigner(private_key).sign_typed_data(typed).hex()
+    return typed, signature
+
+
+@keys_app.command("revoke")
+def keys_revoke(ctx: typer.Context, key: KeyArg, actor: AsOrg = None, as_json: JsonOut = False) -> None:
+    """Revoke one of your organisation's keys (never its last); a revoked key can never come back."""
+    with _guard():
+        revoked = _state(ctx).backend().revoke_key(actor, key)
+    if as_json:
+        print_json(revoked)
+    else:
+        print_key_value("key", [(name, revoked.get(name)) for name in ("address", "status", "revokedBlock")])
 
 
 @keys_app.command("rotate")
@@ -345,18 +500,109 @@ def credential(
     org: Annotated[
         str | None, typer.Option("--org", help="The member organisation (carrier, bank, trader roles).")
     ] = None,
+    expires: Annotated[
+        str | None,
+        typer.Option(
+            "--expires",
+            help="When it stops working: an ISO 8601 time (UTC if no zone) or a duration (90d, 12h, 30m).",
+        ),
+    ] = None,
     as_json: JsonOut = False,
 ) -> None:
     """Issue a gateway API credential; the token is shown once. Direct mode bootstraps the first
     governance credential."""
     with _guard():
-        issued = _state(ctx).backend().issue_credential(name, role.value, org)
+        expires_at = _expiry(expires) if expires else None
+        issued = _state(ctx).backend().issue_credential(name, role.value, org, expires_at)
     if as_json:
         print_json(issued)
         return
-    rows: list[tuple[str, Any]] = [(k, issued.get(k)) for k in ("credentialId", "name", "role", "org")]
+    fields = ("credentialId", "name", "role", "org", "expiresAt")
+    rows: list[tuple[str, Any]] = [(k, issued.get(k)) for k in fields]
     rows.append(("token", issued.get("token")))
     print_key_value("API credential (the token is shown once: store it now)", rows, style="yellow")
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _expiry(text: str) -> datetime:
+    """An expiry: an ISO 8601 time (UTC when it names no zone) or a duration from now (90d, 12h)."""
+    import re
+    from datetime import timedelta
+
+    text = text.strip()
+    match = re.fullmatch(r"([0-9]+)\s*([smhdw])", text)
+    if match:
+        return datetime.now(UTC) + timedelta(seconds=int(match[1]) * _DURATION_UNITS[match[2]])
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"--expires: not an ISO 8601 time or a duration like 90d: {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class CredentialStatus(StrEnum):
+    active = "active"
+    revoked = "revoked"
+    expired = "expired"
+
+
+@credentials_app.command("list")
+def credentials_list(
+    ctx: typer.Context,
+    role: Annotated[
+        CredentialRole | None, typer.Option("--role", help="Only this API role.", case_sensitive=False)
+    ] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Only this organisation's credentials.")] = None,
+    status: Annotated[
+        CredentialStatus | None, typer.Option("--status", help="Only active, revoked or expired ones.")
+    ] = None,
+    as_json: JsonOut = False,
+) -> None:
+    """List API credentials (public facts only: never a token)."""
+    with _guard():
+        records = (
+            _state(ctx)
+            .backend()
+            .credentials(role.value if role else None, org, status.value if status else None)
+        )
+    if as_json:
+        print_json(records)
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    from registry.cli._render import out_console
+
+    table = Table(title="API credentials")
+    for name in ("id", "name", "role", "org", "status", "created", "expires", "revoked"):
+        table.add_column(name, overflow="fold")
+    for r in records:
+        state = str(r.get("status"))
+        table.add_row(
+            *(Text(str(r.get(k) or "")) for k in ("credentialId", "name", "role", "org")),
+            Text(state, style="green" if state == "active" else "red"),
+            *(Text(str(r.get(k) or "")) for k in ("createdAt", "expiresAt", "revokedAt")),
+        )
+    out_console().print(table)
+
+
+@credentials_app.command("revoke")
+def credentials_revoke(
+    ctx: typer.Context,
+    credential_id: Annotated[str, typer.Argument(help="The credential id (ebl_<id>.…).", metavar="ID")],
+    as_json: JsonOut = False,
+) -> None:
+    """Revoke an API credential: every gateway refuses it within a second."""
+    with _guard():
+        record = _state(ctx).backend().revoke_credential(credential_id.removeprefix("ebl_").split(".")[0])
+    if as_json:
+        print_json(record)
+    else:
+        print_key_value(
+            "API credential", [(k, record.get(k)) for k in ("credentialId", "name", "status", "revokedAt")]
+        )
 
 
 # ====================================================================== carriers

@@ -124,14 +124,33 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
     # governance
-    def add_org(self, identifier: str, role: str, name: str | None = None) -> dict[str, Any]: ...
+    def add_org(
+        self,
+        identifier: str,
+        role: str,
+        name: str | None = None,
+        carrier_codes: Sequence[tuple[str, str]] = (),
+    ) -> dict[str, Any]: ...
     def suspend(self, org: str) -> dict[str, Any]: ...
     def reinstate(self, org: str) -> dict[str, Any]: ...
     def organisation(self, org: str) -> dict[str, Any]: ...
-    def keys(self, org: str) -> list[dict[str, Any]]: ...
+    def keys(self, org: str | None) -> list[dict[str, Any]]: ...
     def rotate_key(self, org: str) -> dict[str, Any]: ...
     def identity(self, org: str) -> dict[str, Any]: ...
-    def issue_credential(self, name: str, role: str, org: str | None) -> dict[str, Any]: ...
+    def issue_credential(
+        self, name: str, role: str, org: str | None, expires_at: datetime | None = None
+    ) -> dict[str, Any]: ...
+    def credentials(
+        self, role: str | None = None, org: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]: ...
+    def revoke_credential(self, credential_id: str) -> dict[str, Any]: ...
+
+    # members: their own keys
+    def key_challenge(self, actor: str | None, key: str) -> dict[str, Any]: ...
+    def register_key(
+        self, actor: str | None, typed_data: dict[str, Any], signature: str
+    ) -> dict[str, Any]: ...
+    def revoke_key(self, actor: str | None, key: str) -> dict[str, Any]: ...
 
     # carriers
     def issue(
@@ -208,6 +227,34 @@ def _event(event: EventRecord) -> dict[str, Any]:
     }
 
 
+def _credential(record: Any) -> dict[str, Any]:
+    return {
+        "credentialId": record.credential_id,
+        "name": record.name,
+        "role": record.role,
+        "org": record.org,
+        "status": record.status,
+        "createdAt": record.created_at.isoformat(),
+        "expiresAt": record.expires_at.isoformat() if record.expires_at else None,
+        "revokedAt": record.revoked_at.isoformat() if record.revoked_at else None,
+    }
+
+
+def _address(text: str) -> str:
+    from eth_utils.address import to_checksum_address
+
+    if not _ADDRESS.match(text.strip()):
+        raise ValueError(f"not a key address (0x + 40 hex digits): {text!r}")
+    return str(to_checksum_address(text.strip()))
+
+
+def _signature_bytes(text: str) -> bytes:
+    text = text.strip()
+    if not re.fullmatch(r"0x[0-9a-fA-F]{130}", text):
+        raise ValueError("a signature is 65 bytes as 0x-prefixed hex (130 hex digits)")
+    return bytes.fromhex(text[2:])
+
+
 class DirectBackend:
     """The registry in this process.
 
@@ -241,13 +288,33 @@ class DirectBackend:
 
     # governance -----------------------------------------------------------------
 
-    def add_org(self, identifier: str, role: str, name: str | None = None) -> dict[str, Any]:
+    def add_org(
+        self,
+        identifier: str,
+        role: str,
+        name: str | None = None,
+        carrier_codes: Sequence[tuple[str, str]] = (),
+    ) -> dict[str, Any]:
+        from registry.members import carrier_code
         from registry.types import Role
 
         if role.lower() not in _ROLES:
             raise CliError("usage", f"role must be one of {', '.join(_ROLES)}")
-        org, key = self.runtime.members.onboard(identifier, Role[role.upper()])
-        return {**_org(org), "identifier": identifier, "keyAddress": key.address, "key": _key(key)}
+        try:
+            codes = [carrier_code(code, provider) for code, provider in carrier_codes]
+            org, key = self.runtime.members.onboard(identifier, Role[role.upper()], codes)
+        except ValueError as exc:
+            raise CliError("usage", str(exc)) from None
+        recorded = self.runtime.members.carrier_codes.codes_of(org.address)
+        return {
+            **_org(org),
+            "identifier": identifier,
+            "keyAddress": key.address,
+            "key": _key(key),
+            "carrierCodes": [
+                {"carrierCode": c.code, "carrierCodeListProvider": c.code_list_provider} for c in recorded
+            ],
+        }
 
     def suspend(self, org: str) -> dict[str, Any]:
         return _org(self.runtime.members.suspend(org_ref(org)))
@@ -264,8 +331,10 @@ class DirectBackend:
             raise NotFoundError("organisation", record.address)
         return _org(record)
 
-    def keys(self, org: str) -> list[dict[str, Any]]:
-        return [_key(k) for k in self.runtime.members.keys(org_ref(org))]
+    def keys(self, org: str | None) -> list[dict[str, Any]]:
+        if org is None:
+            raise CliError("usage", "name the organisation (ORG) in direct mode")
+        return [k.to_public_dict() for k in self.runtime.members.org_keys(org_ref(org))]
 
     def rotate_key(self, org: str) -> dict[str, Any]:
         return _key(self.runtime.members.rotate_key(org_ref(org)))
@@ -283,7 +352,9 @@ class DirectBackend:
             "registry": deployment.address,
         }
 
-    def issue_credential(self, name: str, role: str, org: str | None) -> dict[str, Any]:
+    def issue_credential(
+        self, name: str, role: str, org: str | None, expires_at: datetime | None = None
+    ) -> dict[str, Any]:
         """An API credential for the gateway (bootstraps the first governance token)."""
         from api.auth import API_ROLES, MEMBER_ROLES, Credentials
 
@@ -300,15 +371,57 @@ class DirectBackend:
                 )
         elif address is not None:
             raise CliError("usage", f"{role} credentials name no organisation")
-        issued = Credentials(self.runtime.engine).issue(name, role, address)
+        issued = Credentials(self.runtime.engine).issue(name, role, address, expires_at=expires_at)
         p = issued.principal
         return {
             "credentialId": p.credential_id,
             "name": p.name,
             "role": p.role,
             "org": p.org,
+            "expiresAt": expires_at.isoformat() if expires_at else None,
             "token": issued.token,
         }
+
+    def credentials(
+        self, role: str | None = None, org: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        from api.auth import Credentials
+
+        records = Credentials(self.runtime.engine).records(
+            role=role,  # type: ignore[arg-type]
+            org=org_ref(org) if org else None,
+        )
+        return [_credential(r) for r in records if status is None or r.status == status]
+
+    def revoke_credential(self, credential_id: str) -> dict[str, Any]:
+        from api.auth import Credentials
+        from registry.errors import NotFoundError
+
+        record = Credentials(self.runtime.engine).revoke(credential_id)
+        if record is None:
+            raise NotFoundError("credential", credential_id)
+        return _credential(record)
+
+    # members: their own keys -----------------------------------------------------
+
+    def key_challenge(self, actor: str | None, key: str) -> dict[str, Any]:
+        return self.runtime.members.key_challenge(self._actor(actor), _address(key))
+
+    def register_key(self, actor: str | None, typed_data: dict[str, Any], signature: str) -> dict[str, Any]:
+        org = self._actor(actor)
+        key, op = self.runtime.members.register_key(org, typed_data, _signature_bytes(signature))
+        return self._key_after(org, key, op)
+
+    def revoke_key(self, actor: str | None, key: str) -> dict[str, Any]:
+        org = self._actor(actor)
+        op = self.runtime.members.revoke_key(org, _address(key))
+        return self._key_after(org, _address(key), op)
+
+    def _key_after(self, org: str, key: str, op: Operation | None) -> dict[str, Any]:
+        if op is not None and op.status == "failed":
+            raise CliError(op.error_code or "operation_failed", op.error_detail or "the operation failed")
+        record = self.runtime.members.org_key(org, key).to_public_dict()
+        return {**record, "operationId": op.operation_id if op is not None else None}
 
     # carriers -------------------------------------------------------------------
 
@@ -457,6 +570,7 @@ class HttpBackend:
         json: Any = None,
         content: str | None = None,
         params: Mapping[str, Any] | None = None,
+        raw: bool = False,
     ) -> Any:
         headers = {"Content-Type": "application/json"} if content is not None else None
         try:
@@ -469,7 +583,7 @@ class HttpBackend:
             raise _problem(response)
         if not response.content:
             return {}
-        return camel(response.json())
+        return response.json() if raw else camel(response.json())
 
     def _post(self, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
         result: dict[str, Any] = self._request("POST", path, json=dict(body or {}))
@@ -480,8 +594,18 @@ class HttpBackend:
 
     # governance -----------------------------------------------------------------
 
-    def add_org(self, identifier: str, role: str, name: str | None = None) -> dict[str, Any]:
-        body = {"identifier": identifier, "name": name or identifier, "role": role}
+    def add_org(
+        self,
+        identifier: str,
+        role: str,
+        name: str | None = None,
+        carrier_codes: Sequence[tuple[str, str]] = (),
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"identifier": identifier, "name": name or identifier, "role": role}
+        if carrier_codes:
+            body["carrierCodes"] = [
+                {"carrierCode": code, "carrierCodeListProvider": provider} for code, provider in carrier_codes
+            ]
         result = self._post("/governance/organisations", body)
         organisation = result.get("organisation")
         if isinstance(organisation, dict):  # {organisation, keyAddress, credential}: flatten
@@ -498,7 +622,9 @@ class HttpBackend:
         result: dict[str, Any] = self._get(f"/governance/organisations/{org_ref(org)}")
         return result
 
-    def keys(self, org: str) -> list[dict[str, Any]]:
+    def keys(self, org: str | None) -> list[dict[str, Any]]:
+        if org is None:  # the credential's own organisation
+            return list(_as_dicts(self._get("/members/keys")))
         record = self.organisation(org)
         keys = record.get("keys")
         if not isinstance(keys, list):
@@ -521,9 +647,44 @@ class HttpBackend:
             "keys": [k.get("address") for k in keys],
         }
 
-    def issue_credential(self, name: str, role: str, org: str | None) -> dict[str, Any]:
-        body = {"name": name, "role": role, "org": org_ref(org) if org else None}
+    def issue_credential(
+        self, name: str, role: str, org: str | None, expires_at: datetime | None = None
+    ) -> dict[str, Any]:
+        body = {
+            "name": name,
+            "role": role,
+            "org": org_ref(org) if org else None,
+            "expiresAt": expires_at.isoformat() if expires_at else None,
+        }
         return self._post("/governance/credentials", body)
+
+    def credentials(
+        self, role: str | None = None, org: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        params = {
+            k: v
+            for k, v in {"role": role, "org": org_ref(org) if org else None, "status": status}.items()
+            if v
+        }
+        return list(_as_dicts(self._get("/governance/credentials", params)))
+
+    def revoke_credential(self, credential_id: str) -> dict[str, Any]:
+        return self._post(f"/governance/credentials/{credential_id}/revoke")
+
+    # members: their own keys -----------------------------------------------------
+
+    def key_challenge(self, actor: str | None, key: str) -> dict[str, Any]:
+        typed: dict[str, Any] = self._request(
+            "POST", "/members/keys/challenge", json={"key": _address(key)}, raw=True
+        )
+        return typed
+
+    def register_key(self, actor: str | None, typed_data: dict[str, Any], signature: str) -> dict[str, Any]:
+        _signature_bytes(signature)
+        return self._post("/members/keys", {"typedData": typed_data, "signature": signature.strip()})
+
+    def revoke_key(self, actor: str | None, key: str) -> dict[str, Any]:
+        return self._post(f"/members/keys/{_address(key)}/revoke")
 
     # carriers -------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "ApiCredential",
     "Base",
+    "CarrierCode",
     "Document",
     "Ebl",
     "EblEvent",
@@ -249,3 +250,24 @@ class ApiCredential(Base):
     secret_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """After this instant the credential is refused (None: valid until revoked)."""
+
+
+# --- carrier codes ----------------------------------------------------------------------------
+
+
+class CarrierCode(Base):
+    """A carrier's code (``carrierCode`` in a DCSA transport document) on its code list
+    (``carrierCodeListProvider``: SMDG or NMFTA), recorded at onboarding.
+
+    A code belongs to one organisation (the primary key); a carrier may have several. Issuance
+    refuses a document that names a code the issuing organisation does not own.
+    """
+
+    __tablename__ = "carrier_codes"
+
+    code_list_provider: Mapped[str] = mapped_column(String(5), primary_key=True)
+    code: Mapped[str] = mapped_column(String(4), primary_key=True)
+    org: Mapped[str] = mapped_column(ADDRESS, index=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,4 +1,5 @@
-"""What the title service needs from storage: the operation journal and the document store.
+"""What the title service needs from storage: the operation journal, the document store and the
+carriers' codes.
 
 Implemented over SQLAlchemy in :mod:`registry.store.journal`; kept as protocols so the service can be
 read and tested on its own and a different database layer can be plugged in.
@@ -11,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from registry.documents import CarrierCode
 from registry.types import Action, EblId
 
-__all__ = ["DocumentStore", "Journal", "JournalEntry", "OperationStatus"]
+__all__ = ["CarrierCodes", "DocumentStore", "Journal", "JournalEntry", "OperationStatus"]
 
 OperationStatus = Literal["pending", "submitted", "final", "failed"]
 
@@ -105,4 +107,12 @@ class DocumentStore(Protocol):
 
     def ebl_for_hash(self, document_hash: str) -> EblId | None:
         """Which eBL was issued with this document hash, if any."""
+        ...
+
+
+class CarrierCodes(Protocol):
+    """Each carrier's ``carrierCode`` / ``carrierCodeListProvider`` pairs, recorded at onboarding."""
+
+    def codes_of(self, org: str) -> tuple[CarrierCode, ...]:
+        """The codes recorded for an organisation (empty when none)."""
         ...

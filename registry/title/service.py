@@ -44,7 +44,9 @@ from registry.chain.deploy import Deployment
 from registry.chain.errors import rpc_revert
 from registry.chain.relayer import EntryResult, Relayer, SignedEntry
 from registry.chain.views import ChainHead, TitleReader, rpc
+from registry.documents import CarrierCode
 from registry.errors import (
+    CarrierMismatchError,
     ChainError,
     ConfigurationError,
     ContractRevertError,
@@ -65,7 +67,7 @@ from registry.keys import (
 from registry.store import queries
 from registry.store.queries import EventRecord
 from registry.title.gate import WriteGate
-from registry.title.ports import DocumentStore, Journal, JournalEntry, OperationStatus
+from registry.title.ports import CarrierCodes, DocumentStore, Journal, JournalEntry, OperationStatus
 from registry.types import Action, DocumentKind, EblId, KeyStatus, OrgAddress, Status
 
 __all__ = ["NonceAllocator", "Operation", "TitleService", "Verification", "amended_ebl_id"]
@@ -170,6 +172,8 @@ class TitleService:
         journal: the operation journal.
         document_store: where issued documents are kept.
         keystore: custodial keys (None: client-signed operations only).
+        carriers: each carrier's codes: a document is issued (or amended) only by the carrier it
+            names (``carrierCode`` / ``carrierCodeListProvider``).
         index: the database the indexer writes (for :meth:`history`).
         signature_ttl: seconds a custodial signature stays valid (its deadline).
         result_timeout: seconds a waiting call blocks before returning the operation as submitted.
@@ -184,6 +188,7 @@ class TitleService:
         document_store: DocumentStore,
         keystore: KeyStore | None = None,
         *,
+        carriers: CarrierCodes,
         index: Engine | None = None,
         signature_ttl: int = 3600,
         result_timeout: float = 120.0,
@@ -195,6 +200,7 @@ class TitleService:
         self._journal = journal
         self._documents = document_store
         self._keystore = keystore
+        self._carriers = carriers
         self._index = index
         self.signature_ttl = signature_ttl
         self.result_timeout = result_timeout
@@ -206,6 +212,10 @@ class TitleService:
         self._key_cache: dict[str, ChecksumAddress] = {}
         self.writes = WriteGate()
         """Closed by the runtime while it recovers what the chain lost (see :mod:`registry.title.gate`)."""
+        self.index_barrier: Callable[[int], object] | None = None
+        """Called with the block an operation became final in before :meth:`wait` answers it final: the
+        runtime sets it to wait until its index holds that block, so history and visibility already
+        show the write (read your own writes). None: no index follows the chain in this process."""
         self._futures: dict[str, Future[EntryResult]] = {}
         self._operation_of: dict[Future[EntryResult], str] = {}
         # Futures whose outcome was journaled with their whole transaction (see _journal_resolved).
@@ -241,10 +251,12 @@ class TitleService:
 
         Raises:
             InvalidDocumentError: the document breaks the schema or a DCSA rule.
-            ContractRevertError: the chain refuses (duplicate TDR, suspended member ...).
+            CarrierMismatchError: the document names another carrier (``$.carrierCode``).
+            ContractRevertError: the chain refuses (duplicate TDR or document, suspended member ...).
         """
         facts = documents.validate_for_issuance(dict(document), issue_to=issue_to_party)
         carrier_org = to_checksum_address(carrier)
+        self._require_named_carrier(carrier_org, facts.carrier_code)
         tdr = documents.tdr_hash(facts.reference)
         canonical, doc_hash = documents.canonical_form(dict(document))  # stored below
         message = IssuanceMessage(
@@ -294,8 +306,14 @@ class TitleService:
         """Void an eBL surrendered for amendment and issue the amended document linked to it.
 
         The amended eBL's id is ``keccak256(abi.encode(ebl_id))``; the operation's ``ebl_id`` is the old one.
+        The amended document must name the amending carrier too, and be a new document: a hash any eBL
+        already carries is refused on chain (``TitleDuplicateDocument``).
+
+        Raises:
+            CarrierMismatchError: the amended document names another carrier (``$.carrierCode``).
         """
-        documents.validate_for_issuance(dict(document))
+        facts = documents.validate_for_issuance(dict(document))
+        self._require_named_carrier(to_checksum_address(carrier), facts.carrier_code)
         canonical, doc_hash = documents.canonical_form(dict(document))
         new_id = amended_ebl_id(ebl_id)
 
@@ -428,13 +446,20 @@ class TitleService:
         return Operation.from_journal(self._journal.get(operation_id))
 
     def wait(self, operation_id: str, timeout: float | None = None) -> Operation:
-        """Block until an operation submitted by this process is final or failed."""
+        """Block until an operation submitted by this process is final or failed (and, when final, in
+        the index: :attr:`index_barrier`)."""
         future = self._futures.get(operation_id)
         if future is not None:
             future.exception(timeout=timeout or self.result_timeout)  # waits; errors are journaled
             if future not in self._batched:
                 self._finish(operation_id, future)
-        return self.operation(operation_id)
+        return self._indexed(self.operation(operation_id))
+
+    def _indexed(self, op: Operation) -> Operation:
+        """``op``, once a final one is in the index too (see :attr:`index_barrier`)."""
+        if self.index_barrier is not None and op.status == "final" and op.block_number is not None:
+            self.index_barrier(op.block_number)
+        return op
 
     def verify(
         self,
@@ -461,14 +486,17 @@ class TitleService:
             presented = documents.hash_json_text(document_text)
         elif document is not None:
             presented = documents.document_hash(dict(document))
+        block = self.head.latest()
         if ebl_id is None:
             if presented is None:
                 raise ValueError("verify needs an eBL id or a document")
-            found = self._documents.ebl_for_hash(presented)
-            if found is None:
+            # The chain names the one record a document hash was ever issued as (eblIdOfDocument).
+            found = self.registry.functions.eblIdOfDocument(bytes.fromhex(presented.removeprefix("0x"))).call(
+                block_identifier=block.number
+            )
+            if not found:
                 raise NoMatchingEblError(presented)
-            ebl_id = found
-        block = self.head.latest()
+            ebl_id = EblId(int(found))
         title = self._titles.title_of(int(ebl_id), block.number)
         if title is None:
             raise NotFoundError("eBL", ebl_id)
@@ -609,6 +637,17 @@ class TitleService:
             deadline=deadline or self._deadline(),
         )
 
+    def _require_named_carrier(self, carrier: ChecksumAddress, named: CarrierCode) -> None:
+        """The document's carrier (``carrierCode`` on ``carrierCodeListProvider``) must be one of the
+        codes recorded for the issuing organisation at onboarding."""
+        recorded = self._carriers.codes_of(carrier)
+        if named in recorded:
+            return
+        paths = ["$.carrierCode"]
+        if any(c.code == named.code for c in recorded):  # the right code on another code list
+            paths.append("$.carrierCodeListProvider")
+        raise CarrierMismatchError(carrier, str(named), [str(c) for c in recorded], paths)
+
     def signing_key(self, org: ChecksumAddress) -> ChecksumAddress:
         """The organisation's custodial key that is active both in the keystore and on chain."""
         cached = self._key_cache.get(org)
@@ -684,7 +723,7 @@ class TitleService:
         if key is None:
             return None
         found = self._journal.find_idempotent(org, key, request_hash)
-        return Operation.from_journal(found) if found is not None else None
+        return self._indexed(Operation.from_journal(found)) if found is not None else None
 
     def _run(
         self,

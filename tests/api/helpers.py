@@ -72,7 +72,7 @@ class Stages:
 
     def issued(self, carrier: str = "carrier", to: str = "shipper") -> str:
         """ACTIVE, held by ``to`` which is also the endorsee."""
-        body = {"document": new_document("S"), "issueTo": self.members[to].org}
+        body = {"document": carrier_document(new_document("S"), carrier), "issueTo": self.members[to].org}
         return str(self.post(carrier, "/v1/carriers/ebls", body)["eblId"])
 
     def transferred(self) -> str:
@@ -124,17 +124,25 @@ CAST = (
 )
 """The organisations every gateway suite onboards: (name, role)."""
 
+CARRIER_CODES = {"carrier": "MSC", "other_carrier": "MAEU"}
+"""Each carrier's SMDG ``carrierCode``: the DCSA examples name MSC, so ``carrier`` issues them as they are;
+``other_carrier``'s documents name MAEU (:func:`carrier_document`)."""
+
+
+def carrier_document(document: dict[str, Any], carrier: str) -> dict[str, Any]:
+    """``document`` as the carrier of :data:`CAST` named ``carrier`` issues it (its own carrierCode)."""
+    return {**document, "carrierCode": CARRIER_CODES[carrier], "carrierCodeListProvider": "SMDG"}
+
 
 def onboard_cast(gov: httpx.Client, tag: str, auditor_name: str) -> dict[str, dict[str, Any]]:
     """Onboard :data:`CAST` through the governance API (identifiers ``LEI:<tag>-<NAME>``) and issue an
     auditor credential; each organisation's 201 body by name, and ``auditor``'s credential body."""
     out: dict[str, dict[str, Any]] = {}
     for name, role in CAST:
-        r = gov.post(
-            "/v1/governance/organisations",
-            json={"identifier": f"LEI:{tag}-{name.upper()}", "name": f"{name.title()} Ltd", "role": role},
-        )
-        out[name] = ok(r, 201)
+        body = {"identifier": f"LEI:{tag}-{name.upper()}", "name": f"{name.title()} Ltd", "role": role}
+        if name in CARRIER_CODES:
+            body |= {"carrierCode": CARRIER_CODES[name], "carrierCodeListProvider": "SMDG"}
+        out[name] = ok(gov.post("/v1/governance/organisations", json=body), 201)
     auditor = gov.post("/v1/governance/credentials", json={"name": auditor_name, "role": "auditor"})
     out["auditor"] = ok(auditor, 201)
     return out

@@ -26,8 +26,10 @@ from typing import Any
 
 import httpx
 import pytest
+from eth_account import Account
 
 from api.main import create_app
+from registry.keys import LocalSigner
 from registry.types import Role
 from tests.api.helpers import (
     CARRIER_CODES,
@@ -55,6 +57,7 @@ CARRIERS = frozenset({"carrier"})
 MEMBERS = frozenset({"carrier", "bank", "trader"})
 VERIFIERS = frozenset({"carrier", "bank", "trader", "auditor", "governance"})
 GOVERNANCE = frozenset({"governance"})
+MEMBER_PARTIES = frozenset({"carrier", "other_carrier", "shipper", "bank", "consignee"})
 
 
 @dataclass
@@ -171,6 +174,32 @@ def _credential(m: Matrix, actor: str) -> Call:
 
 def _org(suspended: bool = False) -> Prepare:
     return lambda m, actor: Call({"org": m.fresh_org(suspended)})
+
+
+def _acting_org(m: Matrix, actor: str) -> str:
+    """The organisation a member party acts for; the shipper's for parties that are no member."""
+    return m.org(actor) if API_ROLE.get(actor) in MEMBERS else m.org("shipper")
+
+
+def _key_challenge(m: Matrix, actor: str) -> Call:
+    return Call(json={"key": Account.create().address})
+
+
+def _key_registration(m: Matrix, actor: str) -> Call:
+    """A fresh wallet key's signed proof for the actor's organisation."""
+    account = Account.create()
+    typed = m.gateway.runtime.members.key_challenge(_acting_org(m, actor), account.address)
+    return Call(json={"typedData": typed, "signature": sign_hex(LocalSigner(bytes(account.key)), typed)})
+
+
+def _key_revocation(m: Matrix, actor: str) -> Call:
+    """A second key of the actor's organisation, to revoke."""
+    return Call({"key": add_client_key(m.gateway, _acting_org(m, actor)).address})
+
+
+def _revocable_credential(m: Matrix, actor: str) -> Call:
+    issued = m.gateway.credentials.issue("matrix revocable", "auditor", None)
+    return Call({"credential_id": issued.principal.credential_id})
 
 
 @dataclass(frozen=True)
@@ -312,6 +341,15 @@ EXPECTATIONS: dict[str, Expectation] = {
         GOVERNANCE, GOVERNANCE, 200, None, _org(suspended=True)
     ),
     "/v1/governance/organisations/{org}/rotate-key": Expectation(GOVERNANCE, GOVERNANCE, 200, None, _org()),
+    "/v1/governance/credentials/{credential_id}/revoke": Expectation(
+        GOVERNANCE, GOVERNANCE, 200, None, _revocable_credential
+    ),
+    # members: every member manages its own organisation's keys
+    "/v1/members/keys/challenge": Expectation(MEMBERS, MEMBER_PARTIES, 200, None, _key_challenge),
+    "/v1/members/keys": Expectation(MEMBERS, MEMBER_PARTIES, 201, None, _key_registration, per_party=True),
+    "/v1/members/keys/{key}/revoke": Expectation(
+        MEMBERS, MEMBER_PARTIES, 200, None, _key_revocation, per_party=True
+    ),
 }
 
 

@@ -56,9 +56,15 @@ class Served:
         return httpx.Client(base_url=self.url, headers=headers, timeout=kw.pop("timeout", 60), **kw)
 
     def onboard(self, role: str, legal_name: str | None = None, **extra: Any) -> Party:
-        """A new organisation onboarded through the governance API, with its own credential."""
+        """A new organisation onboarded through the governance API, with its own credential.
+
+        ``extra`` adds to the request body; a carrier gets a fresh NMFTA ``carrierCode`` of its own
+        unless ``extra`` names its codes (every carrier is onboarded with the codes its documents carry).
+        """
         name = legal_name or f"{role.title()} {uuid.uuid4().hex[:8]}"
         body = {"identifier": f"LEI:{uuid.uuid4().hex[:20].upper()}", "name": name, "role": role, **extra}
+        if role == "carrier" and "carrierCode" not in body and "carrierCodes" not in body:
+            body |= {"carrierCode": uuid.uuid4().hex[:4].upper(), "carrierCodeListProvider": "NMFTA"}
         with self.client("governance") as gov:
             r = gov.post("/v1/governance/organisations", json=body)
         assert r.status_code == 201, r.text

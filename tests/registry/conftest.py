@@ -11,7 +11,9 @@ from web3 import Web3
 
 from registry.chain.deploy import Deployment
 from registry.chain.relayer import Relayer
+from registry.documents import CarrierCode
 from registry.keys import KeyStore, LocalSigner, PassphraseSource
+from registry.store.carriers import SqlCarrierCodes
 from registry.store.db import create_engine_for, migrate
 from registry.store.documents import SqlDocumentStore
 from registry.store.journal import SqlJournal
@@ -41,11 +43,32 @@ def keystore(tmp_path: Path, cast: dict[str, Party]) -> KeyStore:
     return store
 
 
+CARRIER_CODES = {"carrier": CarrierCode("MSC", "SMDG"), "other_carrier": CarrierCode("MAEU", "SMDG")}
+"""The cast's carriers and their codes: the DCSA examples name MSC, so ``carrier`` issues them as they are."""
+
+
 @pytest.fixture
-def service(w3: Web3, deployment: Deployment, registry, journal_engine, keystore) -> Iterator[TitleService]:
+def carrier_codes(journal_engine, cast: dict[str, Party]) -> SqlCarrierCodes:
+    """The cast's carrier codes, as onboarding records them."""
+    codes = SqlCarrierCodes(journal_engine)
+    for name, code in CARRIER_CODES.items():
+        codes.claim(cast[name].org, [code])
+    return codes
+
+
+@pytest.fixture
+def service(
+    w3: Web3, deployment: Deployment, registry, journal_engine, keystore, carrier_codes
+) -> Iterator[TitleService]:
     relayer_key = key_for("service-relayer")
     w3.provider.make_request("anvil_setBalance", [relayer_key.address, hex(10**24)])
     with Relayer(w3, deployment, LocalSigner(relayer_key.key), max_delay=0.01) as relayer:
         yield TitleService(
-            w3, deployment, relayer, SqlJournal(journal_engine), SqlDocumentStore(journal_engine), keystore
+            w3,
+            deployment,
+            relayer,
+            SqlJournal(journal_engine),
+            SqlDocumentStore(journal_engine),
+            keystore,
+            carriers=carrier_codes,
         )

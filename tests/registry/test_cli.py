@@ -91,7 +91,12 @@ def test_cli_direct_mode_end_to_end(tmp_path: Path, data_dir: Path):
         def ebl(*args: str) -> Result:
             return runner.invoke(app, list(args), obj=backend)
 
-        carrier = _json(ebl("org", "add", CARRIER, "--role", "carrier", "--json"))
+        no_code = ebl("org", "add", CARRIER, "--role", "carrier")
+        assert no_code.exit_code != 0 and "carrierCode" in no_code.output
+        carrier = _json(
+            ebl("org", "add", CARRIER, "--role", "carrier", "--carrier-code", "SMDG:MSC", "--json")
+        )
+        assert carrier["carrierCodes"] == [{"carrierCode": "MSC", "carrierCodeListProvider": "SMDG"}]
         assert carrier["address"] == org_address_for(CARRIER)
         assert carrier["role"] == "CARRIER" and carrier["key"]["status"] == "active" and carrier["keyAddress"]
         shown = ebl("org", "add", SHIPPER, "--role", "trader")
@@ -204,7 +209,8 @@ def test_gateway_mode_against_the_real_gateway(tmp_path: Path, data_dir: Path):
 
             tokens, orgs = {}, {}
             for ident, role in ((CARRIER, "carrier"), (SHIPPER, "trader"), (BANK, "bank")):
-                added = _json(ebl(governance["token"], "org", "add", ident, "--role", role, "--json"))
+                codes = ["--carrier-code", "SMDG:MSC"] if role == "carrier" else []
+                added = _json(ebl(governance["token"], "org", "add", ident, "--role", role, *codes, "--json"))
                 tokens[ident], orgs[ident] = added["credential"]["token"], added["address"]
                 assert added["address"] == org_address_for(ident) and added["keyAddress"]
             auditor = _json(ebl(governance["token"], "credential", "audit", "--role", "auditor", "--json"))

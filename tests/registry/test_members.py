@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from registry.chain.errors import error_class
+from registry.documents import CarrierCode
+from registry.errors import CarrierCodeTakenError
 from registry.keys import LocalSigner
 from registry.members import MembershipService, org_address_for
 from registry.types import OrgStatus, Role, Status
@@ -12,8 +14,10 @@ from tests.fixtures.dcsa import issued_example
 
 
 @pytest.fixture
-def members(w3, deployment, governance, keystore, service) -> MembershipService:
-    return MembershipService(w3, deployment, LocalSigner(governance.key), keystore, service)
+def members(w3, deployment, governance, keystore, service, carrier_codes) -> MembershipService:
+    return MembershipService(
+        w3, deployment, LocalSigner(governance.key), keystore, service, carrier_codes=carrier_codes
+    )
 
 
 def test_governance_onboards_a_forwarder_with_a_fresh_custodial_key(members, keystore):
@@ -52,3 +56,47 @@ def test_key_rotation_never_moves_title(members, service, carrier, shipper, bank
     assert service.transfer(shipper.org, ebl, bank.org).status == "final"
     key_status = service.registry.functions.keyInfo(old).call()
     assert key_status == [shipper.org, 2] or tuple(key_status) == (shipper.org, 2)
+
+
+# ------------------------------------------------------------------ carrier codes
+
+
+def test_a_carrier_is_onboarded_with_its_codes_and_a_code_names_one_carrier(members, keystore):
+    """A carrier's codes are recorded at onboarding; a second carrier claiming one of them is refused
+    with CarrierCodeTakenError before any key or on-chain record is made."""
+    first, _ = members.onboard("LEI:CARRIER-CODES-1", Role.CARRIER, [CarrierCode("ONE", "SMDG")])
+    assert members.carrier_codes.codes_of(first.address) == (CarrierCode("ONE", "SMDG"),)
+    second = org_address_for("LEI:CARRIER-CODES-2")
+    with pytest.raises(CarrierCodeTakenError) as taken:
+        members.onboard(
+            "LEI:CARRIER-CODES-2", Role.CARRIER, [CarrierCode("TWO", "SMDG"), CarrierCode("ONE", "SMDG")]
+        )
+    assert (taken.value.carrier_code, taken.value.owner) == ("SMDG:ONE", first.address)
+    assert members.organisation(second).status is OrgStatus.NONE
+    assert keystore.list_keys(second) == []
+    assert members.carrier_codes.owner_of(CarrierCode("TWO", "SMDG")) is None  # all or nothing
+    several, _ = members.onboard(
+        "LEI:CARRIER-CODES-2", Role.CARRIER, [CarrierCode("TWO", "SMDG"), CarrierCode("TWOC", "NMFTA")]
+    )
+    assert set(members.carrier_codes.codes_of(several.address)) == {
+        CarrierCode("TWO", "SMDG"),
+        CarrierCode("TWOC", "NMFTA"),
+    }
+
+
+@pytest.mark.parametrize(
+    "role,codes,message",
+    [
+        (Role.CARRIER, [], "carrierCode and carrierCodeListProvider"),
+        (Role.BANK, [CarrierCode("BNK", "SMDG")], "only carriers"),
+        (Role.CARRIER, [CarrierCode("MSC", "IATA")], "SMDG or NMFTA"),
+        (Role.CARRIER, [CarrierCode("TOOLONG", "SMDG")], "1 to 4 characters"),
+        (Role.CARRIER, [CarrierCode("M C", "SMDG")], "without blanks"),
+    ],
+    ids=["carrier-without-codes", "bank-with-codes", "unknown-list", "too-long", "blank"],
+)
+def test_onboarding_refuses_codes_that_do_not_fit(members, role, codes, message):
+    """Carriers need codes, others have none, and a code is what the DCSA schema allows."""
+    with pytest.raises(ValueError, match=message):
+        members.onboard("LEI:CARRIER-CODES-BAD", role, codes)
+    assert members.organisation(org_address_for("LEI:CARRIER-CODES-BAD")).status is OrgStatus.NONE

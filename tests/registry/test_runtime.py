@@ -11,6 +11,7 @@ import pytest
 
 from registry.chain.anvil import AnvilProcess
 from registry.config import Settings
+from registry.documents import CarrierCode
 from registry.errors import ConfigurationError, LedgerUnavailableError
 from registry.members import Organisation
 from registry.runtime import Runtime
@@ -145,10 +146,12 @@ def test_no_new_write_reaches_a_restored_chain_before_what_it_lost_is_resubmitte
 
 
 def _carrier_shipper_bank(runtime: Runtime, prefix: str) -> tuple[Organisation, Organisation, Organisation]:
-    """Onboard a carrier, a shipper and a bank, each with a custodial key."""
-    carrier, shipper, bank = (
+    """Onboard a carrier (code MSC / SMDG, as the DCSA examples name it), a shipper and a bank, each with
+    a custodial key."""
+    carrier = runtime.members.onboard(f"LEI:{prefix}-CARRIER", Role.CARRIER, [CarrierCode("MSC", "SMDG")])[0]
+    shipper, bank = (
         runtime.members.onboard(f"LEI:{prefix}-{name}", role)[0]
-        for name, role in (("CARRIER", Role.CARRIER), ("SHIPPER", Role.TRADER), ("BANK", Role.BANK))
+        for name, role in (("SHIPPER", Role.TRADER), ("BANK", Role.BANK))
     )
     return carrier, shipper, bank
 

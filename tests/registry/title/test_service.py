@@ -12,6 +12,7 @@ from eth_utils.crypto import keccak
 from registry.chain.errors import error_class
 from registry.chain.relayer import SignedEntry
 from registry.errors import (
+    CarrierMismatchError,
     ChainError,
     IdempotencyConflictError,
     InvalidDocumentError,
@@ -28,7 +29,10 @@ from tests.fixtures.dcsa import issued_example
 
 
 def _document(reference: str, name: str = "regular") -> dict:
-    return issued_example(name, transportDocumentReference=reference)
+    """Example ``name`` as the test ``carrier`` issues it: its reference, naming that carrier (MSC/SMDG)."""
+    return issued_example(
+        name, transportDocumentReference=reference, carrierCode="MSC", carrierCodeListProvider="SMDG"
+    )
 
 
 def test_to_order_life_cycle_runs_through_the_service(service, carrier, shipper, bank, consignee):
@@ -140,6 +144,50 @@ def test_amendment_voids_and_reissues_linked(service, carrier, shipper):
     new = service.verify(document=amended)
     assert new.ebl_id == old.successor and new.predecessor == ebl and new.amended
     assert new.holder == shipper.org and new.live
+
+
+# ------------------------------------------------------------------ one record per document, by its carrier
+
+
+def test_a_carrier_cannot_issue_a_document_naming_another_carrier(
+    service, journal_engine, carrier, other_carrier, shipper
+):
+    """The carrier's own document issued by another carrier: CarrierMismatchError naming
+    $.carrierCode, before anything is signed or journaled; the right carrier then issues it."""
+    doc = _document("SVC-CARRIER-1")  # names MSC / SMDG: the test carrier's code
+    with pytest.raises(CarrierMismatchError) as refused:
+        service.issue(other_carrier.org, doc, shipper.org)
+    assert refused.value.code == "carrier_mismatch"
+    assert [v.path for v in refused.value.violations] == ["$.carrierCode"]
+    assert (refused.value.named, refused.value.recorded) == ("SMDG:MSC", ("SMDG:MAEU",))
+    assert SqlJournal(journal_engine).unfinished() == []
+    assert service.issue(carrier.org, doc, shipper.org).status == "final"
+
+
+def test_the_right_code_on_another_code_list_names_both_paths(service, carrier, shipper):
+    """MSC on the NMFTA list is not MSC on SMDG's: refused, naming $.carrierCode and the list."""
+    doc = _document("SVC-CARRIER-2") | {"carrierCodeListProvider": "NMFTA"}
+    with pytest.raises(CarrierMismatchError) as refused:
+        service.issue(carrier.org, doc, shipper.org)
+    assert [v.path for v in refused.value.violations] == ["$.carrierCode", "$.carrierCodeListProvider"]
+
+
+def test_an_amended_document_must_name_the_carrier_and_be_a_new_document(service, carrier, shipper):
+    """Amendment: a document naming another carrier is refused (CarrierMismatchError), the unchanged
+    document is refused on chain as a second record of it (TitleDuplicateDocument naming the
+    predecessor); a changed document is amended."""
+    original = _document("SVC-AMEND-2")
+    ebl = service.issue(carrier.org, original, shipper.org).ebl_id
+    service.surrender_for_amendment(shipper.org, ebl, "COD")
+    service.accept_surrender(carrier.org, ebl)
+    with pytest.raises(CarrierMismatchError):
+        service.amend(carrier.org, ebl, original | {"carrierCode": "MAEU", "issueDate": "2024-02-01"})
+    with pytest.raises(error_class("TitleDuplicateDocument")) as duplicate:
+        service.amend(carrier.org, ebl, dict(reversed(list(original.items()))))  # same document, reordered
+    doc_hash = bytes.fromhex(service.verify(ebl).document_hash)
+    assert duplicate.value.args_by_name == {"docHash": doc_hash, "existingEblId": ebl}
+    assert service.verify(ebl).status is Status.SURRENDERED_FOR_AMENDMENT
+    assert service.amend(carrier.org, ebl, original | {"issueDate": "2024-02-01"}).status == "final"
 
 
 def test_switch_to_paper_ends_the_electronic_record(service, carrier, shipper):
