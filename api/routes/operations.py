@@ -25,7 +25,10 @@ def operation(operation_id: str, runtime: RuntimeDep, principal: CurrentPrincipa
     entry = runtime.journal.get(operation_id)  # one read serves the visibility check and the answer
     if principal.role not in ("auditor", "governance") and entry.org != principal.org:
         raise Problem(404, "not_found", "Not found", f"operation {operation_id} not found")
-    return OperationOut.of(Operation.from_journal(entry))
+    op = Operation.from_journal(entry)
+    if op.status == "final" and op.block_number is not None and runtime.title.index_barrier is not None:
+        runtime.title.index_barrier(op.block_number)  # final here means history already shows it
+    return OperationOut.of(op)
 
 
 @router.get("/healthz")

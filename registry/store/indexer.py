@@ -45,11 +45,16 @@ covered down to ``reorg_depth``; :meth:`Indexer.check_consistency` reveals stale
 
 One database indexes one registry deployment, with one writer at a time (the API and other readers
 may share the database freely; SQLite runs in WAL mode for that).
+
+Read your own writes: :meth:`Indexer.applied_block` is the newest block this indexer has applied (in
+memory, no query) and :meth:`Indexer.wait_applied` blocks until it reaches a given block, so a write
+answered ``final`` can wait until the index shows it (the runtime's follower syncs on demand).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -327,6 +332,8 @@ class Indexer:
         self._contract = w3.eth.contract(address=deployment.address, abi=abi)
         self._block_times: dict[int, int] = {}
         self._upsert_dialect = engine.dialect.name
+        self._progress = threading.Condition()
+        self._applied: int | None = None  # newest block applied, once known (see applied_block)
 
     # ------------------------------------------------------------------ public API
 
@@ -339,6 +346,27 @@ class Indexer:
                 )
             ).first()
         return (int(row[0]), str(row[1])) if row else None
+
+    def applied_block(self) -> int:
+        """The newest block whose events the index holds (-1 before anything is applied): in memory
+        after this indexer's first sync, read from the checkpoint before it."""
+        applied = self._applied
+        if applied is None:
+            checkpoint = self.checkpoint()
+            applied = checkpoint[0] if checkpoint else -1
+        return applied
+
+    def wait_applied(self, block: int, timeout: float) -> bool:
+        """Block until the index holds every event up to ``block`` (True), or ``timeout`` seconds pass
+        (False). Another thread must be syncing: this only waits."""
+        with self._progress:
+            return self._progress.wait_for(lambda: self.applied_block() >= block, timeout)
+
+    def _advance(self, block: int) -> None:
+        with self._progress:
+            if self._applied is None or block > self._applied:
+                self._applied = block
+                self._progress.notify_all()
 
     def sync(self, to_block: int | None = None, batch_blocks: int = 2000) -> int:
         """Apply every registry event up to ``to_block`` (default: latest); returns the logs applied.
@@ -355,10 +383,13 @@ class Indexer:
             end = min(start + batch_blocks - 1, head)
             applied += self._sync_range(start, end)
             start = end + 1
+        self._advance(start - 1)  # the checkpoint: every block up to here is applied
         return applied
 
     def rebuild(self, to_block: int | None = None, batch_blocks: int = 2000) -> int:
         """Drop all indexed chain data and re-sync from the deployment block; returns the logs applied."""
+        with self._progress:
+            self._applied = None
         with self._engine.begin() as conn:
             for table in (EVENTS, EBLS, KEYS, ORGS):
                 conn.execute(delete(table))
@@ -560,6 +591,7 @@ class Indexer:
         with write_lock(self._engine), self._engine.begin() as conn:
             self._apply(conn, logs)
             self._save_checkpoint(conn, end, end_hash)
+        self._advance(end)  # committed: readers see it
         return len(logs)
 
     def _insert(self, table: Table, conflict: Sequence[str]) -> Any:
@@ -701,6 +733,8 @@ class Indexer:
 
     def _rollback(self, block: int) -> None:
         """Forget everything above ``block`` and rebuild what it touched (see the module docstring)."""
+        with self._progress:
+            self._applied = None  # read from the checkpoint again until the next sync
         with self._engine.begin() as conn:
             touched = sorted(
                 str(r[0])
