@@ -982,7 +982,8 @@ def main(argv: list[str] | None = None) -> None:
             )
         log_lines = (Path(tmp) / "serve.stderr").read_text().splitlines()
         stderr_lines = len(log_lines)
-        warnings = [line for line in log_lines if "WARNING" in line or "ERROR" in line]
+        # JSON lines (api/logs.py): one per request plus the process's own records; count the loud ones.
+        warnings = [line for line in log_lines if '"level": "warning"' in line or '"level": "error"' in line]
 
     result = {
         "ops_per_s": load["ops_per_s"],

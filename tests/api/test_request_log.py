@@ -28,7 +28,7 @@ TOKEN = "ebl_0123456789abcdef.Sup3r-Secret_token-value-0123456789abcdefXYZ"
 def captured() -> Iterator[io.StringIO]:
     """configure_logging into a buffer; the process's logging set-up is put back afterwards."""
     root = logging.getLogger()
-    saved = (list(root.handlers), root.level, structlog.get_config())
+    saved = (list(root.handlers), root.level, structlog.get_config(), logs._access)
     uvicorn = {
         n: (list(lg.handlers), lg.propagate, lg.disabled)
         for n in ("uvicorn", "uvicorn.error", "uvicorn.access")
@@ -42,6 +42,7 @@ def captured() -> Iterator[io.StringIO]:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
         structlog.configure(**saved[2])
+        logs._access = saved[3]
         for name, (handlers, propagate, disabled) in uvicorn.items():
             lg = logging.getLogger(name)
             lg.handlers[:], lg.propagate, lg.disabled = handlers, propagate, disabled
