@@ -20,7 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from api import logs
-from api.auth import ApiRole, Credentials, Principal
+from api.auth import ApiRole, Credentials, Principal, Refusal
 from api.problems import Problem
 from registry.runtime import Runtime
 
@@ -87,11 +87,29 @@ async def get_principal(
 ) -> Principal:
     """Authenticate ``Authorization: Bearer ebl_<id>.<secret>`` and apply the principal's rate limit."""
     if bearer is None or not bearer.credentials:
-        raise Problem(401, "unauthenticated", "Authentication required", "send Authorization: Bearer <token>")
+        raise Problem(
+            401,
+            "unauthenticated",
+            "Authentication required",
+            "send Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'},  # RFC 6750 3.1: no error code
+        )
     token = bearer.credentials.strip()
-    principal = credentials.cached(token) or await run_in_threadpool(credentials.authenticate, token)
-    if principal is None:
-        raise Problem(401, "unauthenticated", "Invalid or revoked credential")
+    cached = credentials.cached(token)
+    found = cached if cached is not None else await run_in_threadpool(credentials.check, token)
+    if not isinstance(found, Principal):
+        detail = _REFUSALS[found]
+        raise Problem(
+            401,
+            "unauthenticated",
+            "Invalid, revoked or expired credential",
+            detail,
+            headers={
+                "WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token", '
+                f'error_description="{detail}"'
+            },
+        )
+    principal = found
     logs.note_principal(principal.credential_id, principal.role, principal.org)  # never the token
     limiter: RateLimiter = request.app.state.rate_limiter
     if not limiter.allow(principal.credential_id):
@@ -100,6 +118,15 @@ async def get_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+REALM = "ebl-registry"
+"""The ``realm`` of every 401's ``WWW-Authenticate: Bearer`` challenge (RFC 6750)."""
+
+_REFUSALS: dict[Refusal, str] = {
+    "invalid": "the token is not a valid credential",
+    "revoked": "the credential was revoked",
+    "expired": "the credential has expired",
+}
 
 
 def require_role(*roles: ApiRole) -> Callable[[Principal], Awaitable[Principal]]:

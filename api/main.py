@@ -22,7 +22,7 @@ from api.deps import RateLimiter
 from api.docs import install_docs
 from api.logs import RequestLog
 from api.problems import Problem, document_problems, install_problem_handlers, problem_for_duplicate_key
-from api.routes import auditors, banks, carriers, governance, holders, operations
+from api.routes import auditors, banks, carriers, governance, holders, members, operations
 from registry.config import Settings
 from registry.documents import MAX_DEPTH, json_nesting_depth, parse_json_value
 from registry.errors import DuplicateKeyError
@@ -198,7 +198,7 @@ def create_app(
     install_problem_handlers(app)
     document_problems(app)
     install_docs(app)
-    for module in (carriers, holders, banks, auditors, governance, operations):
+    for module in (carriers, holders, members, banks, auditors, governance, operations):
         app.include_router(module.router)
 
     app.add_middleware(Metrics)

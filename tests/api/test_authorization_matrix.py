@@ -119,6 +119,11 @@ def _own_document(prefix: str, actor: str) -> dict[str, Any]:
     return carrier_document(document, actor) if actor in CARRIER_CODES else document
 
 
+def _amend(m: Matrix, actor: str) -> Call:
+    ebl = m.stages.surrendered_for_amendment()
+    return Call({"ebl_id": ebl}, {"document": _own_document("A", actor)})
+
+
 def _issue(m: Matrix, actor: str) -> Call:
     return Call(json={"document": _own_document("M", actor), "issueTo": m.org("shipper")})
 
@@ -262,7 +267,8 @@ EXPECTATIONS: dict[str, Expectation] = {
         frozenset({"carrier"}),
         200,
         NOT_ISSUING,
-        _ebl("surrendered_for_amendment", lambda m: {"document": new_document("A")}),
+        _amend,
+        per_party=True,  # each carrier amends with a document naming itself (else: 422 carrier_mismatch)
         outsiders=OTHER_CARRIER,
     ),
     "/v1/carriers/ebls/{ebl_id}/switch-to-paper": Expectation(

@@ -242,3 +242,78 @@ def test_gateway_mode_against_the_real_gateway(tmp_path: Path, data_dir: Path):
             assert illegal.exit_code == 1 and "[not_holder]" in illegal.output, illegal.output
             forbidden = ebl(tokens[SHIPPER], "org", "suspend", BANK)
             assert forbidden.exit_code == 1 and "Traceback" not in forbidden.output
+
+
+def test_direct_mode_keys_and_credentials(tmp_path: Path, data_dir: Path):
+    """A member's own wallet key is added from its JSON keystore, listed and revoked; credentials are
+    issued with an expiry, listed and revoked; the last step runs as its own process, from a shell."""
+    import os
+    import subprocess
+
+    from eth_account import Account
+
+    from registry.chain.build import project_root
+
+    runner = CliRunner()
+    account = Account.create()
+    keyfile, passphrase = tmp_path / "wallet.json", tmp_path / "passphrase"
+    keyfile.write_text(json.dumps(Account.encrypt(account.key, "s3cret", kdf="scrypt", iterations=2**14)))
+    passphrase.write_text("s3cret\n")
+
+    with Runtime.open(Settings(), follow=False) as runtime:
+        backend = DirectBackend(runtime)
+
+        def ebl(*args: str) -> Result:
+            return runner.invoke(app, list(args), obj=backend)
+
+        _json(ebl("org", "add", SHIPPER, "--role", "trader", "--json"))
+        added = _json(
+            ebl(
+                "keys",
+                "add",
+                "--as",
+                SHIPPER,
+                "--keyfile",
+                str(keyfile),
+                "--passphrase-file",
+                str(passphrase),
+                "--json",
+            )
+        )
+        assert added["address"] == account.address and added["custodial"] is False and added["operationId"]
+        keys = _json(ebl("keys", "list", SHIPPER, "--json"))
+        assert [(k["custodial"], k["status"]) for k in keys] == [(True, "active"), (False, "active")]
+        usage = ebl("keys", "list")
+        assert usage.exit_code == 1 and "ORG" in usage.output
+
+        challenge = _json(ebl("keys", "challenge", Account.create().address, "--as", SHIPPER))
+        assert challenge["primaryType"] == "KeyRegistration"
+        assert challenge["message"]["organisation"] == org_address_for(SHIPPER)
+        assert isinstance(challenge["message"]["nonce"], str)
+
+        issued = _json(ebl("credential", "ops", "--role", "governance", "--expires", "2h", "--json"))
+        assert issued["expiresAt"]
+        listed = _json(ebl("credentials", "list", "--json"))
+        assert [(c["credentialId"], c["status"]) for c in listed] == [(issued["credentialId"], "active")]
+        assert issued["token"] not in json.dumps(listed)
+        revoked = _json(ebl("credentials", "revoke", issued["credentialId"], "--json"))
+        assert revoked["status"] == "revoked"
+
+    done = subprocess.run(
+        [
+            str(project_root() / ".venv" / "bin" / "ebl"),
+            "keys",
+            "revoke",
+            account.address,
+            "--as",
+            SHIPPER,
+            "--json",
+        ],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert json.loads(done.stdout)["status"] == "revoked"
+    assert _processes_using(data_dir) == []

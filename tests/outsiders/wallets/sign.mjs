@@ -1,6 +1,10 @@
 // Sign EIP-712 typed data with three standard wallet libraries, the way an integrator would.
 //
-// Usage: node sign.mjs TYPED_DATA.json   (private key in the env var WALLET_PRIVATE_KEY, 0x + 64 hex)
+// Usage: node sign.mjs TYPED_DATA.json [--numbers]   (private key in the env var WALLET_PRIVATE_KEY)
+//        node sign.mjs --address                      (prints {"address": ...} of that key)
+//
+// --numbers: first turn the message's decimal-string integers into JavaScript numbers, as a client
+// that calls Number() on them would (values above 2^53 are rounded).
 //
 // The file is read as the gateway served it and parsed with plain JSON.parse, as a browser or a
 // Node service would; nothing is converted. Prints one JSON object on stdout:
@@ -13,13 +17,23 @@ import { SignTypedDataVersion, signTypedData as sigUtilSign } from "@metamask/et
 import { Wallet } from "ethers";
 import { privateKeyToAccount } from "viem/accounts";
 
-const [file] = process.argv.slice(2);
+const [file, ...flags] = process.argv.slice(2);
 const privateKey = process.env.WALLET_PRIVATE_KEY;
 if (!file || !/^0x[0-9a-fA-F]{64}$/.test(privateKey ?? "")) {
-  console.error("usage: WALLET_PRIVATE_KEY=0x... node sign.mjs TYPED_DATA.json");
+  console.error("usage: WALLET_PRIVATE_KEY=0x... node sign.mjs TYPED_DATA.json [--numbers] | --address");
   process.exit(2);
 }
+if (file === "--address") {
+  process.stdout.write(JSON.stringify({ address: new Wallet(privateKey).address }) + "\n");
+  process.exit(0);
+}
 const typed = JSON.parse(readFileSync(file, "utf8"));
+if (flags.includes("--numbers")) {
+  // What a client does that calls Number() on the integers it parsed: above 2^53 they are rounded.
+  for (const [name, value] of Object.entries(typed.message)) {
+    if (typeof value === "string" && /^[0-9]+$/.test(value)) typed.message[name] = Number(value);
+  }
+}
 
 async function attempt(sign) {
   try {

@@ -1,0 +1,85 @@
+"""Members (any member organisation): the organisation's own signing keys, self-service.
+
+A member registers a wallet key it holds itself in two steps: ``POST keys/challenge`` names the key
+and returns EIP-712 ``KeyRegistration`` typed data (the organisation, the key, a nonce, a deadline,
+under the registry's domain); the key signs it (``eth_signTypedData_v4``) and ``POST keys`` sends the
+signature. The signature proves the member holds the key, the credential that the organisation wants
+it; the organisation's custodial key then adds it on chain. ``GET keys`` lists every key of the
+organisation the chain knows, ``POST keys/{key}/revoke`` revokes one (never the last).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Response
+
+from api.auth import Principal
+from api.deps import RuntimeDep, member_org, require_role
+from api.problems import problem_for_failed_operation, problem_responses
+from api.schemas import KeyChallengeRequest, KeyOut, KeyRegistrationRequest
+from registry.members import OrgKey
+from registry.title import Operation
+
+router = APIRouter(prefix="/v1/members", tags=["members"], responses=problem_responses(403, 404, 409, 503))
+Member = Annotated[Principal, Depends(require_role("carrier", "bank", "trader"))]
+KeyPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="The key's address")]
+
+
+def _out(key: OrgKey, op: Operation | None = None) -> KeyOut:
+    return KeyOut(
+        address=key.address,
+        status=key.status,
+        custodial=key.custodial,
+        label=key.label,
+        added_block=key.added_block,
+        revoked_block=key.revoked_block,
+        operation_id=op.operation_id if op is not None else None,
+    )
+
+
+def _answer(runtime: RuntimeDep, org: str, key: str, op: Operation, response: Response) -> KeyOut:
+    """The key after a write: its record when the operation is final, else 202 and where to poll."""
+    if op.status == "failed":
+        raise problem_for_failed_operation(op.error_code, op.error_detail, op.operation_id)
+    if op.status != "final":
+        response.status_code = 202
+        response.headers["Location"] = f"/v1/operations/{op.operation_id}"
+        return KeyOut(address=key, status="active", custodial=False, operation_id=op.operation_id)
+    return _out(runtime.members.org_key(org, key), op)
+
+
+@router.get("/keys", response_model=list[KeyOut])
+def keys(runtime: RuntimeDep, principal: Member) -> list[KeyOut]:
+    """Every key of the caller's organisation, in the order they were added, active and revoked."""
+    return [_out(k) for k in runtime.members.org_keys(member_org(principal))]
+
+
+@router.post("/keys/challenge")
+def key_challenge(body: KeyChallengeRequest, runtime: RuntimeDep, principal: Member) -> dict[str, Any]:
+    """Step 1: the EIP-712 ``KeyRegistration`` typed data the new key signs. Valid for 10 minutes;
+    uint256 values are decimal strings. Sign it unchanged (``eth_signTypedData_v4``)."""
+    return runtime.members.key_challenge(member_org(principal), body.key)
+
+
+@router.post("/keys", response_model=KeyOut, status_code=201, responses={202: {"model": KeyOut}})
+def register_key(
+    body: KeyRegistrationRequest, runtime: RuntimeDep, principal: Member, response: Response
+) -> KeyOut:
+    """Step 2: register the key that signed the challenge. The organisation's custodial key adds it on
+    chain (``ADD_KEY``); from then on it signs the organisation's client-signed actions."""
+    org = member_org(principal)
+    key, op = runtime.members.register_key(org, body.typed_data, bytes.fromhex(body.signature[2:]))
+    return _answer(runtime, org, key, op, response)
+
+
+@router.post("/keys/{key}/revoke", response_model=KeyOut)
+def revoke_key(key: KeyPath, runtime: RuntimeDep, principal: Member, response: Response) -> KeyOut:
+    """Revoke a key of the caller's organisation (``REVOKE_KEY``); it can never be used or added again.
+    The organisation's last active key cannot be revoked (409 ``last_key``); revoking a revoked key
+    changes nothing."""
+    org = member_org(principal)
+    op = runtime.members.revoke_key(org, key)
+    if op is None:
+        return _out(runtime.members.org_key(org, key))
+    return _answer(runtime, org, key, op, response)
