@@ -136,8 +136,6 @@ def test_swagger_ui_renders_every_operation_offline_with_an_authorize_button(
     status = operation.locator(".live-responses-table tbody .response-col_status").first
     status.wait_for()
     assert status.inner_text().strip().startswith("404"), status.inner_text()
-    if os.environ.get("EBL_DOCS_SCREENSHOT"):
-        page.screenshot(path=os.environ["EBL_DOCS_SCREENSHOT"], full_page=False)
     assert offline.outside == [], f"the page tried to leave loopback: {offline.outside}"
 
 
