@@ -193,9 +193,9 @@ def test_verification_with_an_empty_body_is_422(stages):
 
 
 def test_verification_of_a_document_never_issued_is_404(stages):
-    """A valid document nobody issued: 404 not_found."""
+    """A valid document nobody issued: 404 no_matching_ebl, in those words."""
     r = stages.client("bank").post("/v1/banks/verifications", json=new_document("NEVER"))
-    assert_problem(r, 404, "not_found")
+    assert "No eBL was issued for this document" in assert_problem(r, 404, "no_matching_ebl")["detail"]
 
 
 # ------------------------------------------------------------------ credentials
