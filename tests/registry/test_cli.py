@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -148,6 +150,24 @@ def test_cli_direct_mode_end_to_end(tmp_path: Path, data_dir: Path):
     # a standalone invocation, as from a shell: opens the registry from EBL_*, reads, closes it again
     again = runner.invoke(app, ["verify", ebl_id, "--json"])
     assert _json(again)["holder"]["address"] == bank["address"]
+    assert _processes_using(data_dir) == []
+
+    # the same from a real shell: `ebl verify ID --document FILE` checks that document against that eBL
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(issued_example(transportDocumentReference="CLI-1X")))
+    ebl_command = str(Path(sys.executable).with_name("ebl"))
+    shell = subprocess.run(
+        [ebl_command, "verify", ebl_id, "--document", str(forged), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert shell.returncode == 1, shell.stdout + shell.stderr  # a mismatch, not "not found"
+    verdict = json.loads(shell.stdout)
+    assert verdict["eblId"] == ebl_id and verdict["documentMatches"] is False
+    assert verdict["presentedHash"] != verdict["documentHash"]
+    assert "document_mismatch" in shell.stdout + shell.stderr
     assert _processes_using(data_dir) == []
 
 
