@@ -8,6 +8,14 @@ doubles as its own "what would happen" oracle: an operation that raises left the
 
 Parties are checksummed addresses. Balances are not stored; they are derived from the titles, so
 "ERC-721 ``balanceOf`` equals the number of live eBLs held" is checked against an independent count.
+
+One record per document (MLETR art. 10: an electronic transferable record is *the* authoritative
+record of its document). The model keeps no document index: which record carries a document is
+read off the records themselves (:meth:`Model.record_of_document`). A document is identified by its
+hash for good, so a hash any record carries, of any carrier and in any status, can never be issued
+or amended to again; a hash only ever *tried* (a refused issuance) stays free. An amendment is a
+new document, and so is a paper bill brought back to electronic form (its change-of-medium
+statement changes the hash), so nothing ever needs a hash freed.
 """
 
 from __future__ import annotations
@@ -191,6 +199,19 @@ class Model:
         """Number of live eBLs ``org`` holds (ERC-721 ``balanceOf``)."""
         return sum(1 for t in self.titles.values() if t.live and t.holder == org)
 
+    def record_of_document(self, doc_hash: bytes) -> int | None:
+        """The record that carries this document, if any: at most one ever does (MLETR art. 10)."""
+        carrying = [t.ebl_id for t in self.titles.values() if t.document_hash == doc_hash]
+        assert len(carrying) <= 1, f"model bug: {len(carrying)} records carry document {doc_hash.hex()}"
+        return carrying[0] if carrying else None
+
+    def _require_new_document(self, doc_hash: bytes) -> None:
+        """A document becomes a record once: the one authoritative record of it may already exist,
+        live or ended, by this carrier or another."""
+        existing = self.record_of_document(doc_hash)
+        if existing is not None:
+            raise Revert("TitleDuplicateDocument", doc_hash, existing)
+
     def key_status(self, key: str) -> KeyStatus:
         return self.keys.get(key, (ZERO, KeyStatus.NONE))[1]
 
@@ -276,6 +297,7 @@ class Model:
         ebl_id = ebl_id_of(carrier, tdr_hash)
         if ebl_id in self.titles:
             raise Revert("TitleAlreadyIssued", ebl_id)
+        self._require_new_document(doc_hash)
         self._active_member(issue_to)
         if kind == DocumentKind.STRAIGHT:
             if endorsee == ZERO:
@@ -423,6 +445,7 @@ class Model:
         org, t = self._carrier_action(key, ebl_id, Status.SURRENDERED_FOR_AMENDMENT)
         if t.reason is not SurrenderReason.AMENDMENT:
             raise Revert("TitleWrongSurrenderReason", ebl_id)
+        self._require_new_document(doc_hash)  # the predecessor's own document included
         if endorsee != ZERO:
             self._active_member(endorsee)
         elif t.endorsee != ZERO:

@@ -44,6 +44,7 @@ def party(name: str, role: Role) -> Party:
 CAST = {
     "carrier": Role.CARRIER,
     "other_carrier": Role.CARRIER,
+    "third_carrier": Role.CARRIER,
     "shipper": Role.TRADER,
     "bank": Role.BANK,
     "consignee": Role.TRADER,

@@ -18,6 +18,11 @@ Checked at every step:
   changes, LR-10), predecessor / successor links, paper hash; terminal eBLs never change again;
 * ERC-721 ``ownerOf`` / ERC-5192 ``locked`` (holder while live, ``TitleWrongStatus`` once terminal),
   ``balanceOf`` of every member and non-member = the model's count of live eBLs held;
+* one record per document (MLETR art. 10): no two records the chain holds carry the same document
+  hash, live or ended (so no two live ones do); ``eblIdOfDocument`` names, for every hash the example
+  drew, the record carrying it, or zero for a hash only tried; three carriers issue fresh documents,
+  copies of any record's document (their own or another carrier's, live or ended) and hashes that
+  were refused before, and amendments draw those too;
 * ids are never reused (``TitleAlreadyIssued``; amendment successor ids are fresh); used or cancelled
   nonces stay used (replays fail with ``TitleNonceUsed``), failed ones stay free (``nonceUsed``);
 * organisation status and active key count, key records after key or governance steps, ``paused``.
@@ -364,8 +369,10 @@ PARTY_RELATIONS = (
 KEY_TARGETS = ("own-next", "own-other", "own-self", "pool", "zero")
 """Key named by addKey / revokeKey: the acting org's next unused pool key, another of its keys ..."""
 
-DATA_CHOICES = ("fresh", "SWTP", "COD", "SWI", "zero", "swtp")
-"""bytes32 payload: a fresh hash, DCSA reason codes ("swtp" lower case is not SWTP), or zero."""
+DATA_CHOICES = ("fresh", "SWTP", "COD", "SWI", "zero", "swtp", "issued", "tried")
+"""bytes32 payload: a fresh hash, DCSA reason codes ("swtp" lower case is not SWTP), zero, the document
+of some record ("issued": an amendment to it must be refused) or a hash drawn before that no record
+carries ("tried": still free)."""
 
 SIG_MODES = (
     "valid",
@@ -466,14 +473,17 @@ signed_specs = st.builds(
     nonce=st.one_of(st.none(), st.integers(0, 5), st.integers(0, 2**256 - 1)),
 )
 
-CARRIERS = ("carrier", "other_carrier")
+CARRIERS = ("carrier", "other_carrier", "third_carrier")
+DOC_CHOICES = ("fresh",) * 6 + ("copy",) * 3 + ("tried", "zero")
+"""Issued document: a fresh hash, a copy of some record's document (any carrier's, any status), a hash
+drawn before that no record carries, or zero."""
 issue_parties = st.sampled_from((*MEMBERS, *MEMBERS, "outsider", "governance", "a-key", "zero"))
 issue_specs = st.builds(
     IssueSpec,
     actor=st.sampled_from((*CARRIERS, *CARRIERS, "member", "any-key", "governance")),
     index=st.integers(0, 63),
     tdr=st.integers(0, TDRS_PER_CARRIER - 1),
-    doc=st.sampled_from(("fresh",) * 9 + ("zero",)),
+    doc=st.sampled_from(DOC_CHOICES),
     issue_to=issue_parties,
     endorsee=st.sampled_from(("zero", *MEMBERS, "outsider")),
     kind=st.sampled_from((DocumentKind.TO_ORDER, DocumentKind.STRAIGHT) * 6 + (2,)),
@@ -554,6 +564,8 @@ class RegistryMachine(RuleBasedStateMachine):
             keys={p.address: p.org for p in env.members.values()},
         )
         self.fresh = 0
+        self.drawn: list[bytes] = []
+        """Every fresh hash drawn in this example (documents, paper hashes, payloads), in order."""
         self.used_signed: list[Prepared] = []
         self.failed_signed: list[Prepared] = []
         self.used_issuances: list[Prepared] = []
@@ -573,11 +585,28 @@ class RegistryMachine(RuleBasedStateMachine):
 
     def _fresh_hash(self) -> bytes:
         self.fresh += 1
-        return keccak(text=f"doc-{self.fresh}")
+        drawn = keccak(text=f"doc-{self.fresh}")
+        self.drawn.append(drawn)
+        return drawn
 
-    def _data(self, choice: str) -> bytes:
-        if choice == "fresh":
-            return self._fresh_hash()
+    def _document(self, choice: str, index: int) -> bytes:
+        """A document hash: fresh, zero, a copy of the document some record carries ("copy" /
+        "issued"), or one drawn before that no record carries ("tried"); fresh when there is none."""
+        if choice == "zero":
+            return ZERO32
+        if choice in ("copy", "issued"):
+            carried = [t.document_hash for t in self.model.titles.values()]
+            if carried:
+                return carried[index % len(carried)]
+        if choice == "tried":
+            free = [h for h in self.drawn if self.model.record_of_document(h) is None]
+            if free:
+                return free[index % len(free)]
+        return self._fresh_hash()
+
+    def _data(self, choice: str, index: int = 0) -> bytes:
+        if choice in ("fresh", "issued", "tried"):
+            return self._document(choice, index)
         if choice == "zero":
             return ZERO32
         if choice == "SWTP":
@@ -674,7 +703,7 @@ class RegistryMachine(RuleBasedStateMachine):
             party = self._key_target(op.party, key, op.index)
         else:
             party = self._party(op.party, title, op.index // 8)
-        return key, ebl_id, party, self._data(op.data)
+        return key, ebl_id, party, self._data(op.data, op.index)
 
     # ------------------------------------------------------------------ performing and comparing
 
@@ -812,7 +841,7 @@ class RegistryMachine(RuleBasedStateMachine):
     ) -> None:
         key = self._actor_key(spec.actor, None, spec.index)
         tdr = keccak(text=f"TDR-{spec.tdr}")
-        doc = self._fresh_hash() if spec.doc == "fresh" else ZERO32
+        doc = self._document(spec.doc, spec.index)
         issue_to = self._party(spec.issue_to, None, spec.index // 8)
         endorsee = self._party(spec.endorsee, None, spec.index // 64 + spec.tdr)
         if signed_mode is None:
@@ -942,6 +971,8 @@ class RegistryMachine(RuleBasedStateMachine):
             fitting = {SurrenderReason.SWITCH_TO_PAPER: (Action.SWITCH_TO_PAPER,)}
             action = fitting.get(title.reason, (Action.VOID, Action.AMEND))[op.index % 2 - 1]
         data = {"zero": "fresh", "swtp": "SWTP"}.get(op.data, op.data)
+        if action is Action.AMEND and op.index % 3 == 0:  # to a document some record carries: refused
+            data = "issued"
         actor = LIKELY_ACTOR.get(action, "holder")
         return replace(op, action=action, actor=actor, data=data, target=title.ebl_id)
 
@@ -1104,6 +1135,7 @@ class RegistryMachine(RuleBasedStateMachine):
         non_members = [self.env.outsider.org, self.env.governance.address]
         keys = [k.address for k in self.env.pool] if self.membership_dirty else []
         nonces = sorted(self.touched_nonces)
+        hashes = list(dict.fromkeys(self.drawn))
         calls = (
             [abi.calldata("titleOf", i) for i in ids]
             + [abi.calldata("ownerOf", i) for i in ids]
@@ -1113,12 +1145,15 @@ class RegistryMachine(RuleBasedStateMachine):
             + [abi.calldata("keyInfo", k) for k in keys]
             + [abi.calldata("nonceUsed", s, n) for s, n in nonces]
             + [abi.calldata("paused")]
+            + [abi.calldata("eblIdOfDocument", h) for h in hashes]
         )
         replies = iter(self.chain.view_calls(calls))
 
+        documents_on_chain: dict[bytes, list[int]] = {}
         for ebl_id in ids:
             t = model.titles[ebl_id]
             view = _title_view(next(replies))
+            documents_on_chain.setdefault(view[VIEW_FIELDS.index("documentHash")], []).append(ebl_id)
             if view != _expected_view(t):
                 diff = {
                     name: (chain, want)
@@ -1164,6 +1199,12 @@ class RegistryMachine(RuleBasedStateMachine):
             used = bool(_word_int(bytes.fromhex(next(replies)["result"][2:])))
             assert used == ((signer, nonce) in model.used_nonces), f"nonceUsed({signer}, {nonce})"
         assert bool(_word_int(bytes.fromhex(next(replies)["result"][2:]))) == model.paused
+        # MLETR art. 10: one authoritative record per document, and a document hash is never freed
+        shared = {h.hex(): found for h, found in documents_on_chain.items() if len(found) > 1}
+        assert not shared, f"records sharing a document hash on chain: {shared}"
+        for h in hashes:
+            named = _word_int(bytes.fromhex(next(replies)["result"][2:]))
+            assert named == (model.record_of_document(h) or 0), f"eblIdOfDocument({h.hex()}) = {named:#x}"
         self.membership_dirty = False
         self.touched_nonces.clear()
 
@@ -1302,6 +1343,13 @@ def test_registry_behaves_like_the_model(
     print(f"[invariants] statuses seen (per step, per eBL): {dict(STATS.statuses)}")
     print(f"[invariants] outcomes: {dict(sorted(STATS.outcomes.items()))}")
     assert STATS.steps >= target, f"only {STATS.steps} steps ran, profile needs {target}"
+    # one record per document was tried where it can be broken: issue, signed issue and amend
+    refused_copies = {
+        "AMEND" if ":AMEND" in f":{k}" else k.split(":")[0]
+        for k in STATS.outcomes
+        if k.endswith(":TitleDuplicateDocument")
+    }
+    assert {"ISSUE", "ISSUE_SIGNED", "AMEND"} <= refused_copies, f"copies refused only by {refused_copies}"
 
 
 # ====================================================================== divergences found by the machine

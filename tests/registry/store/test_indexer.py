@@ -51,7 +51,7 @@ def test_life_cycle_from_issue_to_amended_delivery_is_indexed_exactly(chain: Cha
     chain.act("bank", "transferPossession", first, chain.org("consignee"))
     chain.act("consignee", "requestSurrenderForAmendment", first, bytes(32))
     chain.act("carrier", "acceptSurrender", first)
-    amended_doc = keccak(text="amended document")
+    amended_doc = keccak(text=f"amended document of {first}")  # one record per document: a new one
     chain.act("carrier", "amend", first, amended_doc, ZERO)
     second = int.from_bytes(keccak(first.to_bytes(32, "big")), "big")
     chain.act("consignee", "requestSurrenderForDelivery", second)
