@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -10,10 +10,12 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Principal
 from api.deps import CredentialsDep, RuntimeDep, require_role
 from api.problems import Problem, problem_responses
-from api.routes._common import EblIdPath, parse_ebl_id, require_visible
+from api.routes._common import EblIdPath, ebl_not_found, parse_ebl_id, require_visible
 from api.schemas import OrganisationOut, VerificationOut
+from registry.errors import NotFoundError
 from registry.runtime import Runtime
 from registry.title import Verification
+from registry.types import EblId
 
 router = APIRouter(prefix="/v1/banks", tags=["banks"], responses=problem_responses(403, 404, 503))
 Verifier = Annotated[Principal, Depends(require_role("bank", "carrier", "trader", "auditor", "governance"))]
@@ -38,49 +40,16 @@ def verify_by_id(
     ebl = parse_ebl_id(ebl_id)
     if principal.role not in ("bank",):
         require_visible(runtime, principal, ebl)
-    return _out(runtime, credentials, runtime.title.verify(ebl))
+    return _out(runtime, credentials, _verify(runtime, ebl))
 
 
-_PRESENTED_DOCUMENT: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "description": "The DCSA eBL 3.0 transport document JSON exactly as presented (any key order or "
-        "whitespace): it is hashed as RFC 8785 canonical JSON and compared with the issued hash",
-        "content": {"application/json": {"schema": {"type": "object", "title": "TransportDocument"}}},
-    }
-}
-
-
-async def _presented(request: Request) -> bytes:
-    body = await request.body()
-    if not body:
-        raise Problem(422, "invalid_request", "Empty body", "post the presented transport document JSON")
-    return body
-
-
-@router.post(
-    "/ebls/{ebl_id}/verification",
-    response_model=VerificationOut,
-    openapi_extra=_PRESENTED_DOCUMENT,
-    responses=problem_responses(422),
-)
-async def verify_document_for_ebl(
-    ebl_id: EblIdPath, request: Request, runtime: RuntimeDep, principal: Verifier, credentials: CredentialsDep
-) -> VerificationOut:
-    """Verify a document presented for a given eBL: always a verdict. ``documentMatches`` says whether
-    the presented document is the one issued (``presentedHash`` beside the issued ``documentHash``),
-    with the eBL's full title state anchored at one block. Banks and auditors may verify any eBL; other
-    members the eBLs they are party to, or any eBL by its own document."""
-    ebl = parse_ebl_id(ebl_id)
-    body = await _presented(request)
-
-    def verify() -> VerificationOut:
-        v = runtime.title.verify(ebl, document_text=body)
-        if principal.role != "bank" and not v.document_matches:
-            require_visible(runtime, principal, ebl)
-        return _out(runtime, credentials, v)
-
-    return await run_in_threadpool(verify)
+def _verify(runtime: Runtime, ebl: EblId, presented: bytes | None = None) -> Verification:
+    """The title state of one eBL, with the presented document checked against it; an unknown id is
+    :func:`ebl_not_found`, the answer an eBL the principal may not see gets too."""
+    try:
+        return runtime.title.verify(ebl, document_text=presented)
+    except NotFoundError:
+        raise ebl_not_found() from None
 
 
 # The route reads the raw body (the document exactly as presented: it is hashed, not re-serialised),
@@ -95,6 +64,38 @@ _PRESENTED_DOCUMENT = {
         }
     },
 }
+
+
+async def _presented(request: Request) -> bytes:
+    body = await request.body()
+    if not body:
+        raise Problem(422, "invalid_request", "Empty body", "post the presented transport document JSON")
+    return body
+
+
+@router.post(
+    "/ebls/{ebl_id}/verification",
+    response_model=VerificationOut,
+    openapi_extra={"requestBody": _PRESENTED_DOCUMENT},
+    responses=problem_responses(422),
+)
+async def verify_document_for_ebl(
+    ebl_id: EblIdPath, request: Request, runtime: RuntimeDep, principal: Verifier, credentials: CredentialsDep
+) -> VerificationOut:
+    """Verify a document presented for a given eBL: always a verdict. ``documentMatches`` says whether
+    the presented document is the one issued (``presentedHash`` beside the issued ``documentHash``),
+    with the eBL's full title state anchored at one block. Banks and auditors may verify any eBL; other
+    members the eBLs they are party to, or any eBL by its own document."""
+    ebl = parse_ebl_id(ebl_id)
+    body = await _presented(request)
+
+    def verify() -> VerificationOut:
+        v = _verify(runtime, ebl, body)
+        if principal.role != "bank" and not v.document_matches:
+            require_visible(runtime, principal, ebl)
+        return _out(runtime, credentials, v)
+
+    return await run_in_threadpool(verify)
 
 
 @router.post(
