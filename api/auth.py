@@ -85,6 +85,16 @@ class _Remembered:
     expires_at: float | None
 
 
+def _standing(revoked_at: datetime | None, expires_at: datetime | None) -> float | Refusal | None:
+    """Why a credential no longer counts, or its expiry (unix seconds; None for none)."""
+    if revoked_at is not None:
+        return "revoked"
+    expiry = _utc(expires_at)
+    if expiry is not None and expiry <= datetime.now(UTC):
+        return "expired"
+    return None if expiry is None else expiry.timestamp()
+
+
 def _utc(moment: datetime | None) -> datetime | None:
     """SQLite hands timestamps back without a time zone: they are UTC."""
     if moment is None:
@@ -213,12 +223,7 @@ class Credentials:
             ).first()
         if row is None:
             return "invalid"
-        if row.revoked_at is not None:
-            return "revoked"
-        expires_at = _utc(row.expires_at)
-        if expires_at is not None and expires_at <= datetime.now(UTC):
-            return "expired"
-        return None if expires_at is None else expires_at.timestamp()
+        return _standing(row.revoked_at, row.expires_at)
 
     def _verify(self, token: str) -> tuple[Principal, float | None] | Refusal:
         if not token.startswith("ebl_") or "." not in token:
@@ -235,13 +240,11 @@ class Credentials:
         if row is None or not hmac.compare_digest(stored, row.secret_hash):
             return "invalid"
         # Only a caller holding the secret learns that the credential was revoked or has expired.
-        if row.revoked_at is not None:
-            return "revoked"
-        expires_at = _utc(row.expires_at)
-        if expires_at is not None and expires_at <= datetime.now(UTC):
-            return "expired"
+        standing = _standing(row.revoked_at, row.expires_at)
+        if isinstance(standing, str):
+            return standing
         principal = Principal(row.id, row.name, row.role, row.org)  # type: ignore[arg-type]
-        return principal, None if expires_at is None else expires_at.timestamp()
+        return principal, standing
 
     def _forget(self, credential_id: str) -> None:
         with self._lock:
