@@ -64,7 +64,8 @@ slither: setup ## Slither on contracts/, every finding fixed or triaged (slither
 
 test: setup ## Every check and test, as CI runs it
 	$(MAKE) --no-print-directory lint typecheck lint-sol slither compile-hardhat
-	$(VENV)/bin/pytest -q
+	@# Two workers (the CI machine has two cores); whole files per worker, so module fixtures start once.
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 test-long: setup ## The long property, fuzz and soak-style tests
 	HYPOTHESIS_PROFILE=long $(VENV)/bin/pytest -q
