@@ -30,7 +30,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError
 
-from registry.chain.build import load_artifact
+from registry.chain.artifacts import load_artifact
 from registry.chain.deploy import Deployment
 from registry.chain.errors import decode_revert, error_class
 from registry.chain.fees import FeePolicy

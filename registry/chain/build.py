@@ -1,8 +1,13 @@
-"""Offline contract build: py-solc-x fed by a native ``solc`` or by the ``solc`` npm package (WebAssembly).
+"""Offline contract build (development only): py-solc-x fed by a native ``solc`` or by the ``solc`` npm
+package (WebAssembly).
+
+Nothing at run time compiles: the registry reads the artifacts shipped in :mod:`registry.chain.artifacts`.
+``make compile`` (``python -m registry.chain.build``) regenerates those from ``contracts/``, and a test
+fails while the committed ones differ from a fresh compile.
 
 The compiler version and settings live in exactly one place, ``contracts/compiler.json``, which
-``hardhat.config.js`` reads too. Artifacts are cached under ``build/artifacts/`` by a hash of the
-sources, the settings and the OpenZeppelin version, so tests and restarts never recompile.
+``hardhat.config.js`` reads too. Compiler output is cached under ``build/artifacts/`` by a hash of the
+sources, the settings and the OpenZeppelin version, so a second build of the same sources is instant.
 
 Compiler choice: a native ``solc`` on PATH whose version equals the pinned one is preferred (faster);
 otherwise ``registry/chain/solc_shim.cjs`` presents the npm package's WebAssembly compiler to
@@ -16,14 +21,11 @@ import json
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import solcx
-from solcx.exceptions import SolcError
-
+from registry.chain.artifacts import MAIN_CONTRACTS, Artifact, load_artifact, write_artifacts
 from registry.errors import ToolchainError
 
 __all__ = [
@@ -34,11 +36,11 @@ __all__ = [
     "load_artifact",
     "node_binary",
     "project_root",
+    "regenerate",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _SHIM = Path(__file__).with_name("solc_shim.cjs")
-_MAIN_CONTRACTS = ("TitleRegistry",)
 
 
 def project_root() -> Path:
@@ -47,45 +49,6 @@ def project_root() -> Path:
     ``EBL_PROJECT_ROOT`` overrides it (for an installed package pointed at a checkout).
     """
     return Path(os.environ.get("EBL_PROJECT_ROOT", PROJECT_ROOT))
-
-
-@dataclass(frozen=True)
-class Artifact:
-    """One compiled contract: what deployment, bindings and the code check need."""
-
-    name: str
-    abi: list[dict[str, Any]]
-    bytecode: bytes
-    deployed_bytecode: bytes
-    immutable_ranges: tuple[tuple[int, int], ...]
-    """(start, length) of immutables in the deployed code, masked when comparing on-chain code."""
-    source_hash: str
-    compiler_version: str
-
-    def to_json(self) -> dict[str, Any]:
-        """Serialisable form, as cached on disk."""
-        return {
-            "name": self.name,
-            "abi": self.abi,
-            "bytecode": "0x" + self.bytecode.hex(),
-            "deployedBytecode": "0x" + self.deployed_bytecode.hex(),
-            "immutableRanges": [list(r) for r in self.immutable_ranges],
-            "sourceHash": self.source_hash,
-            "compilerVersion": self.compiler_version,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Artifact:
-        """Inverse of :meth:`to_json`."""
-        return cls(
-            name=data["name"],
-            abi=data["abi"],
-            bytecode=bytes.fromhex(data["bytecode"][2:]),
-            deployed_bytecode=bytes.fromhex(data["deployedBytecode"][2:]),
-            immutable_ranges=tuple((int(a), int(b)) for a, b in data["immutableRanges"]),
-            source_hash=data["sourceHash"],
-            compiler_version=data["compilerVersion"],
-        )
 
 
 def compiler_settings(root: Path | None = None) -> dict[str, Any]:
@@ -168,6 +131,10 @@ def _standard_input(sources: dict[str, str], settings: dict[str, Any]) -> dict[s
 
 
 def _compile(root: Path, sources: dict[str, str], settings: dict[str, Any]) -> dict[str, Any]:
+    # Imported here: only a development build compiles, so the run time never needs py-solc-x.
+    import solcx
+    from solcx.exceptions import SolcError
+
     version = settings["version"]
     binary: str | Path | None = _native_solc(version)
     if binary is None:
@@ -190,7 +157,9 @@ def _compile(root: Path, sources: dict[str, str], settings: dict[str, Any]) -> d
 
 
 def build(root: Path | None = None, *, force: bool = False) -> dict[str, Artifact]:
-    """Compile the contracts (or load them from the cache) and return the main artifacts by name.
+    """Compile ``contracts/`` (or load the output from the cache) and return the main artifacts by name.
+
+    This does not touch the shipped artifacts; :func:`regenerate` does.
 
     Raises:
         ToolchainError: when no compiler can be run or the sources do not compile.
@@ -208,7 +177,7 @@ def build(root: Path | None = None, *, force: bool = False) -> dict[str, Artifac
     artifacts: dict[str, Artifact] = {}
     for file_contracts in output["contracts"].values():
         for name, data in file_contracts.items():
-            if name not in _MAIN_CONTRACTS:
+            if name not in MAIN_CONTRACTS:
                 continue
             deployed = data["evm"]["deployedBytecode"]
             ranges = tuple(
@@ -225,7 +194,7 @@ def build(root: Path | None = None, *, force: bool = False) -> dict[str, Artifac
                 source_hash=source_hash,
                 compiler_version=settings["version"],
             )
-    missing = set(_MAIN_CONTRACTS) - set(artifacts)
+    missing = set(MAIN_CONTRACTS) - set(artifacts)
     if missing:
         raise ToolchainError(f"compiler output lacks {sorted(missing)}")
     cache_file.parent.mkdir(parents=True, exist_ok=True)
@@ -235,14 +204,18 @@ def build(root: Path | None = None, *, force: bool = False) -> dict[str, Artifac
     return artifacts
 
 
-def load_artifact(name: str = "TitleRegistry", root: Path | None = None) -> Artifact:
-    """One main artifact, compiled on first use."""
-    return build(root)[name]
+def regenerate(root: Path | None = None, *, force: bool = False) -> dict[str, Artifact]:
+    """Compile ``contracts/`` and write the result as the shipped artifacts (``make compile``)."""
+    built = build(root, force=force)
+    write_artifacts(built)
+    return built
 
 
 if __name__ == "__main__":
     import sys
 
-    built = build(force="--force" in sys.argv)
-    for name, artifact in built.items():
-        print(f"{name}: {len(artifact.deployed_bytecode)} bytes, source {artifact.source_hash[:12]}")  # noqa: T201
+    for name, artifact in regenerate(force="--force" in sys.argv).items():
+        print(  # noqa: T201
+            f"{name}: {len(artifact.deployed_bytecode)} bytes, source {artifact.source_hash[:12]}, "
+            f"written to registry/chain/artifacts/{name}.json"
+        )

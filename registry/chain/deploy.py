@@ -17,7 +17,7 @@ from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 from web3 import Web3
 
-from registry.chain.build import Artifact, load_artifact
+from registry.chain.artifacts import Artifact, load_artifact
 from registry.errors import DeploymentMismatchError, TransactionFailedError
 
 __all__ = ["Deployment", "TransactionSigner", "deploy", "verify_deployment"]

@@ -23,7 +23,8 @@ from eth_abi.abi import decode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from registry.chain.build import load_artifact
+from registry.chain.abi import signature, type_string
+from registry.chain.artifacts import load_artifact
 from registry.errors import ContractRevertError, TransactionFailedError
 from registry.types import Action, DocumentKind, Role, Status
 
@@ -34,6 +35,8 @@ __all__ = [
     "decode_revert",
     "error_class",
     "error_classes",
+    "rpc_revert",
+    "type_string",
 ]
 
 
@@ -115,14 +118,6 @@ def _snake(name: str) -> str:
     return "".join(out)
 
 
-def type_string(param: Mapping[str, Any]) -> str:
-    """The ABI type string of a parameter, tuples spelled out: ``(uint8,address)[]``."""
-    if param["type"].startswith("tuple"):
-        inner = ",".join(type_string(c) for c in param["components"])
-        return f"({inner}){param['type'][5:]}"
-    return str(param["type"])
-
-
 @cache
 def _registry() -> tuple[
     dict[bytes, tuple[type[ContractRevertError], list[dict[str, Any]]]], dict[str, type]
@@ -134,7 +129,7 @@ def _registry() -> tuple[
             continue
         name: str = entry["name"]
         inputs: list[dict[str, Any]] = entry["inputs"]
-        signature = f"{name}({','.join(type_string(p) for p in inputs)})"
+        sig = signature(entry)
         base: type[ContractRevertError]
         if name.startswith("Membership"):
             base = MembershipError
@@ -146,14 +141,14 @@ def _registry() -> tuple[
             f"{name}Error",
             (base,),
             {
-                "__doc__": f"Raised when the contracts revert with ``{signature}``.",
+                "__doc__": f"Raised when the contracts revert with ``{sig}``.",
                 "__module__": __name__,
                 "error_name": name,
                 "code": _snake(name.removeprefix("Membership").removeprefix("Title")),
                 "reason": REASONS.get(name, ""),
             },
         )
-        by_selector[keccak(text=signature)[:4]] = (cls, inputs)
+        by_selector[keccak(text=sig)[:4]] = (cls, inputs)
         by_name[name] = cls
     return by_selector, by_name
 

@@ -24,17 +24,13 @@ from typing import Any
 
 from web3 import Web3
 
-from registry.chain.views import rpc
+from registry.chain.rpc import hex_int, rpc
 from registry.errors import ChainError
 
 __all__ = ["FeePolicy"]
 
 BASE_FEE_HEADROOM = 2
 """maxFeePerGas covers the base fee growing by this factor (12.5 % per full block: six blocks)."""
-
-
-def _int(value: Any) -> int:
-    return int(value, 16) if isinstance(value, str) else int(value)
 
 
 class FeePolicy:
@@ -84,13 +80,13 @@ class FeePolicy:
         block = self._rpc("eth_getBlockByNumber", ["latest", False]) or {}
         base_fee = block.get("baseFeePerGas")
         if base_fee is None:
-            return {"gasPrice": _int(self._rpc("eth_gasPrice", []))}
+            return {"gasPrice": hex_int(self._rpc("eth_gasPrice", []))}
         try:
-            tip = _int(self._rpc("eth_maxPriorityFeePerGas", []))
+            tip = hex_int(self._rpc("eth_maxPriorityFeePerGas", []))
         except ChainError:  # a node without the method: the legacy suggestion's share above the base fee
-            tip = max(_int(self._rpc("eth_gasPrice", [])) - _int(base_fee), 0)
+            tip = max(hex_int(self._rpc("eth_gasPrice", [])) - hex_int(base_fee), 0)
         return {
             "type": 2,
-            "maxFeePerGas": BASE_FEE_HEADROOM * _int(base_fee) + tip,
+            "maxFeePerGas": BASE_FEE_HEADROOM * hex_int(base_fee) + tip,
             "maxPriorityFeePerGas": tip,
         }

@@ -3,8 +3,8 @@
 A bank verifies title on its hot path, and the indexer reconciles thousands of eBLs against the chain;
 both read ``titleOf``. web3's contract-call path (ABI lookup per call, middleware, formatters, an
 ``eth_chainId`` round trip) costs several milliseconds per call, so ``titleOf`` is encoded and decoded
-here with eth_abi directly from the compiled artifact's ABI. That is the one place a call is
-hand-encoded; everything else goes through web3's contract objects.
+with the codecs :mod:`registry.chain.abi` derives from the compiled artifact's ABI, and its
+``TitleView`` is read by component name.
 
 :class:`ChainHead` caches the newest block for a fraction of a block time, so a verification costs one
 ``eth_call`` pinned to a block number (a cache hit) instead of ``eth_getBlockByNumber`` + ``eth_call``.
@@ -17,31 +17,21 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from eth_abi.abi import decode as abi_decode
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.types import RPCEndpoint
 
-from registry.chain.build import load_artifact
-from registry.chain.errors import rpc_revert, type_string
+from registry.chain.abi import TITLE_OF, TITLE_VIEW
+from registry.chain.errors import rpc_revert
+from registry.chain.rpc import call_request, rpc, rpc_batch
 from registry.errors import ChainError
 from registry.types import DocumentKind, EblId, OrgAddress, Status, SurrenderReason
 
-_TITLE_OF = "0x" + keccak(text="titleOf(uint256)")[:4].hex()
-_BATCH = 500
-
-
-@cache
-def _title_view_type() -> str:
-    for entry in load_artifact().abi:
-        if entry.get("type") == "function" and entry.get("name") == "titleOf":
-            (output,) = entry["outputs"]
-            return type_string(output)
-    raise KeyError("titleOf")  # pragma: no cover - the artifact always has it
+__all__ = ["BlockRef", "ChainHead", "TitleReader", "TitleState", "rpc", "rpc_batch"]
+# ``rpc`` and ``rpc_batch`` live in registry.chain.rpc; re-exported here until the title service and the
+# indexer import them from there (both are being split in issue 13).
 
 
 def _address(value: str) -> OrgAddress | None:
@@ -54,32 +44,26 @@ def _hash(word: bytes) -> str | None:
     return "0x" + word.hex() if any(word) else None
 
 
-def rpc(w3: Web3, method: str, params: Sequence[Any]) -> Any:
-    """One raw JSON-RPC call's ``result`` (web3's method wrappers add formatters and middleware the hot
-    paths do not need); a JSON-RPC error reply raises :class:`ChainError`."""
-    reply = w3.provider.make_request(RPCEndpoint(method), list(params))
-    if "error" in reply:
-        raise ChainError(f"{method} failed: {reply['error']}")
-    return reply.get("result")
-
-
-def rpc_batch(
-    w3: Web3, requests: Sequence[tuple[RPCEndpoint, Any]], size: int = _BATCH
-) -> list[dict[str, Any]]:
-    """Responses to ``requests`` in order, sent as JSON-RPC batches of at most ``size`` calls (one call at
-    a time on a provider without batches)."""
-    batch: Callable[..., Any] | None = getattr(w3.provider, "make_batch_request", None)
-    out: list[dict[str, Any]] = []
-    for i in range(0, len(requests), size):
-        part = list(requests[i : i + size])
-        if batch is None:
-            responses: Any = [w3.provider.make_request(m, p) for m, p in part]
-        else:
-            responses = batch(part)
-        if not isinstance(responses, list):
-            raise ChainError(f"JSON-RPC batch failed: {responses.get('error')}")
-        out += [dict(r) for r in responses]
-    return out
+_TITLE_FIELDS = TITLE_VIEW.fields(
+    "status",
+    "kind",
+    "reason",
+    "holder",
+    "endorsee",
+    "carrier",
+    "nominee",
+    "previousHolder",
+    "endorsable",
+    "blankEndorsed",
+    "amended",
+    "rejectable",
+    "seq",
+    "documentHash",
+    "predecessor",
+    "successor",
+    "paperDocumentHash",
+)
+"""``TitleView``'s components by name, in :class:`TitleState`'s field order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,28 +91,47 @@ class TitleState:
 
     @classmethod
     def decode(cls, ebl_id: int, result: str) -> TitleState:
-        (v,) = abi_decode([_title_view_type()], bytes.fromhex(result.removeprefix("0x")))
-        holder, carrier = _address(v[3]), _address(v[5])
+        (view,) = TITLE_OF.decode_output(bytes.fromhex(result.removeprefix("0x")))
+        (
+            status,
+            kind,
+            reason,
+            holder_word,
+            endorsee,
+            carrier_word,
+            nominee,
+            previous_holder,
+            endorsable,
+            blank_endorsed,
+            amended,
+            rejectable,
+            seq,
+            document_hash,
+            predecessor,
+            successor,
+            paper_document_hash,
+        ) = _TITLE_FIELDS(view)
+        holder, carrier = _address(holder_word), _address(carrier_word)
         assert holder is not None and carrier is not None  # every issued eBL has both
         return cls(
             ebl_id=EblId(ebl_id),
-            status=Status(v[0]),
-            kind=DocumentKind(v[1]),
-            reason=SurrenderReason(v[2]),
+            status=Status(status),
+            kind=DocumentKind(kind),
+            reason=SurrenderReason(reason),
             holder=holder,
-            endorsee=_address(v[4]),
+            endorsee=_address(endorsee),
             carrier=carrier,
-            nominee=_address(v[6]),
-            previous_holder=_address(v[7]),
-            endorsable=bool(v[8]),
-            blank_endorsed=bool(v[9]),
-            amended=bool(v[10]),
-            rejectable=bool(v[11]),
-            seq=int(v[12]),
-            document_hash="0x" + bytes(v[13]).hex(),
-            predecessor=EblId(v[14]) if v[14] else None,
-            successor=EblId(v[15]) if v[15] else None,
-            paper_document_hash=_hash(bytes(v[16])),
+            nominee=_address(nominee),
+            previous_holder=_address(previous_holder),
+            endorsable=bool(endorsable),
+            blank_endorsed=bool(blank_endorsed),
+            amended=bool(amended),
+            rejectable=bool(rejectable),
+            seq=int(seq),
+            document_hash="0x" + bytes(document_hash).hex(),
+            predecessor=EblId(predecessor) if predecessor else None,
+            successor=EblId(successor) if successor else None,
+            paper_document_hash=_hash(bytes(paper_document_hash)),
         )
 
 
@@ -149,9 +152,7 @@ class TitleReader:
         self._address = to_checksum_address(registry_address)
 
     def _request(self, ebl_id: int, block: int | str) -> tuple[RPCEndpoint, list[Any]]:
-        tag = hex(block) if isinstance(block, int) else block
-        data = _TITLE_OF + int(ebl_id).to_bytes(32, "big").hex()
-        return RPCEndpoint("eth_call"), [{"to": self._address, "data": data}, tag]
+        return call_request(self._address, TITLE_OF.encode(int(ebl_id)), block)
 
     def title_of(self, ebl_id: int, block: int | str = "latest") -> TitleState | None:
         """The eBL's state at ``block``; None if no such eBL exists there.
