@@ -7,13 +7,13 @@ auto-fill costs milliseconds per call), signed by a :class:`~registry.keys.Signe
 watched until their receipt is ``confirmations`` blocks deep (0 on anvil and Besu QBFT, whose blocks
 are final when mined).
 
-Receipts are collected per block, not per transaction: while anything is in flight the watcher asks
-``eth_blockNumber`` every ``poll_interval`` and, when the head moved, fetches each new block's receipts
-with one ``eth_getBlockReceipts`` (per-transaction ``eth_getTransactionReceipt`` only as a fallback: the
-first round, a head that jumped or went back, a node without that method). Batches are capped by the
-chain's block gas limit as well as ``max_batch``, so a large batch never asks for more gas than a block
-holds. Listeners (:meth:`Relayer.on_resolved`) see every resolved transaction's entries together, before
-their futures resolve, so a journal can record a whole batch in one write.
+Receipts are collected per block, not per transaction (:mod:`registry.chain.relayer_receipts`): while
+anything is in flight the watcher asks ``eth_blockNumber`` every ``poll_interval`` and, when the head
+moved, fetches each new block's receipts with one ``eth_getBlockReceipts``. Batches
+(:mod:`registry.chain.relayer_batch`) are capped by the chain's block gas limit as well as
+``max_batch``, so a large batch never asks for more gas than a block holds. Listeners
+(:meth:`Relayer.on_resolved`) see every resolved transaction's entries together, before their futures
+resolve, so a journal can record a whole batch in one write.
 
 In a batch a failing entry is skipped by the contract with ``BatchEntryFailed(index, ...)``; its
 revert data is decoded into the exception tree and only its future fails. A transaction that is not
@@ -27,76 +27,32 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-from eth_abi.abi import decode, encode
 from eth_typing import ChecksumAddress
 from eth_utils.crypto import keccak
-from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import TransactionNotFound
 from web3.types import RPCEndpoint
 
 from registry.chain.deploy import Deployment
-from registry.chain.errors import decode_revert
 from registry.chain.fees import FeePolicy
-from registry.chain.views import rpc
-from registry.errors import ChainError, ContractRevertError, TransactionFailedError
-from registry.keys import IssuanceMessage, Signer, TitleActionMessage
+from registry.chain.relayer_batch import (
+    EntryResult,
+    SignedEntry,
+    encode_batch,
+    entries_fitting,
+    entry_failures,
+)
+from registry.chain.relayer_receipts import InFlight, ReceiptScanner
+from registry.chain.rpc import hex_int, rpc
+from registry.errors import ChainError, TransactionFailedError
+from registry.keys import Signer
 
 __all__ = ["EntryResult", "NonceManager", "Relayer", "ResolveListener", "SignedEntry"]
 
 log = logging.getLogger(__name__)
-
-_ACTION_TUPLE = "((uint8,uint256,address,bytes32,uint256,uint256),address,bytes)[]"
-_ISSUANCE_TUPLE = "((bytes32,bytes32,address,address,uint8,uint256,uint256),address,bytes)[]"
-_EXECUTE_BATCH = keccak(text=f"executeBatch({_ACTION_TUPLE})")[:4]
-_ISSUE_BATCH = keccak(text=f"issueBatch({_ISSUANCE_TUPLE})")[:4]
-_BATCH_ENTRY_FAILED = keccak(text="BatchEntryFailed(uint256,address,uint256,bytes)")
-
-# Gas bounds per entry: the worst case (first nonce word, first balance slot) plus the self-call.
-_GAS_BASE = 60_000
-_GAS_PER_ACTION = 150_000
-_GAS_PER_ISSUANCE = 190_000
-# A batch asks for at most this share of the block gas limit.
-_BLOCK_GAS_SHARE = 0.9
-# More new blocks than this since the last scan: look receipts up per transaction instead.
-_MAX_SCAN = 16
-
-
-@dataclass(frozen=True)
-class SignedEntry:
-    """One signed operation as the contract's batch entry points take it."""
-
-    message: TitleActionMessage | IssuanceMessage
-    signer: ChecksumAddress
-    signature: bytes
-
-    @property
-    def kind(self) -> Literal["action", "issuance"]:
-        """Which batch entry point carries it."""
-        return "issuance" if isinstance(self.message, IssuanceMessage) else "action"
-
-    def as_tuple(self) -> tuple[Any, ...]:
-        """ABI tuple ``(struct, signer, signature)``."""
-        return (self.message.as_contract_tuple(), self.signer, self.signature)
-
-
-@dataclass(frozen=True)
-class EntryResult:
-    """What became of one entry: final and applied, or final and refused."""
-
-    tx_hash: str
-    block_number: int
-    error: ContractRevertError | TransactionFailedError | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when the entry took effect on chain."""
-        return self.error is None
 
 
 class NonceManager:
@@ -124,52 +80,6 @@ class NonceManager:
 
 ResolveListener = Callable[[Sequence[tuple["Future[EntryResult]", "EntryResult"]]], None]
 """Called with every entry of one resolved transaction (future, result), before the futures resolve."""
-
-
-def _as_int(value: Any) -> int:
-    return int(value, 16) if isinstance(value, str) else int(value)
-
-
-def _as_bytes(value: Any) -> bytes:
-    return bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
-
-
-def _unsupported(error: Any) -> bool:
-    """True for a JSON-RPC error saying the method does not exist (rather than that the call failed)."""
-    if not isinstance(error, Mapping):
-        return False
-    message = str(error.get("message", "")).lower()
-    return error.get("code") == -32601 or any(
-        words in message for words in ("not found", "does not exist", "not supported", "unsupported")
-    )
-
-
-def _receipt(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """The parts of a receipt the relayer reads, from raw JSON-RPC (hex strings) or web3 (ints, bytes)."""
-    return {
-        "status": _as_int(raw["status"]),
-        "blockNumber": _as_int(raw["blockNumber"]),
-        "logs": [
-            {
-                "address": str(lg["address"]),
-                "topics": [_as_bytes(t) for t in lg["topics"]],
-                "data": _as_bytes(lg["data"]),
-            }
-            for lg in raw.get("logs", [])
-        ],
-    }
-
-
-@dataclass
-class _InFlight:
-    nonce: int
-    raw: bytes
-    tx_hash: str
-    entries: list[tuple[SignedEntry, Future[EntryResult]]]
-    sent_at: float
-    attempts: int = 1
-    mined_block: int | None = None
-    receipt: dict[str, Any] | None = field(default=None, repr=False)
 
 
 class Relayer:
@@ -214,7 +124,7 @@ class Relayer:
         self.poll_interval = poll_interval
         self._fees = FeePolicy(w3, gas_price=gas_price)
         self._queue: queue.Queue[tuple[SignedEntry, Future[EntryResult]] | None] = queue.Queue()
-        self._inflight: dict[str, _InFlight] = {}
+        self._inflight: dict[str, InFlight] = {}
         self._inflight_lock = threading.Lock()
         # Entries accepted by submit() and not yet in a sent transaction; reset() fails them. The send
         # lock makes "still unsent? then sign and send" one step that reset() cannot cut in half.
@@ -224,8 +134,7 @@ class Relayer:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._listeners: list[ResolveListener] = []
-        self._scanned: int | None = None  # newest block whose receipts were collected
-        self._block_receipts = True  # False once the node refuses eth_getBlockReceipts
+        self._receipts = ReceiptScanner(w3)
         self._block_gas_limit: int | None = None
 
     def on_resolved(self, listener: ResolveListener) -> None:
@@ -290,8 +199,7 @@ class Relayer:
                 self._unsent.clear()
             self._nonces.resync()
             self._fees.forget()
-            # Heights already scanned may hold new blocks now: look receipts up afresh.
-            self._scanned = None
+            self._receipts.forget()
         dropped = 0
         for future in unsent:
             if not future.done():
@@ -355,24 +263,14 @@ class Relayer:
         if self._block_gas_limit is None:
             try:
                 block = self._w3.provider.make_request(RPCEndpoint("eth_getBlockByNumber"), ["latest", False])
-                self._block_gas_limit = _as_int(block["result"]["gasLimit"])
+                self._block_gas_limit = hex_int(block["result"]["gasLimit"])
             except Exception:  # no answer now: use max_batch, ask again next time
                 return self.max_batch
-        per_entry = _GAS_PER_ISSUANCE if kind == "issuance" else _GAS_PER_ACTION
-        fits = int((self._block_gas_limit * _BLOCK_GAS_SHARE - _GAS_BASE) // per_entry)
-        return max(1, min(self.max_batch, fits))
+        return entries_fitting(self._block_gas_limit, kind, self.max_batch)
 
     def encode_batch(self, entries: Sequence[SignedEntry]) -> tuple[bytes, int]:
         """Calldata and gas bound of one batch transaction (all entries of one kind)."""
-        kind = entries[0].kind
-        tuples = [e.as_tuple() for e in entries]
-        if kind == "issuance":
-            data = _ISSUE_BATCH + encode([_ISSUANCE_TUPLE], [tuples])
-            gas = _GAS_BASE + _GAS_PER_ISSUANCE * len(entries)
-        else:
-            data = _EXECUTE_BATCH + encode([_ACTION_TUPLE], [tuples])
-            gas = _GAS_BASE + _GAS_PER_ACTION * len(entries)
-        return data, gas
+        return encode_batch(entries)
 
     def _send_batch(self, pairs: list[tuple[SignedEntry, Future[EntryResult]]]) -> None:
         with self._send_lock:
@@ -398,7 +296,7 @@ class Relayer:
                 }
             )
             tx_hash = "0x" + keccak(raw).hex()
-            flight = _InFlight(nonce, raw, tx_hash, pairs, time.monotonic())
+            flight = InFlight(nonce, raw, tx_hash, pairs, time.monotonic())
             with self._inflight_lock:
                 self._inflight[tx_hash] = flight
             self._w3.eth.send_raw_transaction(raw)
@@ -422,56 +320,18 @@ class Relayer:
             try:
                 # The head first, then the flights: a transaction sent after the head was read can only
                 # be mined above it, so the next round's scan finds it.
-                head = _as_int(rpc(self._w3, "eth_blockNumber", []))
+                head = hex_int(rpc(self._w3, "eth_blockNumber", []))
                 with self._inflight_lock:
                     flights = list(self._inflight.values())
-                self._collect(flights, head)
+                self._receipts.collect(flights, head)
                 for flight in flights:
                     self._check(flight, head)
             except Exception:  # a node hiccup: keep watching, resubmission covers lost transactions
                 log.exception("relayer: receipt polling failed")
 
-    def _collect(self, flights: Sequence[_InFlight], head: int) -> None:
-        """Attach receipts to the flights that were mined: one ``eth_getBlockReceipts`` per new block."""
-        waiting = {f.tx_hash: f for f in flights if f.receipt is None}
-        scanned, self._scanned = self._scanned, head
-        if not waiting or scanned == head:
-            return
-        if self._block_receipts and scanned is not None and 0 < head - scanned <= _MAX_SCAN:
-            for number in range(scanned + 1, head + 1):
-                reply = self._w3.provider.make_request(RPCEndpoint("eth_getBlockReceipts"), [hex(number)])
-                error = reply.get("error")
-                if error is not None:
-                    if not _unsupported(error):
-                        self._scanned = scanned  # scan these blocks again next round
-                        raise ChainError(f"eth_getBlockReceipts failed: {error}")
-                    log.info("relayer: the node has no eth_getBlockReceipts; receipts per transaction")
-                    self._block_receipts = False
-                    break
-                for raw in reply.get("result") or []:
-                    flight = waiting.pop(str(raw["transactionHash"]).lower(), None)
-                    if flight is not None:
-                        flight.receipt = _receipt(raw)
-                        flight.mined_block = number
-            else:
-                return
-        # First round, a jump or a rewound chain, or no block receipts: ask per transaction.
-        for flight in waiting.values():
-            self._lookup(flight)
-
-    def _lookup(self, flight: _InFlight) -> bool:
-        """This flight's receipt by transaction hash; False while it has none."""
-        try:
-            receipt = self._w3.eth.get_transaction_receipt(HexBytes(flight.tx_hash))
-        except TransactionNotFound:
-            return False
-        flight.receipt = _receipt(receipt)
-        flight.mined_block = flight.receipt["blockNumber"]
-        return True
-
-    def _check(self, flight: _InFlight, head: int) -> None:
+    def _check(self, flight: InFlight, head: int) -> None:
         if flight.receipt is None:
-            if time.monotonic() - flight.sent_at > self.resubmit_after and not self._lookup(flight):
+            if time.monotonic() - flight.sent_at > self.resubmit_after and not self._receipts.lookup(flight):
                 self._resubmit(flight)
             return
         assert flight.mined_block is not None
@@ -482,7 +342,7 @@ class Relayer:
                 return  # dropped meanwhile (reset): its futures are already settled
         self._resolve(flight)
 
-    def _resubmit(self, flight: _InFlight) -> None:
+    def _resubmit(self, flight: InFlight) -> None:
         with self._send_lock:
             with self._inflight_lock:
                 if flight.tx_hash not in self._inflight:
@@ -497,7 +357,7 @@ class Relayer:
             except Exception as exc:  # "already known" / "nonce too low": the receipt will tell
                 log.info("relayer: resubmission of %s answered %s", flight.tx_hash, exc)
 
-    def _resolve(self, flight: _InFlight) -> None:
+    def _resolve(self, flight: InFlight) -> None:
         receipt = flight.receipt or {}
         block = int(receipt.get("blockNumber", 0))
         if receipt.get("status") != 1:
@@ -506,15 +366,7 @@ class Relayer:
                 [(future, EntryResult(flight.tx_hash, block, error)) for _, future in flight.entries]
             )
             return
-        failures: dict[int, ContractRevertError | TransactionFailedError] = {}
-        for entry_log in receipt.get("logs", []):
-            topics = entry_log["topics"]
-            if str(entry_log["address"]).lower() != self._deployment.address.lower():
-                continue
-            if topics and bytes(topics[0]) == _BATCH_ENTRY_FAILED:
-                index = int.from_bytes(bytes(topics[1]), "big")
-                _, reason = decode(["uint256", "bytes"], bytes(entry_log["data"]))
-                failures[index] = decode_revert(reason)
+        failures = entry_failures(receipt.get("logs", []), self._deployment.address)
         self._settle(
             [
                 (future, EntryResult(flight.tx_hash, block, failures.get(index)))
