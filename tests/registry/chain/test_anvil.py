@@ -15,6 +15,7 @@ import pytest
 from web3 import Web3
 
 from registry.chain import anvil as anvil_module
+from registry.chain import anvil_leftovers
 from registry.chain.anvil import AnvilConfig, AnvilProcess, anvils_serving
 from registry.errors import ToolchainError
 
@@ -135,12 +136,12 @@ def test_a_pidfile_is_believed_only_for_the_process_it_recorded(tmp_path: Path) 
         pidfile = tmp_path / "anvil.pid"
         started_at = psutil.Process(bystander.pid).create_time()
         pidfile.write_text(json.dumps({"pid": bystander.pid, "createTime": started_at}))
-        recorded = anvil_module._recorded_anvil(pidfile)
+        recorded = anvil_leftovers.recorded_anvil(pidfile)
         assert recorded is not None and recorded.pid == bystander.pid
         pidfile.write_text(json.dumps({"pid": bystander.pid, "createTime": started_at - 5}))
-        assert anvil_module._recorded_anvil(pidfile) is None
+        assert anvil_leftovers.recorded_anvil(pidfile) is None
         pidfile.write_text(json.dumps({"pid": bystander.pid}))  # an older version's pidfile
-        assert anvil_module._recorded_anvil(pidfile) is None
+        assert anvil_leftovers.recorded_anvil(pidfile) is None
     finally:
         bystander.kill()
         bystander.wait()
@@ -200,7 +201,7 @@ def test_a_torn_state_dump_without_a_backup_refuses_to_start(tmp_path: Path, sta
 
 def test_only_a_complete_dump_counts_as_one(tmp_path: Path) -> None:
     """A dump torn anywhere is refused, by its ends or (another layout) by parsing; a whole one passes."""
-    from registry.chain.anvil import _complete_dump
+    from registry.chain.anvil_state import complete_dump as _complete_dump
 
     whole = b'{"block":{"number":"0x1"},"accounts":{},"blocks":[{"a":"}"}],"historical_states":null}'
     path = tmp_path / "state.json"

@@ -1,0 +1,149 @@
+"""anvil's state file: telling a complete dump from a torn one, and keeping the last complete one.
+
+anvil writes its dumps in place, so a ``kill -9`` in the middle of a dump leaves a truncated file that
+anvil refuses to load. :func:`backup_state` copies the state file to ``state.json.bak`` (atomically,
+only when it is a complete dump); :func:`usable_state`, run before anvil starts, puts the backup in the
+state file's place when the state file is torn. Either way the chain may come back a few blocks short
+(from the backup, up to ``registry.runtime.BACKUP_EVERY`` seconds); the operation journal resubmits
+what was lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+
+from registry.errors import ToolchainError
+
+__all__ = ["backup_path", "backup_state", "complete_dump", "mtime_ns", "usable_state", "wait_dumped"]
+
+log = logging.getLogger("registry.chain.anvil")
+
+_LAYOUT_HEAD = b'{"block":'
+_COMPLETE_TAIL = b'"historical_states":null}'
+"""How anvil's state dump begins and ends (its first and last top-level keys). A dump torn by a crash,
+or still being written, is a prefix of a dump."""
+
+
+def complete_dump(path: Path) -> bool:
+    """Whether a state dump is complete, from its first and last bytes in anvil's layout; a file in
+    another layout (another anvil version) is parsed instead."""
+    with path.open("rb") as fh:
+        head = fh.read(len(_LAYOUT_HEAD))
+        size = fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, size - 64))
+        tail = fh.read().rstrip()
+        if head == _LAYOUT_HEAD:
+            return tail.endswith(_COMPLETE_TAIL)
+        fh.seek(0)
+        try:
+            json.load(fh)
+        except ValueError:
+            return False
+    return True
+
+
+def backup_path(state: Path) -> Path:
+    """Where the last complete dump of ``state`` is kept (``state.json.bak``)."""
+    return state.with_name(state.name + ".bak")
+
+
+def mtime_ns(path: Path) -> int:
+    """The file's modification time in nanoseconds; 0 when it does not exist."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def backup_state(state: Path) -> bool:
+    """Copy ``state`` to :func:`backup_path` if it is a complete dump (atomic replace, mtime kept).
+
+    A dump is complete when it begins and ends with anvil's first and last top-level keys and did not
+    change while it was copied; that check reads a few bytes, where parsing a dump of hundreds of
+    megabytes took gigabytes of memory and seconds of CPU. A file in another layout (another anvil
+    version) is parsed instead.
+
+    Returns:
+        True when a backup was written.
+    """
+    backup = backup_path(state)
+    tmp = backup.with_name(backup.name + ".tmp")
+    try:
+        before = state.stat()
+        if backup.exists() and backup.stat().st_mtime_ns >= before.st_mtime_ns:
+            return False
+        if not complete_dump(state):
+            return False  # caught mid-dump: the next round copies a complete one
+        with state.open("rb") as src, tmp.open("wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+            dst.flush()
+            os.fsync(dst.fileno())
+        after = state.stat()
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return False
+    if (after.st_mtime_ns, after.st_size) != (before.st_mtime_ns, before.st_size):
+        tmp.unlink(missing_ok=True)  # anvil dumped again while we copied: try next round
+        return False
+    os.utime(tmp, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(tmp, backup)
+    return True
+
+
+def wait_dumped(state: Path, timeout: float) -> bool:
+    """Block until anvil has dumped ``state`` twice from now (so the dump holds every block mined
+    before the call), then back that dump up; False when ``timeout`` passes first."""
+    dumps, last = 0, mtime_ns(state)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = mtime_ns(state)
+        if now != last:
+            dumps, last = dumps + 1, now
+            if dumps >= 2:
+                time.sleep(0.2)  # let the dump finish writing: a torn one is not backed up
+                backup_state(state)
+                return True
+    return False
+
+
+def usable_state(state: Path) -> float | None:
+    """Make sure the state file anvil will load is complete (else put the last good backup in its place);
+    returns its modification time, or None when the chain starts empty.
+
+    Raises:
+        ToolchainError: the state file is torn and there is no backup (it is moved aside).
+    """
+    backup = backup_path(state)
+    if not state.exists():
+        if backup.exists():  # pragma: no cover - only if someone deleted the state file
+            log.warning("chain state %s is missing; loading the backup %s", state, backup)
+            os.replace(backup, state)
+            return state.stat().st_mtime
+        return None
+    if not complete_dump(state):
+        aside = state.with_name(f"{state.name}.corrupt-{int(time.time())}")
+        os.replace(state, aside)
+        if not backup.exists():
+            raise ToolchainError(
+                f"chain state {state} does not parse (a crash during a dump?) and there is no backup; "
+                f"it was moved to {aside}"
+            ) from None
+        log.warning(
+            "chain state %s does not parse (a crash during a dump?); moved to %s, loading the backup "
+            "%s: what the chain lost since, the operation journal resubmits",
+            state,
+            aside,
+            backup,
+        )
+        with contextlib.suppress(OSError):
+            shutil.copyfile(backup, state)
+            mtime = backup.stat().st_mtime_ns
+            os.utime(state, ns=(mtime, mtime))
+    return state.stat().st_mtime
