@@ -109,13 +109,13 @@ abstract contract Membership is IMembership, AccessControl, Pausable {
     }
 
     /// @dev Adds `key` to the organisation that `actorKey` acts for.
-    function _addOwnKey(address actorKey, address key) internal {
+    function _addOwnKey(address actorKey, address key) internal virtual {
         (address org, Organisation storage o) = _actor(actorKey);
         _addKey(org, o, key, actorKey);
     }
 
     /// @dev Revokes `key` of the organisation that `actorKey` acts for; never its last key.
-    function _revokeOwnKey(address actorKey, address key) internal {
+    function _revokeOwnKey(address actorKey, address key) internal virtual {
         (address org, Organisation storage o) = _actor(actorKey);
         KeyRecord storage k = _keys[key];
         if (k.org != org || k.status != KeyStatus.Active) revert MembershipKeyNotOwned(org, key);
@@ -136,7 +136,7 @@ abstract contract Membership is IMembership, AccessControl, Pausable {
     }
 
     /// @dev Resolves an acting key to its active organisation, or reverts.
-    function _actor(address key) internal view returns (address org, Organisation storage o) {
+    function _actor(address key) internal view virtual returns (address org, Organisation storage o) {
         KeyRecord storage k = _keys[key];
         if (k.status != KeyStatus.Active) revert MembershipUnauthorizedKey(key);
         org = k.org;
@@ -144,12 +144,20 @@ abstract contract Membership is IMembership, AccessControl, Pausable {
         if (o.status != OrgStatus.Active) revert MembershipOrganisationNotActive(org);
     }
 
+    /// @dev Whether `key` could act now: an active key of an active organisation, the test {_actor}
+    /// applies, as a boolean instead of a revert.
+    function _isActiveKey(address key) internal view virtual returns (bool) {
+        KeyRecord storage k = _keys[key];
+        return k.status == KeyStatus.Active && _orgs[k.org].status == OrgStatus.Active;
+    }
+
     /// @dev Resolves an organisation named as a counterparty: it must be an active member.
-    function _activeMember(address org) internal view returns (Organisation storage o) {
+    function _activeMember(address org) internal view virtual returns (Organisation storage o) {
         o = _registered(org);
         if (o.status != OrgStatus.Active) revert MembershipOrganisationNotActive(org);
     }
 
+    /// @dev Resolves a registered organisation, active or suspended, or reverts.
     function _registered(address org) internal view returns (Organisation storage o) {
         o = _orgs[org];
         if (o.status == OrgStatus.None) revert MembershipUnknownOrganisation(org);

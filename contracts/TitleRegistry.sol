@@ -1,23 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
-import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
-import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
-import {IERC5192} from "./interfaces/IERC5192.sol";
 import {ITitleRegistry} from "./interfaces/ITitleRegistry.sol";
 import {Membership} from "./Membership.sol";
+import {SignedActions} from "./abstract/SignedActions.sol";
+import {TitleTokenView} from "./abstract/TitleTokenView.sol";
 import {
     Action,
     DocumentKind,
-    Issuance,
     Organisation,
     Role,
-    SignedAction,
-    SignedIssuance,
     Status,
     SurrenderReason,
     TitleAction,
@@ -28,17 +22,14 @@ import {
 
 /// @title eBL title registry
 /// @notice One title record per electronic bill of lading. See {ITitleRegistry} for the rules.
-/// @dev Storage per eBL: one packed `TitleRecord` slot plus the document hash. Parties are stored as
+/// @dev The title rules: the life-cycle state machine of a record. Signatures, nonces and batches are in
+/// {SignedActions}, the read-only ERC-721 / ERC-5192 view in {TitleTokenView}, organisations and keys in
+/// {Membership}.
+/// Storage per eBL: one packed `TitleRecord` slot plus the document hash. Parties are stored as
 /// organisation indexes; events carry organisation addresses so an indexer needs no extra calls.
 /// Every write path resolves the acting key to its organisation first ({Membership-_actor}), so a
 /// revoked key or a suspended organisation can never act, and title belongs to organisations, not keys.
-contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 {
-    bytes32 private constant _TITLE_ACTION_TYPEHASH = keccak256(
-        "TitleAction(uint8 action,uint256 eblId,address party,bytes32 data,uint256 nonce,uint256 deadline)"
-    );
-    bytes32 private constant _ISSUANCE_TYPEHASH = keccak256(
-        "Issuance(bytes32 tdrHash,bytes32 docHash,address issueTo,address endorsee,uint8 kind,uint256 nonce,uint256 deadline)"
-    );
+contract TitleRegistry is ITitleRegistry, SignedActions, TitleTokenView {
     bytes32 private constant _SWITCH_TO_PAPER_CODE = "SWTP";
 
     mapping(uint256 eblId => TitleRecord record) private _records;
@@ -48,10 +39,9 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
     /// @dev The one record each document hash ever named (issue or amend); never cleared (see
     /// {ITitleRegistry-eblIdOfDocument}).
     mapping(bytes32 documentHash => uint256 eblId) private _eblIdsByDocument;
-    mapping(address signer => mapping(uint256 word => uint256 bits)) private _nonceBits;
 
     /// @param governance Receives the governance and pauser roles.
-    constructor(address governance) Membership(governance) EIP712("EblTitleRegistry", "1") {}
+    constructor(address governance) Membership(governance) {}
 
     // ------------------------------------------------------------------ issuance
 
@@ -62,140 +52,90 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         address issueTo,
         address endorsee,
         DocumentKind kind
-    ) external returns (uint256 eblId) {
+    ) external virtual returns (uint256 eblId) {
         return _issue(msg.sender, tdrHash, docHash, issueTo, endorsee, uint8(kind));
-    }
-
-    /// @inheritdoc ITitleRegistry
-    function issueSigned(SignedIssuance calldata signed) external returns (uint256 eblId) {
-        return _issueSigned(signed);
-    }
-
-    /// @inheritdoc ITitleRegistry
-    function issueBatch(SignedIssuance[] calldata batch) external returns (uint256 succeeded) {
-        for (uint256 i = 0; i < batch.length; ++i) {
-            try this.issueFromBatch(batch[i]) {
-                ++succeeded;
-            } catch (bytes memory reason) {
-                emit BatchEntryFailed(i, batch[i].signer, batch[i].issuance.nonce, reason);
-            }
-        }
-    }
-
-    /// @inheritdoc ITitleRegistry
-    function issueFromBatch(SignedIssuance calldata signed) external returns (uint256 eblId) {
-        if (msg.sender != address(this)) revert TitleOnlySelf();
-        return _issueSigned(signed);
     }
 
     // ------------------------------------------------------------------ holder actions (sender-authorised)
 
     /// @inheritdoc ITitleRegistry
-    function transferPossession(uint256 eblId, address to) external {
+    function transferPossession(uint256 eblId, address to) external virtual {
         _transferPossession(msg.sender, eblId, to);
     }
 
     /// @inheritdoc ITitleRegistry
-    function endorse(uint256 eblId, address endorsee) external {
+    function endorse(uint256 eblId, address endorsee) external virtual {
         _endorse(msg.sender, eblId, endorsee, Action.Endorse);
     }
 
     /// @inheritdoc ITitleRegistry
-    function endorseToOrder(uint256 eblId, address endorsee) external {
+    function endorseToOrder(uint256 eblId, address endorsee) external virtual {
         _endorse(msg.sender, eblId, endorsee, Action.EndorseToOrder);
     }
 
     /// @inheritdoc ITitleRegistry
-    function endorseInBlank(uint256 eblId) external {
+    function endorseInBlank(uint256 eblId) external virtual {
         _endorse(msg.sender, eblId, address(0), Action.BlankEndorse);
     }
 
     /// @inheritdoc ITitleRegistry
-    function nominate(uint256 eblId, address nominee) external {
+    function nominate(uint256 eblId, address nominee) external virtual {
         _nominate(msg.sender, eblId, nominee);
     }
 
     /// @inheritdoc ITitleRegistry
-    function rejectTransfer(uint256 eblId) external {
+    function rejectTransfer(uint256 eblId) external virtual {
         _rejectTransfer(msg.sender, eblId);
     }
 
     /// @inheritdoc ITitleRegistry
-    function requestSurrenderForDelivery(uint256 eblId) external {
+    function requestSurrenderForDelivery(uint256 eblId) external virtual {
         _requestSurrender(msg.sender, eblId, Action.SurrenderForDelivery, bytes32(0));
     }
 
     /// @inheritdoc ITitleRegistry
-    function requestSurrenderForAmendment(uint256 eblId, bytes32 reasonCode) external {
+    function requestSurrenderForAmendment(uint256 eblId, bytes32 reasonCode) external virtual {
         _requestSurrender(msg.sender, eblId, Action.SurrenderForAmendment, reasonCode);
     }
 
     // ------------------------------------------------------------------ carrier actions (sender-authorised)
 
     /// @inheritdoc ITitleRegistry
-    function acceptSurrender(uint256 eblId) external {
+    function acceptSurrender(uint256 eblId) external virtual {
         _acceptSurrender(msg.sender, eblId);
     }
 
     /// @inheritdoc ITitleRegistry
-    function rejectSurrender(uint256 eblId) external {
+    function rejectSurrender(uint256 eblId) external virtual {
         _rejectSurrender(msg.sender, eblId);
     }
 
     /// @inheritdoc ITitleRegistry
-    function voidEbl(uint256 eblId) external {
+    function voidEbl(uint256 eblId) external virtual {
         _void(msg.sender, eblId);
     }
 
     /// @inheritdoc ITitleRegistry
-    function amend(uint256 eblId, bytes32 docHash, address endorsee) external returns (uint256 newEblId) {
+    function amend(uint256 eblId, bytes32 docHash, address endorsee) external virtual returns (uint256 newEblId) {
         return _amend(msg.sender, eblId, docHash, endorsee);
     }
 
     /// @inheritdoc ITitleRegistry
-    function switchToPaper(uint256 eblId, bytes32 paperHash) external {
+    function switchToPaper(uint256 eblId, bytes32 paperHash) external virtual {
         _switchToPaper(msg.sender, eblId, paperHash);
-    }
-
-    // ------------------------------------------------------------------ signed actions
-
-    /// @inheritdoc ITitleRegistry
-    function execute(SignedAction calldata signed) external {
-        _executeSigned(signed);
-    }
-
-    /// @inheritdoc ITitleRegistry
-    function executeBatch(SignedAction[] calldata batch) external returns (uint256 succeeded) {
-        for (uint256 i = 0; i < batch.length; ++i) {
-            try this.executeFromBatch(batch[i]) {
-                ++succeeded;
-            } catch (bytes memory reason) {
-                emit BatchEntryFailed(i, batch[i].signer, batch[i].action.nonce, reason);
-            }
-        }
-    }
-
-    /// @inheritdoc ITitleRegistry
-    function executeFromBatch(SignedAction calldata signed) external {
-        if (msg.sender != address(this)) revert TitleOnlySelf();
-        _executeSigned(signed);
-    }
-
-    /// @inheritdoc ITitleRegistry
-    function invalidateNonce(uint256 nonce) external {
-        _useNonce(msg.sender, nonce);
-        emit NonceInvalidated(msg.sender, nonce);
     }
 
     // ------------------------------------------------------------------ views
 
-    /// @inheritdoc ITitleRegistry
-    function nonceUsed(address signer, uint256 nonce) external view returns (bool) {
-        return _nonceBits[signer][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
+    /// @inheritdoc TitleTokenView
+    function supportsInterface(
+        bytes4 interfaceId
+    ) public view virtual override(AccessControl, TitleTokenView) returns (bool) {
+        return super.supportsInterface(interfaceId);
     }
 
     /// @inheritdoc ITitleRegistry
-    function titleOf(uint256 eblId) external view returns (TitleView memory v) {
+    function titleOf(uint256 eblId) external view virtual returns (TitleView memory v) {
         TitleRecord memory r = _existing(eblId);
         v.status = r.status;
         v.kind = r.kind;
@@ -217,132 +157,54 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
     }
 
     /// @inheritdoc ITitleRegistry
-    function statusOf(uint256 eblId) external view returns (Status) {
+    function statusOf(uint256 eblId) external view virtual returns (Status) {
         return _records[eblId].status;
     }
 
     /// @inheritdoc ITitleRegistry
-    function holderOf(uint256 eblId) external view returns (address) {
+    function holderOf(uint256 eblId) external view virtual returns (address) {
         return _orgAt[_existing(eblId).holder];
     }
 
     /// @inheritdoc ITitleRegistry
-    function endorseeOf(uint256 eblId) external view returns (address) {
+    function endorseeOf(uint256 eblId) external view virtual returns (address) {
         return _orgAt[_existing(eblId).endorsee];
     }
 
     /// @inheritdoc ITitleRegistry
-    function documentHashOf(uint256 eblId) external view returns (bytes32) {
+    function documentHashOf(uint256 eblId) external view virtual returns (bytes32) {
         _existing(eblId);
         return _documentHashes[eblId];
     }
 
     /// @inheritdoc ITitleRegistry
-    function eblIdOfDocument(bytes32 docHash) external view returns (uint256) {
+    function eblIdOfDocument(bytes32 docHash) external view virtual returns (uint256) {
         return _eblIdsByDocument[docHash];
     }
 
     /// @inheritdoc ITitleRegistry
-    function eblIdOf(address carrier, bytes32 tdrHash) public pure returns (uint256) {
+    function eblIdOf(address carrier, bytes32 tdrHash) public pure virtual returns (uint256) {
         return uint256(keccak256(abi.encode(carrier, tdrHash)));
     }
 
-    /// @inheritdoc ITitleRegistry
-    function digestTitleAction(TitleAction calldata action) external view returns (bytes32) {
-        return _hashTypedDataV4(_hashTitleAction(action));
-    }
+    // ------------------------------------------------------------------ internal: signed action dispatch
 
-    /// @inheritdoc ITitleRegistry
-    function digestIssuance(Issuance calldata issuance) external view returns (bytes32) {
-        return _hashTypedDataV4(_hashIssuance(issuance));
-    }
-
-    // ------------------------------------------------------------------ ERC-721 read view (ERC-5192 locked)
-
-    /// @notice Number of live eBLs an organisation holds.
-    /// @param owner The organisation identity address.
-    /// @return The number of live eBLs it holds (0 for non-members); reverts for the zero address.
-    function balanceOf(address owner) external view returns (uint256) {
-        if (owner == address(0)) revert MembershipZeroAddress();
-        return _orgs[owner].balance;
-    }
-
-    /// @notice The organisation holding a live eBL. Reverts for unknown and terminal eBLs.
-    /// @param tokenId The eBL id.
-    /// @return The holder organisation.
-    function ownerOf(uint256 tokenId) external view returns (address) {
-        TitleRecord memory r = _existing(tokenId);
-        if (_isTerminal(r.status)) revert TitleWrongStatus(tokenId, r.status);
-        return _orgAt[r.holder];
-    }
-
-    /// @notice Disabled: title moves only through title actions.
-    function safeTransferFrom(address, address, uint256, bytes calldata) external pure {
-        revert TitleERC721Disabled();
-    }
-
-    /// @notice Disabled: title moves only through title actions.
-    function safeTransferFrom(address, address, uint256) external pure {
-        revert TitleERC721Disabled();
-    }
-
-    /// @notice Disabled: title moves only through title actions.
-    function transferFrom(address, address, uint256) external pure {
-        revert TitleERC721Disabled();
-    }
-
-    /// @notice Disabled: there are no approvals.
-    function approve(address, uint256) external pure {
-        revert TitleERC721Disabled();
-    }
-
-    /// @notice Disabled: there are no operators.
-    function setApprovalForAll(address, bool) external pure {
-        revert TitleERC721Disabled();
-    }
-
-    /// @notice There are no approvals: always the zero address.
-    /// @return The zero address.
-    function getApproved(uint256) external pure returns (address) {
-        return address(0);
-    }
-
-    /// @notice There are no operators: always false.
-    /// @return False.
-    function isApprovedForAll(address, address) external pure returns (bool) {
-        return false;
-    }
-
-    /// @inheritdoc IERC5192
-    function locked(uint256 tokenId) external view returns (bool) {
-        TitleRecord memory r = _existing(tokenId);
-        if (_isTerminal(r.status)) revert TitleWrongStatus(tokenId, r.status);
-        return true;
-    }
-
-    /// @inheritdoc IERC165
-    function supportsInterface(bytes4 interfaceId) public view override(AccessControl, IERC165) returns (bool) {
-        return
-            interfaceId == type(IERC721).interfaceId ||
-            interfaceId == type(IERC5192).interfaceId ||
-            super.supportsInterface(interfaceId);
-    }
-
-    // ------------------------------------------------------------------ internal: signatures
-
-    function _issueSigned(SignedIssuance calldata signed) private returns (uint256) {
-        Issuance calldata i = signed.issuance;
-        _useSignature(signed.signer, _hashIssuance(i), i.nonce, i.deadline, signed.signature);
-        return _issue(signed.signer, i.tdrHash, i.docHash, i.issueTo, i.endorsee, i.kind);
-    }
-
-    function _executeSigned(SignedAction calldata signed) private {
-        TitleAction calldata a = signed.action;
-        _useSignature(signed.signer, _hashTitleAction(a), a.nonce, a.deadline, signed.signature);
-        _dispatch(signed.signer, a);
-    }
-
-    function _dispatch(address key, TitleAction calldata a) private {
+    /**
+     * @dev Maps a signed action code to its rule. The chain of comparisons relies on the order of the
+     * {Action} enum in `lib/TitleTypes.sol`, which is also the signed wire format (`TitleAction.action`):
+     *
+     * - `Issue` is 0 and is not a title action (issuances are signed as `Issuance`);
+     * - `Endorse`, `EndorseToOrder` and `BlankEndorse` directly follow `Transfer`, so `action <=
+     *   Action.BlankEndorse` after the `Transfer` test selects exactly the three endorsements;
+     * - `RevokeKey` is the last member, so the final `else` is `RevokeKey`.
+     *
+     * Solidity has no compile-time check on an enum's members, so `tests/contracts/test_action_enum.py`
+     * pins these three facts against the source. Reordering or inserting members would change the
+     * meaning of every signature already made and of every recorded `ActionRecorded.action`, so it is
+     * never done: a new action is appended after `RevokeKey` and given its own branch here (the
+     * range test at its top then names the new last member).
+     */
+    function _dispatch(address key, TitleAction calldata a) internal virtual override {
         uint8 code = a.action;
         if (code == uint8(Action.Issue) || code > uint8(Action.RevokeKey)) revert TitleInvalidAction(code);
         Action action = Action(code);
@@ -375,50 +237,6 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         }
     }
 
-    function _useSignature(
-        address signer,
-        bytes32 structHash,
-        uint256 nonce,
-        uint256 deadline,
-        bytes calldata signature
-    ) private {
-        // solhint-disable-next-line not-rely-on-time
-        if (block.timestamp > deadline) revert TitleExpiredSignature(deadline);
-        if (!SignatureChecker.isValidSignatureNow(signer, _hashTypedDataV4(structHash), signature)) {
-            revert TitleInvalidSignature(signer);
-        }
-        _useNonce(signer, nonce);
-    }
-
-    /// @dev Unordered nonces: 256 per storage word, so independent signatures never block each other.
-    function _useNonce(address signer, uint256 nonce) private {
-        uint256 bit = 1 << (nonce & 0xff);
-        mapping(uint256 word => uint256 bits) storage words = _nonceBits[signer];
-        uint256 bits = words[nonce >> 8];
-        if (bits & bit != 0) revert TitleNonceUsed(signer, nonce);
-        words[nonce >> 8] = bits | bit;
-    }
-
-    function _hashTitleAction(TitleAction calldata a) private pure returns (bytes32) {
-        return keccak256(abi.encode(_TITLE_ACTION_TYPEHASH, a.action, a.eblId, a.party, a.data, a.nonce, a.deadline));
-    }
-
-    function _hashIssuance(Issuance calldata i) private pure returns (bytes32) {
-        return
-            keccak256(
-                abi.encode(
-                    _ISSUANCE_TYPEHASH,
-                    i.tdrHash,
-                    i.docHash,
-                    i.issueTo,
-                    i.endorsee,
-                    i.kind,
-                    i.nonce,
-                    i.deadline
-                )
-            );
-    }
-
     // ------------------------------------------------------------------ internal: title rules
 
     function _issue(
@@ -428,7 +246,7 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         address issueTo,
         address endorsee,
         uint8 kind
-    ) private returns (uint256 eblId) {
+    ) internal virtual override returns (uint256 eblId) {
         _requireNotPaused();
         (address carrier, Organisation storage c) = _actor(key);
         if (c.role != Role.Carrier) revert MembershipRoleRequired(carrier, Role.Carrier);
@@ -462,12 +280,11 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
             seq: 0
         });
         _documentHashes[eblId] = docHash;
-        ++h.balance;
-        emit Transfer(address(0), issueTo, eblId);
+        _mintHolding(issueTo, h, eblId);
         emit Issued(eblId, carrier, issueTo, endorsee, DocumentKind(kind), docHash, tdrHash, 0, key);
     }
 
-    function _transferPossession(address key, uint256 eblId, address to) private {
+    function _transferPossession(address key, uint256 eblId, address to) internal virtual {
         (address org, Organisation storage o, TitleRecord memory r) = _holderAction(key, eblId);
         Organisation storage t = _activeMember(to);
         if (t.index == r.holder) revert TitleInvalidCounterparty(eblId, to);
@@ -477,13 +294,11 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         r.nominee = 0;
         r.flags |= TitleFlags.REJECTABLE;
         uint32 seq = _commit(eblId, r);
-        --o.balance;
-        ++t.balance;
-        emit Transfer(org, to, eblId);
+        _moveHolding(org, o, to, t, eblId);
         emit ActionRecorded(eblId, Action.Transfer, org, to, key, bytes32(0), seq);
     }
 
-    function _endorse(address key, uint256 eblId, address endorsee, Action mode) private {
+    function _endorse(address key, uint256 eblId, address endorsee, Action mode) internal virtual {
         (address org, , TitleRecord memory r) = _holderAction(key, eblId);
         if (r.kind != DocumentKind.ToOrder) revert TitleNotEndorsable(eblId);
         uint32 newIndex;
@@ -512,7 +327,7 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         emit ActionRecorded(eblId, mode, org, endorsee, key, bytes32(0), seq);
     }
 
-    function _nominate(address key, uint256 eblId, address nominee) private {
+    function _nominate(address key, uint256 eblId, address nominee) internal virtual {
         _requireNotPaused();
         (address org, Organisation storage o) = _actor(key);
         TitleRecord memory r = _live(eblId);
@@ -526,7 +341,7 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         emit ActionRecorded(eblId, Action.Nominate, org, nominee, key, bytes32(0), seq);
     }
 
-    function _rejectTransfer(address key, uint256 eblId) private {
+    function _rejectTransfer(address key, uint256 eblId) internal virtual {
         (address org, Organisation storage o, TitleRecord memory r) = _holderAction(key, eblId);
         if (r.flags & TitleFlags.REJECTABLE == 0) revert TitleNothingToReject(eblId);
         address sender = _orgAt[r.prevHolder];
@@ -536,13 +351,11 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         r.nominee = 0;
         r.flags &= ~TitleFlags.REJECTABLE;
         uint32 seq = _commit(eblId, r);
-        --o.balance;
-        ++back.balance;
-        emit Transfer(org, sender, eblId);
+        _moveHolding(org, o, sender, back, eblId);
         emit ActionRecorded(eblId, Action.Reject, org, sender, key, bytes32(0), seq);
     }
 
-    function _requestSurrender(address key, uint256 eblId, Action action, bytes32 reasonCode) private {
+    function _requestSurrender(address key, uint256 eblId, Action action, bytes32 reasonCode) internal virtual {
         (address org, Organisation storage o, TitleRecord memory r) = _holderAction(key, eblId);
         if (action == Action.SurrenderForDelivery) {
             if (!_entitled(r)) revert TitleNotEntitled(eblId, org);
@@ -560,15 +373,11 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         r.nominee = 0;
         r.flags &= ~TitleFlags.REJECTABLE;
         uint32 seq = _commit(eblId, r);
-        if (r.prevHolder != r.carrier) {
-            --o.balance;
-            ++c.balance;
-            emit Transfer(org, carrier, eblId);
-        }
+        if (r.prevHolder != r.carrier) _moveHolding(org, o, carrier, c, eblId);
         emit ActionRecorded(eblId, action, org, carrier, key, reasonCode, seq);
     }
 
-    function _acceptSurrender(address key, uint256 eblId) private {
+    function _acceptSurrender(address key, uint256 eblId) internal virtual {
         (address carrier, Organisation storage c, TitleRecord memory r) = _carrierAction(
             key,
             eblId,
@@ -576,8 +385,7 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         );
         if (r.reason == SurrenderReason.Delivery) {
             r.status = Status.Surrendered;
-            --c.balance;
-            emit Transfer(carrier, address(0), eblId);
+            _burnHolding(carrier, c, eblId);
         } else {
             r.status = Status.SurrenderedForAmendment;
         }
@@ -585,7 +393,7 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         emit ActionRecorded(eblId, Action.AcceptSurrender, carrier, _orgAt[r.prevHolder], key, bytes32(0), seq);
     }
 
-    function _rejectSurrender(address key, uint256 eblId) private {
+    function _rejectSurrender(address key, uint256 eblId) internal virtual {
         (address carrier, Organisation storage c, TitleRecord memory r) = _carrierAction(
             key,
             eblId,
@@ -598,15 +406,11 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         r.status = Status.Active;
         r.reason = SurrenderReason.None;
         uint32 seq = _commit(eblId, r);
-        if (r.holder != r.carrier) {
-            --c.balance;
-            ++q.balance;
-            emit Transfer(carrier, requester, eblId);
-        }
+        if (r.holder != r.carrier) _moveHolding(carrier, c, requester, q, eblId);
         emit ActionRecorded(eblId, Action.RejectSurrender, carrier, requester, key, bytes32(0), seq);
     }
 
-    function _void(address key, uint256 eblId) private {
+    function _void(address key, uint256 eblId) internal virtual {
         (address carrier, , , uint32 seq) = _endAmendmentSurrender(
             key,
             eblId,
@@ -616,7 +420,7 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         emit ActionRecorded(eblId, Action.Void, carrier, address(0), key, bytes32(0), seq);
     }
 
-    function _amend(address key, uint256 eblId, bytes32 docHash, address endorsee) private returns (uint256 newId) {
+    function _amend(address key, uint256 eblId, bytes32 docHash, address endorsee) internal virtual returns (uint256 newId) {
         if (docHash == bytes32(0)) revert TitleZeroHash();
         (address carrier, , TitleRecord memory r, uint32 seq) = _endAmendmentSurrender(
             key,
@@ -625,6 +429,10 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
             Status.Voided
         );
         newId = uint256(keccak256(abi.encode(eblId)));
+        // The successor slot is empty: the predecessor was SurrenderedForAmendment until just now and
+        // nothing else writes keccak256(abi.encode(eblId)) (an issued id hashes 64 bytes, not 32), so a
+        // record is amended at most once. An invariant, not an input check: a Panic if it ever broke.
+        assert(_predecessors[newId] == 0);
         _claimDocument(docHash, newId);
 
         TitleRecord memory n;
@@ -646,13 +454,13 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         _predecessors[newId] = eblId;
 
         address holder = _orgAt[n.holder];
-        ++_activeMember(holder).balance;
+        Organisation storage h = _activeMember(holder);
         emit ActionRecorded(eblId, Action.Amend, carrier, holder, key, bytes32(newId), seq);
-        emit Transfer(address(0), holder, newId);
+        _mintHolding(holder, h, newId);
         emit Issued(newId, carrier, holder, _orgAt[n.endorsee], n.kind, docHash, bytes32(0), eblId, key);
     }
 
-    function _switchToPaper(address key, uint256 eblId, bytes32 paperHash) private {
+    function _switchToPaper(address key, uint256 eblId, bytes32 paperHash) internal virtual {
         if (paperHash == bytes32(0)) revert TitleZeroHash();
         (address carrier, , TitleRecord memory r, uint32 seq) = _endAmendmentSurrender(
             key,
@@ -676,8 +484,7 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         if (r.reason != reason) revert TitleWrongSurrenderReason(eblId);
         r.status = status;
         seq = _commit(eblId, r);
-        --c.balance;
-        emit Transfer(carrier, address(0), eblId);
+        _burnHolding(carrier, c, eblId);
     }
 
     // ------------------------------------------------------------------ internal: helpers
@@ -712,6 +519,13 @@ contract TitleRegistry is IERC721, IERC5192, ITitleRegistry, Membership, EIP712 
         r = _existing(eblId);
         if (r.status != required) revert TitleWrongStatus(eblId, r.status);
         if (r.carrier != o.index) revert TitleNotIssuingCarrier(eblId, org);
+    }
+
+    /// @dev The holder of a live eBL, for the ERC-721 view ({TitleTokenView-_requireOwned}).
+    function _requireOwned(uint256 tokenId) internal view virtual override returns (address) {
+        TitleRecord memory r = _existing(tokenId);
+        if (_isTerminal(r.status)) revert TitleWrongStatus(tokenId, r.status);
+        return _orgAt[r.holder];
     }
 
     function _live(uint256 eblId) private view returns (TitleRecord memory r) {
