@@ -470,7 +470,7 @@ def issue_real_ebls(runtime: Runtime, credentials: Credentials, count: int) -> l
             carrierCode=code.code,
             carrierCodeListProvider=code.code_list_provider,
         )
-        op = runtime.title.issue(carrier.address, document, shipper.address, wait=True)
+        op = runtime.title.issue(carrier.address, document, shipper.address)
         if op.status != "final":
             raise RuntimeError(f"real issuance failed: {op}")
         ids.append(int(op.ebl_id))

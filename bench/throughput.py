@@ -825,8 +825,8 @@ IDLE_LEAVES = (
 STAGES: dict[str, tuple[str, ...]] = {
     "auth: token check + rate limit": ("api.auth.", "api.deps.get_principal"),
     "issue: DCSA validation + hashing": ("registry.documents.", "registry._dcsa_schema."),
-    "sign: custodial EIP-712 signature": ("registry.title.service.TitleService._sign_custodial",),
-    "simulate: eth_call per write": ("registry.title.service.TitleService._simulate",),
+    "sign: custodial EIP-712 signature": ("registry.title.signing.SigningKeys.sign_custodial",),
+    "simulate: eth_call per write": ("registry.title.outbox.Outbox._simulate",),
     "journal: SQLite operation journal": ("registry.store.journal.",),
     "documents: store issued documents": ("registry.store.documents.",),
     "title service: rest of the write path": ("registry.title.",),

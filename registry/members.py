@@ -39,7 +39,7 @@ from registry.errors import InvalidSignatureError, NotFoundError, TransactionFai
 from registry.keys import KeyInfo, KeyStore, Signer
 from registry.keys.typed_data import KeyRegistrationMessage, recover_signer, verify_typed_signature
 from registry.store.carriers import SqlCarrierCodes
-from registry.title.service import Operation, TitleService
+from registry.title import Operation, TitleService
 from registry.types import Action, KeyStatus, OrgAddress, OrgStatus, Role
 
 __all__ = [

@@ -59,7 +59,7 @@ from registry.store.db import create_engine_for, migrate
 from registry.store.documents import SqlDocumentStore
 from registry.store.indexer import Indexer
 from registry.store.journal import SqlJournal
-from registry.title.service import TitleService
+from registry.title import TitleService
 
 __all__ = ["Runtime"]
 

@@ -1,8 +1,9 @@
 """Helpers shared by the routers: eBL ids in paths, write responses, visibility."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Response
 
@@ -13,7 +14,7 @@ from api.schemas import EBL_ID_PATTERN, OperationOut
 from registry.errors import ContractRevertError, NotFoundError
 from registry.runtime import Runtime
 from registry.store import queries
-from registry.title import Operation
+from registry.title import Operation, TitleService, WriteOptions
 from registry.types import EblId
 from registry.types import parse_ebl_id as _parse_ebl_id
 
@@ -107,25 +108,40 @@ def hide_unless_party(runtime: Runtime, principal: Principal, ebl_id: EblId) -> 
 
 @dataclass(frozen=True)
 class Write:
-    """Everything a write endpoint on one eBL needs: who acts, on what, and how to answer."""
+    """Everything a write endpoint on one eBL needs: who acts, on what, how, and how to answer.
+
+    A route calls the title service itself, with the acting organisation, the eBL and the options::
+
+        with w.refusals_hidden():
+            op = w.title.transfer(w.org, w.ebl_id, body.to, options=w.options)
+        return w.answer(op)
+    """
 
     runtime: Runtime
     org: str
     ebl_id: EblId
     response: Response
-    idempotency_key: str | None
-    wait: bool
+    options: WriteOptions
     principal: Principal | None = None
 
-    def run(self, operation: Callable[..., Operation], *args: Any) -> OperationOut:
-        """Call a title-service operation as ``operation(org, ebl_id, *args, ...)`` and answer it; a
-        refusal of a write to an eBL the principal is party to nothing about answers as for an unknown
-        id (:func:`hide_unless_party`)."""
+    @property
+    def title(self) -> TitleService:
+        """The title service the write goes to."""
+        return self.runtime.title
+
+    @contextmanager
+    def refusals_hidden(self) -> Iterator[None]:
+        """Around the service call: a refusal of a write to an eBL the principal is party to nothing
+        about answers as for an unknown id (:func:`hide_unless_party`)."""
         try:
-            op = operation(self.org, self.ebl_id, *args, idempotency_key=self.idempotency_key, wait=self.wait)
+            yield
         except ContractRevertError:
             self._hide_unless_party()
             raise
+
+    def answer(self, op: Operation) -> OperationOut:
+        """The write's response (:func:`write_response`); an operation that failed on chain is hidden
+        as a refusal is (:meth:`refusals_hidden`)."""
         if op.status == "failed":
             self._hide_unless_party()
         return write_response(op, self.response)
@@ -150,6 +166,6 @@ def write_dependency(*roles: ApiRole) -> Callable[..., Awaitable[Write]]:
         wait: Wait = True,
     ) -> Write:
         org, ebl = member_org(principal), parse_ebl_id(ebl_id)
-        return Write(runtime, org, ebl, response, idempotency_key, wait, principal)
+        return Write(runtime, org, ebl, response, WriteOptions(idempotency_key, wait), principal)
 
     return dependency

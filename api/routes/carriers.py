@@ -12,6 +12,7 @@ from api.problems import problem_for_registry_error, problem_responses
 from api.routes._common import IdempotencyKey, Wait, Write, write_dependency, write_response
 from api.schemas import AmendRequest, BatchIssueRequest, IssueRequest, OperationOut, SwitchToPaperRequest
 from registry.errors import RegistryError
+from registry.title import WriteOptions
 
 router = APIRouter(prefix="/v1/carriers", tags=["carriers"], responses=problem_responses(403, 404, 409, 503))
 Carrier = Annotated[Principal, Depends(require_role("carrier"))]
@@ -35,8 +36,7 @@ def issue(
         body.issue_to,
         endorsee=body.endorsee,
         issue_to_party=body.issue_to_party,
-        idempotency_key=idempotency_key,
-        wait=wait,
+        options=WriteOptions(idempotency_key, wait),
     )
     return write_response(op, response, created=True)
 
@@ -61,8 +61,7 @@ def issue_batch(
                 item.issue_to,
                 endorsee=item.endorsee,
                 issue_to_party=item.issue_to_party,
-                idempotency_key=f"{idempotency_key}:{i}" if idempotency_key else None,
-                wait=False,
+                options=WriteOptions(f"{idempotency_key}:{i}" if idempotency_key else None, wait=False),
             )
             out.append(OperationOut.of(op))
         except RegistryError as exc:
@@ -84,29 +83,39 @@ def issue_batch(
 @router.post("/ebls/{ebl_id}/accept-surrender", response_model=OperationOut)
 def accept_surrender(w: CarrierWrite) -> OperationOut:
     """SACC: accept a surrender request (delivery ends the record)."""
-    return w.run(w.runtime.title.accept_surrender)
+    with w.refusals_hidden():
+        op = w.title.accept_surrender(w.org, w.ebl_id, options=w.options)
+    return w.answer(op)
 
 
 @router.post("/ebls/{ebl_id}/reject-surrender", response_model=OperationOut)
 def reject_surrender(w: CarrierWrite) -> OperationOut:
     """SREJ: reject a surrender request; the bill returns to the requester."""
-    return w.run(w.runtime.title.reject_surrender)
+    with w.refusals_hidden():
+        op = w.title.reject_surrender(w.org, w.ebl_id, options=w.options)
+    return w.answer(op)
 
 
 @router.post("/ebls/{ebl_id}/void", response_model=OperationOut)
 def void(w: CarrierWrite) -> OperationOut:
     """Void an eBL surrendered for amendment, without reissue."""
-    return w.run(w.runtime.title.void)
+    with w.refusals_hidden():
+        op = w.title.void(w.org, w.ebl_id, options=w.options)
+    return w.answer(op)
 
 
 @router.post("/ebls/{ebl_id}/amend", response_model=OperationOut)
 def amend(body: AmendRequest, w: CarrierWrite) -> OperationOut:
     """Void an eBL surrendered for amendment and issue the amended document linked to it."""
-    title = w.runtime.title
-    return w.run(lambda *a, **kw: title.amend(*a, endorsee=body.endorsee, **kw), body.document)
+    with w.refusals_hidden():
+        op = w.title.amend(w.org, w.ebl_id, body.document, endorsee=body.endorsee, options=w.options)
+    return w.answer(op)
 
 
 @router.post("/ebls/{ebl_id}/switch-to-paper", response_model=OperationOut)
 def switch_to_paper(body: SwitchToPaperRequest, w: CarrierWrite) -> OperationOut:
     """End an eBL surrendered with reason SWTP: the printed paper bill replaces it."""
-    return w.run(w.runtime.title.switch_to_paper, bytes.fromhex(body.paper_document_hash.removeprefix("0x")))
+    paper_hash = bytes.fromhex(body.paper_document_hash.removeprefix("0x"))
+    with w.refusals_hidden():
+        op = w.title.switch_to_paper(w.org, w.ebl_id, paper_hash, options=w.options)
+    return w.answer(op)

@@ -29,6 +29,7 @@ from api.schemas import (
     TransferRequest,
 )
 from registry.errors import ContractRevertError
+from registry.title import WriteOptions
 from registry.types import Action, EblId
 
 router = APIRouter(prefix="/v1/holders", tags=["holders"], responses=problem_responses(403, 404, 409, 503))
@@ -40,40 +41,52 @@ HolderWrite = Annotated[Write, Depends(write_dependency(*MEMBER_ROLES))]
 @router.post("/ebls/{ebl_id}/transfer", response_model=OperationOut)
 def transfer(body: TransferRequest, w: HolderWrite) -> OperationOut:
     """TRANSFER possession (custodial: the gateway signs with the organisation's key)."""
-    return w.run(w.runtime.title.transfer, body.to)
+    with w.refusals_hidden():
+        op = w.title.transfer(w.org, w.ebl_id, body.to, options=w.options)
+    return w.answer(op)
 
 
 @router.post("/ebls/{ebl_id}/endorse", response_model=OperationOut)
 def endorse(body: EndorseRequest, w: HolderWrite) -> OperationOut:
     """ENDORSE_TO_ORDER (``toOrder``: the endorsee may endorse further) or ENDORSE."""
-    title = w.runtime.title
-    return w.run(lambda *a, **kw: title.endorse(*a, to_order=body.to_order, **kw), body.endorsee)
+    with w.refusals_hidden():
+        op = w.title.endorse(w.org, w.ebl_id, body.endorsee, to_order=body.to_order, options=w.options)
+    return w.answer(op)
 
 
 @router.post("/ebls/{ebl_id}/endorse-in-blank", response_model=OperationOut)
 def endorse_in_blank(w: HolderWrite) -> OperationOut:
     """BLANK_ENDORSE: the bill becomes a bearer bill."""
-    return w.run(w.runtime.title.endorse_in_blank)
+    with w.refusals_hidden():
+        op = w.title.endorse_in_blank(w.org, w.ebl_id, options=w.options)
+    return w.answer(op)
 
 
 @router.post("/ebls/{ebl_id}/nominate", response_model=OperationOut)
 def nominate(body: NominateRequest, w: HolderWrite) -> OperationOut:
     """The endorsee nominates the next endorsee while another party holds (null cancels)."""
-    return w.run(w.runtime.title.nominate, body.nominee)
+    with w.refusals_hidden():
+        op = w.title.nominate(w.org, w.ebl_id, body.nominee, options=w.options)
+    return w.answer(op)
 
 
 @router.post("/ebls/{ebl_id}/reject", response_model=OperationOut)
 def reject(w: HolderWrite) -> OperationOut:
     """Reject possession just received: it returns to the sender."""
-    return w.run(w.runtime.title.reject_transfer)
+    with w.refusals_hidden():
+        op = w.title.reject_transfer(w.org, w.ebl_id, options=w.options)
+    return w.answer(op)
 
 
 @router.post("/ebls/{ebl_id}/surrender", response_model=OperationOut)
 def surrender(body: SurrenderRequest, w: HolderWrite) -> OperationOut:
     """Request surrender to the issuing carrier, for delivery or for amendment (reason SWTP, COD, SWI)."""
-    if body.reason == "DELIVERY":
-        return w.run(w.runtime.title.surrender_for_delivery)
-    return w.run(w.runtime.title.surrender_for_amendment, body.reason_code or "")
+    with w.refusals_hidden():
+        if body.reason == "DELIVERY":
+            op = w.title.surrender_for_delivery(w.org, w.ebl_id, options=w.options)
+        else:
+            op = w.title.surrender_for_amendment(w.org, w.ebl_id, body.reason_code or "", options=w.options)
+    return w.answer(op)
 
 
 @router.post("/ebls/{ebl_id}/actions/prepare")
@@ -102,8 +115,7 @@ def submit_signed(
             member_org(principal),
             body.typed_data,
             bytes.fromhex(body.signature[2:]),
-            idempotency_key=idempotency_key,
-            wait=wait,
+            options=WriteOptions(idempotency_key, wait),
         )
     except ContractRevertError:
         hide_unless_party(runtime, principal, _signed_ebl_id(body.typed_data))

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from registry.members import Organisation
     from registry.runtime import Runtime
     from registry.store.queries import EventRecord
-    from registry.title.service import Operation
+    from registry.title import Operation
 
 __all__ = [
     "CARRIER_ACTIONS",

@@ -22,8 +22,8 @@ from registry.errors import (
 )
 from registry.keys import LocalSigner, TitleActionMessage
 from registry.store.journal import SqlJournal
-from registry.title import JournalEntry
-from registry.title.service import _entry_from_dict, _entry_to_dict
+from registry.title import JournalEntry, WriteOptions
+from registry.title.entries import entry_from_dict, entry_to_dict
 from registry.types import Action, Status
 from tests.fixtures.dcsa import issued_example
 
@@ -113,11 +113,11 @@ def test_illegal_requests_fail_at_once_with_typed_errors(service, carrier, shipp
 def test_retried_issuance_with_the_same_idempotency_key_issues_once(service, carrier, shipper):
     """A retry returns the first operation; the same key for another request is a conflict."""
     doc = _document("SVC-IDEMPOTENT-1")
-    first = service.issue(carrier.org, doc, shipper.org, idempotency_key="req-1")
-    again = service.issue(carrier.org, doc, shipper.org, idempotency_key="req-1")
+    first = service.issue(carrier.org, doc, shipper.org, options=WriteOptions("req-1"))
+    again = service.issue(carrier.org, doc, shipper.org, options=WriteOptions("req-1"))
     assert again.operation_id == first.operation_id and again.status == "final"
     with pytest.raises(IdempotencyConflictError):
-        service.issue(carrier.org, _document("SVC-IDEMPOTENT-2"), shipper.org, idempotency_key="req-1")
+        service.issue(carrier.org, _document("SVC-IDEMPOTENT-2"), shipper.org, options=WriteOptions("req-1"))
 
 
 def test_bank_verifies_a_presented_document_in_any_key_order(service, carrier, shipper):
@@ -217,7 +217,7 @@ def test_recover_resubmits_an_operation_journaled_before_a_crash(
             shipper.org,
             Action.TRANSFER,
             ebl,
-            _entry_to_dict(SignedEntry(message, shipper.address, signature)),
+            entry_to_dict(SignedEntry(message, shipper.address, signature)),
             "pending",
         )
     )
@@ -323,14 +323,14 @@ def test_a_failed_send_leaves_the_operation_pending_and_a_retry_executes_it(
             shipper.org,
             Action.TRANSFER,
             ebl,
-            _entry_to_dict(SignedEntry(message, shipper.address, signature)),
+            entry_to_dict(SignedEntry(message, shipper.address, signature)),
             "pending",
         )
     )
     journal.mark(row.operation_id, "submitted")
     refused: Future = Future()
     refused.set_exception(ChainError("sending batch failed: connection refused"))
-    service._track(row.operation_id, refused)
+    service._outbox.track(row.operation_id, refused)
     assert service.operation(row.operation_id).status == "pending"
 
     assert service.recover(min_age=3600) == 0  # too recent for the periodic retry
@@ -348,7 +348,7 @@ def test_a_resubmitted_copy_that_finds_its_nonce_spent_marks_the_operation_final
     done = service.transfer(shipper.org, ebl, bank.org)
     row = service._journal.get(done.operation_id)
     service._journal.reopen(done.operation_id, "test: lost from view")
-    service._track(done.operation_id, service._relayer.submit(_entry_from_dict(row.entry)))
+    service._outbox.track(done.operation_id, service._relayer.submit(entry_from_dict(row.entry)))
     after = service.wait(done.operation_id)
     assert after.status == "final", after
     assert _events_of(service, ebl) == ["ISSUE", "TRANSFER"]
@@ -360,19 +360,23 @@ def test_a_write_while_the_gate_is_closed_is_refused_and_journals_nothing(
     """While the runtime recovers what the chain lost, the shipper's transfer is refused with a
     retryable LedgerUnavailableError and leaves no journal row; a replay of an acknowledged key still
     answers; once the gate opens the same transfer goes through."""
-    issued = service.issue(carrier.org, _document("SVC-GATE-1"), shipper.org, idempotency_key="gate-issue")
+    issued = service.issue(
+        carrier.org, _document("SVC-GATE-1"), shipper.org, options=WriteOptions("gate-issue")
+    )
     journal = SqlJournal(journal_engine)
     before = len(journal.final_since(datetime.now(UTC) - timedelta(hours=1)))
 
     service.writes.close("the ledger is recovering; retry shortly")
     with pytest.raises(LedgerUnavailableError):
-        service.transfer(shipper.org, issued.ebl_id, bank.org, idempotency_key="gate-transfer")
+        service.transfer(shipper.org, issued.ebl_id, bank.org, options=WriteOptions("gate-transfer"))
     assert len(journal.final_since(datetime.now(UTC) - timedelta(hours=1))) == before
     assert journal.unfinished() == []
-    replay = service.issue(carrier.org, _document("SVC-GATE-1"), shipper.org, idempotency_key="gate-issue")
+    replay = service.issue(
+        carrier.org, _document("SVC-GATE-1"), shipper.org, options=WriteOptions("gate-issue")
+    )
     assert replay.operation_id == issued.operation_id
 
     service.writes.open()
-    moved = service.transfer(shipper.org, issued.ebl_id, bank.org, idempotency_key="gate-transfer")
+    moved = service.transfer(shipper.org, issued.ebl_id, bank.org, options=WriteOptions("gate-transfer"))
     assert moved.status == "final"
     assert _events_of(service, issued.ebl_id) == ["ISSUE", "TRANSFER"]
