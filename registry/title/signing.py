@@ -59,7 +59,9 @@ class SigningKeys:
         """Drop the cached custodial key of an organisation (after a rotation)."""
         self._cache.pop(to_checksum_address(org), None)
 
-    def sign_custodial(self, org: ChecksumAddress, message: TitleActionMessage | IssuanceMessage) -> SignedEntry:
+    def sign_custodial(
+        self, org: ChecksumAddress, message: TitleActionMessage | IssuanceMessage
+    ) -> SignedEntry:
         """``message`` signed with the organisation's custodial key (:meth:`signing_key`)."""
         key = self.signing_key(org)
         assert self._keystore is not None
