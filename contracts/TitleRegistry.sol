@@ -383,11 +383,11 @@ contract TitleRegistry is ITitleRegistry, SignedActions, TitleTokenView {
             eblId,
             Status.SurrenderRequested
         );
-        if (r.reason == SurrenderReason.Delivery) {
+        if (r.reason != SurrenderReason.Delivery) {
+            r.status = Status.SurrenderedForAmendment;
+        } else {
             r.status = Status.Surrendered;
             _burnHolding(carrier, c, eblId);
-        } else {
-            r.status = Status.SurrenderedForAmendment;
         }
         uint32 seq = _commit(eblId, r);
         emit ActionRecorded(eblId, Action.AcceptSurrender, carrier, _orgAt[r.prevHolder], key, bytes32(0), seq);
@@ -454,9 +454,8 @@ contract TitleRegistry is ITitleRegistry, SignedActions, TitleTokenView {
         _predecessors[newId] = eblId;
 
         address holder = _orgAt[n.holder];
-        Organisation storage h = _activeMember(holder);
         emit ActionRecorded(eblId, Action.Amend, carrier, holder, key, bytes32(newId), seq);
-        _mintHolding(holder, h, newId);
+        _mintHolding(holder, _activeMember(holder), newId);
         emit Issued(newId, carrier, holder, _orgAt[n.endorsee], n.kind, docHash, bytes32(0), eblId, key);
     }
 

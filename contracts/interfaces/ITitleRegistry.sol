@@ -108,7 +108,9 @@ interface ITitleRegistry {
     /// @param deadline The signed deadline (unix seconds).
     error TitleExpiredSignature(uint256 deadline);
 
-    /// @notice Thrown when a signature does not verify for the claimed signer.
+    /// @notice Thrown when a signature does not verify for the claimed signer. A contract signer is asked
+    /// through ERC-1271 only when it is an active key of an active member; any other contract is refused
+    /// with this error without being called.
     /// @param signer The claimed signer.
     error TitleInvalidSignature(address signer);
 
@@ -200,6 +202,7 @@ interface ITitleRegistry {
     function issueSigned(SignedIssuance calldata signed) external returns (uint256 eblId);
 
     /// @notice Issues many signed eBLs; a failing entry is skipped with {BatchEntryFailed}.
+    /// @dev Each entry runs with at most 300,000 gas (see {SignedActions-_BATCH_ENTRY_GAS}).
     /// @param batch The signed issuances.
     /// @return succeeded Number of entries that took effect.
     function issueBatch(SignedIssuance[] calldata batch) external returns (uint256 succeeded);
@@ -282,6 +285,8 @@ interface ITitleRegistry {
 
     /// @notice Executes many signed actions in order; a failing entry is skipped with {BatchEntryFailed}
     /// and its state changes and nonce are rolled back. A bad entry can never authorise another.
+    /// @dev Each entry runs with at most 300,000 gas (see {SignedActions-_BATCH_ENTRY_GAS}), so an entry
+    /// whose ERC-1271 signer burns gas fails alone, with {TitleInvalidSignature}.
     /// @param batch The signed actions.
     /// @return succeeded Number of entries that took effect.
     function executeBatch(SignedAction[] calldata batch) external returns (uint256 succeeded);
