@@ -18,12 +18,12 @@ class _Clock:
         return self.now
 
 
-def test_reader_agrees_with_the_contract_call(service, registry, carrier, shipper, bank, consignee):
+def test_reader_agrees_with_the_contract_call(w3, service, registry, carrier, shipper, bank, consignee):
     """The carrier issues to order, the shipper endorses to the bank: every field decodes as web3 does."""
     doc = issued_example("regular", transportDocumentReference="VIEWS-1")
     ebl = service.issue(carrier.org, doc, shipper.org).ebl_id
     service.endorse(shipper.org, ebl, bank.org)
-    reader = TitleReader(service._w3, registry.address)
+    reader = TitleReader(w3, registry.address)
 
     state = reader.title_of(ebl)
     raw = registry.functions.titleOf(ebl).call()
@@ -37,25 +37,27 @@ def test_reader_agrees_with_the_contract_call(service, registry, carrier, shippe
     assert state.predecessor is None and state.successor is None and state.paper_document_hash is None
 
 
-def test_unknown_ebls_read_as_absent_alone_or_in_a_batch(service, registry, carrier, shipper):
+def test_unknown_ebls_read_as_absent_alone_or_in_a_batch(w3, service, registry, carrier, shipper):
     ebl = service.issue(
         carrier.org, issued_example("regular", transportDocumentReference="VIEWS-2"), shipper.org
     )
-    reader = TitleReader(service._w3, registry.address)
+    reader = TitleReader(w3, registry.address)
 
     assert reader.title_of(12345) is None
     found = reader.titles_of([12345, int(ebl.ebl_id), 67890], "latest")
     assert list(found) == [int(ebl.ebl_id)] and found[int(ebl.ebl_id)].holder == shipper.org
 
 
-def test_title_read_at_an_earlier_block_shows_the_earlier_holder(service, registry, carrier, shipper, bank):
+def test_title_read_at_an_earlier_block_shows_the_earlier_holder(
+    w3, service, registry, carrier, shipper, bank
+):
     """A read pinned to a block answers for that block, not for the newest one."""
     ebl = service.issue(
         carrier.org, issued_example("regular", transportDocumentReference="VIEWS-3"), shipper.org
     )
-    before = service._w3.eth.block_number
+    before = w3.eth.block_number
     service.transfer(shipper.org, ebl.ebl_id, bank.org)
-    reader = TitleReader(service._w3, registry.address)
+    reader = TitleReader(w3, registry.address)
 
     old, new = reader.title_of(ebl.ebl_id, before), reader.title_of(ebl.ebl_id)
     assert old is not None and new is not None
