@@ -19,7 +19,7 @@ from registry.keys import LocalSigner
 from registry.store.journal import SqlJournal
 from registry.title import WriteOptions
 from registry.types import Action, Status
-from tests.registry.title.helpers import document
+from tests.registry.title.helpers import document, events_of
 
 
 def test_to_order_life_cycle_runs_through_the_service(service, carrier, shipper, bank, consignee):
@@ -186,3 +186,18 @@ def test_switch_to_paper_ends_the_electronic_record(service, carrier, shipper):
     service.switch_to_paper(carrier.org, ebl, paper)
     view = service.verify(ebl)
     assert view.status is Status.SWITCHED_TO_PAPER and view.paper_document_hash == paper.hex()
+
+
+def test_write_options_reach_a_holder_command(service, carrier, shipper, bank):
+    """A retried transfer with the same idempotency key answers the first operation and moves title once;
+    ``wait=False`` answers the operation submitted, and waiting on it finds it final."""
+    ebl = service.issue(carrier.org, document("SVC-OPTIONS-1"), shipper.org).ebl_id
+    first = service.transfer(shipper.org, ebl, bank.org, options=WriteOptions("move-1"))
+    again = service.transfer(shipper.org, ebl, bank.org, options=WriteOptions("move-1"))
+    assert again.operation_id == first.operation_id and again.status == "final"
+    assert events_of(service, ebl) == ["ISSUE", "TRANSFER"]
+
+    back = service.transfer(bank.org, ebl, shipper.org, options=WriteOptions(wait=False))
+    assert back.status == "submitted"
+    assert service.wait(back.operation_id).status == "final"
+    assert service.verify(ebl).holder == shipper.org
