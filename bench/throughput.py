@@ -843,7 +843,7 @@ STAGES: dict[str, tuple[str, ...]] = {
     ),
     "api: route code": ("api.",),
     "chain watchdog: anvil state backup (crash recovery)": (
-        "registry.runtime.Runtime._watch_chain",
+        "registry.watchdog.ChainWatchdog.run",
         "registry.chain.anvil.",
     ),
     "start-up (scripts.serve main thread)": ("scripts.serve.",),

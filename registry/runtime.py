@@ -11,17 +11,9 @@ Opening a :class:`Runtime`:
    the indexer following the chain.
 
 Crashes (see docs/reliability.md, "Crash and restart"). A runtime that follows the chain also runs a
-chain watchdog. When the embedded anvil dies (``kill -9``, OOM) it is restarted in place, on the same
-port, from its state file; when any chain becomes unreachable and comes back, or its head goes
-backwards, the relayer forgets its in-flight transactions and :meth:`TitleService.recover` runs with
-``recheck_final_since``: operations the restored chain lost, even ones already reported final, are
-resubmitted from their journaled signed entries (their nonces are unused there), so every
-acknowledged operation ends final exactly once. From the moment the watchdog sees the chain down
-until that resubmission, the title service's write gate refuses new writes (503, retry): none may run
-ahead of the older operations being resubmitted; the indexer rolls back on its own when its
-checkpoint block changed or vanished. Every few seconds the watchdog also backs up the chain state
-file and resubmits journaled operations left pending by a failed send. When the registry process
-itself is killed, its anvil keeps running; the next start stops it through its pidfile (see
+chain watchdog (:mod:`registry.watchdog`): it restarts a dead embedded chain and, after any outage or
+rollback, resubmits what the chain lost behind the title service's closed write gate. When the registry
+process itself is killed, its anvil keeps running; the next start stops it through its pidfile (see
 :mod:`registry.chain.anvil`) and recovers the same way at start-up.
 
 One runtime per data folder (:mod:`registry.data_lock`): opening a folder that a live process holds
@@ -37,8 +29,6 @@ import logging
 import os
 import secrets
 import threading
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -51,7 +41,7 @@ from registry.chain.deploy import Deployment, deploy, verify_deployment
 from registry.chain.relayer import Relayer
 from registry.config import Settings
 from registry.data_lock import DataFolderLock
-from registry.errors import ConfigurationError, RegistryError
+from registry.errors import ConfigurationError
 from registry.keys import KeyStore, LocalSigner, PassphraseSource
 from registry.members import MembershipService
 from registry.store.carriers import SqlCarrierCodes
@@ -60,6 +50,7 @@ from registry.store.documents import SqlDocumentStore
 from registry.store.indexer import Indexer
 from registry.store.journal import SqlJournal
 from registry.title import TitleService
+from registry.watchdog import ChainWatchdog, recheck_since
 
 __all__ = ["Runtime"]
 
@@ -69,22 +60,8 @@ GOVERNANCE = "governance"
 RELAYER = "relayer"
 _DEV_FUNDS = hex(10**27)
 
-WATCH_EVERY = 0.5
-"""Seconds between the chain watchdog's probes."""
-CHORES_EVERY = 5.0
-"""Seconds between retries of operations left pending by a failed send."""
-BACKUP_EVERY = 30.0
-"""Seconds between backups of the embedded chain's state file. A backup parses and copies the whole
-dump, which grows with the chain (every 5 s it took a tenth of the gateway's CPU under load); it is
-only read when the newest dump is torn, and what an older backup lacks the journal resubmits."""
-RETRY_MIN_AGE = 10.0
-"""An operation pending this long without being tracked is resubmitted by the periodic retry."""
-RESTART_BACKOFF = 2.0
-"""Seconds between attempts to restart a dead embedded chain."""
 INDEX_WAIT = 10.0
 """Seconds a write answered final waits at most for the index to show it (read your own writes)."""
-RECHECK_MARGIN = 60.0
-"""Operations final up to this many seconds before the restored state's dump time are re-checked too."""
 
 
 class Runtime:
@@ -202,14 +179,17 @@ class Runtime:
             self.w3, self.deployment, governance, self.keystore, self.title, carrier_codes=self.carrier_codes
         )
         self.indexer = Indexer(self.w3, self.deployment, self.engine)
-        resubmitted = self.title.recover(recheck_final_since=self._recheck_since(None))
+        resubmitted = self.title.recover(recheck_final_since=recheck_since(self.anvil, None))
         if resubmitted:
             log.warning("resubmitted %d journaled operations after restart", resubmitted)
         if follow:
             self._follower = threading.Thread(target=self._follow, name="indexer-follow", daemon=True)
             self._follower.start()
             self.title.index_barrier = self.await_indexed  # read your own writes
-            self._watchdog = threading.Thread(target=self._watch_chain, name="chain-watchdog", daemon=True)
+            watchdog = ChainWatchdog(
+                self.w3, self.anvil, self.relayer, self.title, self._follow_stop, s.chain_state_path
+            )
+            self._watchdog = threading.Thread(target=watchdog.run, name="chain-watchdog", daemon=True)
             self._watchdog.start()
 
     def close(self) -> None:
@@ -318,70 +298,3 @@ class Runtime:
         """Block until the embedded chain has dumped every block mined so far to its state file (after
         the first start's deployment and onboarding, which are not journaled); True without one."""
         return self.anvil.wait_persisted(timeout) if self.anvil is not None else True
-
-    def _recheck_since(self, down_since: float | None) -> datetime | None:
-        """From when final operations may have been lost by the chain: the loaded state's dump time or
-        the start of the outage, whichever is earlier, minus :data:`RECHECK_MARGIN`."""
-        moments = [t for t in (down_since, self.anvil.loaded_state_time if self.anvil else None) if t]
-        if not moments:
-            return None
-        return datetime.fromtimestamp(min(moments) - RECHECK_MARGIN, UTC)
-
-    def _watch_chain(self) -> None:
-        """Restart a dead embedded chain; after any outage or rollback, resubmit what the chain lost."""
-        down_since: float | None = None
-        last_head = -1
-        next_restart = 0.0
-        next_chores = time.monotonic() + CHORES_EVERY
-        next_backup = time.monotonic() + BACKUP_EVERY
-        while not self._follow_stop.wait(WATCH_EVERY):
-            anvil = self.anvil
-            try:
-                dead = anvil is not None and (anvil.exit_code is not None or anvil.pid is None)
-                if anvil is not None and dead and time.monotonic() >= next_restart:
-                    log.error(
-                        "the embedded chain (anvil) exited with status %s; restarting it from %s",
-                        anvil.exit_code,
-                        self.settings.chain_state_path,
-                    )
-                    down_since = down_since or time.time()
-                    next_restart = time.monotonic() + RESTART_BACKOFF
-                    self.title.writes.close("the ledger is restarting; retry shortly")
-                    self.relayer.reset("the chain exited")
-                    anvil.restart()
-                head = self.w3.eth.block_number
-            except Exception as exc:
-                if down_since is None:
-                    down_since = time.time()
-                    self.title.writes.close("the ledger is unreachable; retry shortly")
-                    log.error(
-                        "the chain is unreachable (%s): writes stay journaled and are resubmitted when it "
-                        "returns",
-                        type(exc).__name__,
-                    )
-                elif isinstance(exc, RegistryError):  # a failed restart of the embedded chain says why
-                    log.error("restarting the embedded chain failed: %s", exc)
-                continue
-            try:
-                if down_since is not None or head < last_head:
-                    # No new write may reach the restored chain before what it lost is resubmitted:
-                    # the gate stays closed until recover() has handed every lost operation, oldest
-                    # first, to the relayer (see registry.title.gate).
-                    self.title.writes.close("the ledger is recovering; retry shortly")
-                    self.relayer.reset("the chain went away or rolled back")
-                    since = self._recheck_since(down_since or time.time())
-                    resubmitted = self.title.recover(recheck_final_since=since)
-                    log.warning("the chain is back at block %d: resubmitted %d operations", head, resubmitted)
-                    self.title.writes.open()
-                    down_since = None
-                last_head = head
-                if time.monotonic() >= next_chores:
-                    next_chores = time.monotonic() + CHORES_EVERY
-                    if anvil is not None and time.monotonic() >= next_backup:
-                        next_backup = time.monotonic() + BACKUP_EVERY
-                        anvil.backup_state()
-                    retried = self.title.recover(min_age=RETRY_MIN_AGE)
-                    if retried:
-                        log.warning("resubmitted %d operations left pending by a failed send", retried)
-            except Exception:  # keep watching; the next round retries
-                log.exception("chain watchdog round failed")
