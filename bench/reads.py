@@ -46,13 +46,14 @@ from api.main import create_app
 from api.serving import BackgroundServer, serve_in_thread
 from registry import documents
 from registry.chain.anvil import AnvilProcess
+from registry.chain.events import Log as _Log
 from registry.config import Settings
 from registry.documents import CarrierCode
 from registry.errors import NotFoundError
 from registry.runtime import Runtime
 from registry.store import queries
 from registry.store.db import create_engine_for
-from registry.store.indexer import Indexer, _Log
+from registry.store.indexer import Indexer
 from registry.store.models import Document
 from registry.types import Action, DocumentKind, Role
 

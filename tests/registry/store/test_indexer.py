@@ -10,8 +10,9 @@ from eth_account import Account
 from eth_utils.crypto import keccak
 from sqlalchemy import Engine, select, text
 
+from registry.chain.events import Log, event_specs
 from registry.errors import StoreError
-from registry.store.indexer import Discrepancy, Indexer, _event_specs, _Log
+from registry.store.indexer import Discrepancy, Indexer
 from registry.store.models import Ebl, EblEvent, Organisation, OrgKey
 from registry.store.queries import history, title_state
 from registry.types import Action, DocumentKind, Status, SurrenderReason
@@ -335,7 +336,7 @@ def test_an_action_on_an_ebl_the_index_does_not_hold_is_a_store_error_and_writes
     """An index out of step with the chain (an action on an eBL it never saw issued) stops the sync with a
     typed error that says how to repair it, and the transaction applies nothing."""
     indexer = Indexer(chain.w3, chain.deployment, engine)
-    stray = _Log(
+    stray = Log(
         "ActionRecorded",
         {
             "eblId": 12345,
@@ -408,7 +409,7 @@ def test_relayed_batch_and_every_log_decode_exactly_as_web3_decodes_them(
     logs = chain.w3.eth.get_logs(
         {"address": chain.deployment.address, "fromBlock": chain.deployment.block_number}
     )
-    specs = _event_specs(chain.registry.abi)
+    specs = event_specs(chain.registry.abi)
     abi_events = {e["name"]: e for e in chain.registry.abi if e["type"] == "event"}
     names = set()
     for entry in logs:

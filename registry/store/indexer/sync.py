@@ -1,0 +1,209 @@
+"""The :class:`Indexer`: keeps the database's chain index in step with one registry deployment.
+
+:meth:`Indexer.sync` reads the registry's logs with raw ``eth_getLogs`` calls over block ranges of
+``batch_blocks``, starting after the checkpoint (first run: at the deployment block, after a reorg: where
+:mod:`~registry.store.indexer.rollback` says). Each range is decoded (:mod:`registry.chain.events`) and
+applied in (block, log index) order (:func:`~registry.store.indexer.writes.apply_logs`, which folds the
+title events with :mod:`~registry.store.indexer.fold`) inside **one database transaction** that also
+moves the checkpoint; a crash therefore loses nothing and duplicates nothing. Block timestamps are
+fetched once per block, in one batched JSON-RPC call per range, and cached.
+
+One database indexes one registry deployment, with one writer at a time (the API and other readers
+may share the database freely; SQLite runs in WAL mode for that).
+
+Read your own writes: :meth:`Indexer.applied_block` is the newest block this indexer has applied (in
+memory, no query) and :meth:`Indexer.wait_applied` blocks until it reaches a given block, so a write
+answered ``final`` can wait until the index shows it (the runtime's follower syncs on demand).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Connection, Engine, delete, select
+from web3 import Web3
+from web3.types import RPCEndpoint
+
+from registry.chain.artifacts import load_artifact
+from registry.chain.deploy import Deployment
+from registry.chain.events import REGISTRY_EVENTS, Log, decode_logs
+from registry.chain.rpc import rpc, rpc_batch
+from registry.chain.views import TitleReader
+from registry.errors import ChainError
+from registry.store.db import write_lock
+from registry.store.indexer.consistency import Discrepancy, discrepancies
+from registry.store.indexer.rollback import Rewind
+from registry.store.indexer.tables import CHECKPOINTS, EBLS, EVENTS, IN_CHUNK, KEYS, ORGS, save_checkpoint
+from registry.store.indexer.writes import apply_logs
+
+__all__ = ["Indexer"]
+
+log = logging.getLogger("registry.store.indexer")
+
+
+class Indexer:
+    """Keeps the database's chain index in step with one registry deployment.
+
+    Args:
+        w3: web3 connected to the registry's chain.
+        deployment: where the registry lives (address, chain id, deployment block).
+        engine: a migrated database (:func:`registry.store.db.migrate`).
+        name: checkpoint name; default ``"<chain id>:<address>"``.
+        reorg_depth: blocks rolled back when the checkpoint's block hash changed.
+    """
+
+    def __init__(
+        self,
+        w3: Web3,
+        deployment: Deployment,
+        engine: Engine,
+        *,
+        name: str | None = None,
+        reorg_depth: int = 12,
+    ) -> None:
+        self._w3 = w3
+        self._deployment = deployment
+        self._engine = engine
+        self.name = name or f"{deployment.chain_id}:{deployment.address}"
+        self.reorg_depth = reorg_depth
+        self._titles = TitleReader(w3, deployment.address)
+        contract = w3.eth.contract(address=deployment.address, abi=load_artifact().abi)
+        self._rewind = Rewind(w3, engine, deployment, contract, self.name)
+        self._block_times: dict[int, int] = {}
+        self._upsert_dialect = engine.dialect.name
+        self._progress = threading.Condition()
+        self._applied: int | None = None  # newest block applied, once known (see applied_block)
+
+    # ------------------------------------------------------------------ public API
+
+    def checkpoint(self) -> tuple[int, str] | None:
+        """(last applied block, its hash), or None before the first sync."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(CHECKPOINTS.c.last_block, CHECKPOINTS.c.last_block_hash).where(
+                    CHECKPOINTS.c.name == self.name
+                )
+            ).first()
+        return (int(row[0]), str(row[1])) if row else None
+
+    def applied_block(self) -> int:
+        """The newest block whose events the index holds (-1 before anything is applied): in memory
+        after this indexer's first sync, read from the checkpoint before it."""
+        applied = self._applied
+        if applied is None:
+            checkpoint = self.checkpoint()
+            applied = checkpoint[0] if checkpoint else -1
+        return applied
+
+    def wait_applied(self, block: int, timeout: float) -> bool:
+        """Block until the index holds every event up to ``block`` (True), or ``timeout`` seconds pass
+        (False). Another thread must be syncing: this only waits."""
+        with self._progress:
+            return self._progress.wait_for(lambda: self.applied_block() >= block, timeout)
+
+    def _advance(self, block: int) -> None:
+        with self._progress:
+            if self._applied is None or block > self._applied:
+                self._applied = block
+                self._progress.notify_all()
+
+    def sync(self, to_block: int | None = None, batch_blocks: int = 2000) -> int:
+        """Apply every registry event up to ``to_block`` (default: latest); returns the logs applied.
+
+        Raises:
+            ChainError: when the node answers a JSON-RPC call with an error.
+        """
+        if batch_blocks < 1:
+            raise ValueError("batch_blocks must be at least 1")
+        head = int(rpc(self._w3, "eth_blockNumber", []), 16) if to_block is None else to_block
+        start = self._resume_block()
+        applied = 0
+        while start <= head:
+            end = min(start + batch_blocks - 1, head)
+            applied += self._sync_range(start, end)
+            start = end + 1
+        self._advance(start - 1)  # the checkpoint: every block up to here is applied
+        return applied
+
+    def rebuild(self, to_block: int | None = None, batch_blocks: int = 2000) -> int:
+        """Drop all indexed chain data and re-sync from the deployment block; returns the logs applied."""
+        with self._progress:
+            self._applied = None
+        with self._engine.begin() as conn:
+            for table in (EVENTS, EBLS, KEYS, ORGS):
+                conn.execute(delete(table))
+            conn.execute(delete(CHECKPOINTS).where(CHECKPOINTS.c.name == self.name))
+        return self.sync(to_block, batch_blocks)
+
+    def check_consistency(self, ebl_ids: Iterable[int] | None = None) -> list[Discrepancy]:
+        """Compare indexed state with the chain's ``titleOf`` at the checkpoint block.
+
+        Compares status, kind, carrier, holder, endorsee, nominee, document hash, seq, predecessor,
+        successor and paper hash; an eBL known to only one side is reported with ``field="exists"``.
+        With ``ebl_ids`` None, every indexed eBL is checked (streamed in chunks; ``titleOf`` calls
+        go out as JSON-RPC batches).
+        """
+        checkpoint = self.checkpoint()
+        block = hex(checkpoint[0]) if checkpoint else "latest"
+        return discrepancies(self._engine, self._titles, block, ebl_ids)
+
+    # ------------------------------------------------------------------ sync internals
+
+    def _resume_block(self) -> int:
+        """First block to fetch: after the checkpoint (rolled back on a reorg) or the deployment block."""
+        checkpoint = self.checkpoint()
+        if checkpoint is not None:
+            with self._progress:
+                self._applied = None  # a rollback may follow: read from the checkpoint until the next sync
+        return self._rewind.resume_block(checkpoint, self.reorg_depth)
+
+    def _blocks(self, numbers: Iterable[int]) -> dict[int, tuple[int, str]]:
+        """(timestamp, hash) of each block, in one batched JSON-RPC call."""
+        wanted = sorted(set(numbers))
+        if not wanted:
+            return {}
+        requests = [(RPCEndpoint("eth_getBlockByNumber"), [hex(n), False]) for n in wanted]
+        responses = rpc_batch(self._w3, requests, IN_CHUNK)
+        out: dict[int, tuple[int, str]] = {}
+        for n, response in zip(wanted, responses, strict=True):
+            block = response.get("result")
+            if not block:
+                raise ChainError(f"block {n} not available: {response.get('error')}")
+            out[n] = (int(block["timestamp"], 16), str(block["hash"]))
+        return out
+
+    def _fetch_logs(self, start: int, end: int) -> list[Log]:
+        raw = rpc(
+            self._w3,
+            "eth_getLogs",
+            [{"address": self._deployment.address, "fromBlock": hex(start), "toBlock": hex(end)}],
+        )
+        return decode_logs(raw, REGISTRY_EVENTS)
+
+    def _sync_range(self, start: int, end: int) -> int:
+        try:
+            logs = self._fetch_logs(start, end)
+        except ChainError:
+            if start == end:
+                raise
+            # nodes cap eth_getLogs (result count, response size): halve the range and retry
+            middle = (start + end) // 2
+            log.info("eth_getLogs %d-%d refused; splitting at %d", start, end, middle)
+            return self._sync_range(start, middle) + self._sync_range(middle + 1, end)
+        if len(self._block_times) > 100_000:
+            self._block_times.clear()
+        uncached = {lg.block_number for lg in logs if lg.block_number not in self._block_times}
+        blocks = self._blocks(uncached | {end})
+        self._block_times.update({n: ts for n, (ts, _) in blocks.items()})
+        end_hash = blocks[end][1]
+        with write_lock(self._engine), self._engine.begin() as conn:
+            self._apply(conn, logs)
+            save_checkpoint(conn, self.name, end, end_hash)
+        self._advance(end)  # committed: readers see it
+        return len(logs)
+
+    def _apply(self, conn: Connection, logs: Sequence[Log]) -> None:
+        """Apply decoded logs (in chain order) on ``conn``; the caller owns the transaction."""
+        apply_logs(conn, logs, self._block_times, self._upsert_dialect)
