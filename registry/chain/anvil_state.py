@@ -4,7 +4,7 @@ anvil writes its dumps in place, so a ``kill -9`` in the middle of a dump leaves
 anvil refuses to load. :func:`backup_state` copies the state file to ``state.json.bak`` (atomically,
 only when it is a complete dump); :func:`usable_state`, run before anvil starts, puts the backup in the
 state file's place when the state file is torn. Either way the chain may come back a few blocks short
-(from the backup, up to ``registry.runtime.BACKUP_EVERY`` seconds); the operation journal resubmits
+(from the backup, up to ``registry.watchdog.BACKUP_EVERY`` seconds); the operation journal resubmits
 what was lost.
 """
 

@@ -25,13 +25,11 @@ from web3.types import RPCEndpoint
 
 from registry.chain.abi import TITLE_OF, TITLE_VIEW
 from registry.chain.errors import rpc_revert
-from registry.chain.rpc import call_request, rpc, rpc_batch
+from registry.chain.rpc import call_request, rpc_batch
 from registry.errors import ChainError
 from registry.types import DocumentKind, EblId, OrgAddress, Status, SurrenderReason
 
-__all__ = ["BlockRef", "ChainHead", "TitleReader", "TitleState", "rpc", "rpc_batch"]
-# ``rpc`` and ``rpc_batch`` live in registry.chain.rpc; re-exported here until the title service and the
-# indexer import them from there (both are being split in issue 13).
+__all__ = ["BlockRef", "ChainHead", "TitleReader", "TitleState"]
 
 
 def _address(value: str) -> OrgAddress | None:
