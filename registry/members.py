@@ -37,7 +37,8 @@ from registry.chain.fees import FeePolicy
 from registry.documents import CarrierCode
 from registry.errors import InvalidSignatureError, NotFoundError, TransactionFailedError
 from registry.keys import KeyInfo, KeyStore, Signer
-from registry.keys.typed_data import KeyRegistrationMessage, recover_signer, verify_typed_signature
+from registry.keys.signatures import recover_signer, verify_typed_signature
+from registry.keys.typed_data import KeyRegistrationMessage
 from registry.store.carriers import SqlCarrierCodes
 from registry.title import Operation, TitleService
 from registry.types import Action, KeyStatus, OrgAddress, OrgStatus, Role

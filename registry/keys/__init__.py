@@ -15,14 +15,13 @@ Typical use::
 from registry.keys._keystore import KeyInfo, KeyRevokedError, KeyStore, PassphraseSource
 from registry.keys._local import LocalSigner
 from registry.keys._signer import Signer
+from registry.keys.signatures import recover_signer, verify_typed_signature
 from registry.keys.typed_data import (
     Domain,
     InvalidSignatureError,
     IssuanceMessage,
     KeyRegistrationMessage,
     TitleActionMessage,
-    recover_signer,
-    verify_typed_signature,
 )
 
 __all__ = [

@@ -38,18 +38,14 @@ the moment a key is created or unlocked; they are not cached.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import os
 import re
 import secrets
-import stat
 import threading
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from eth_account import Account
 from eth_typing import ChecksumAddress
@@ -61,7 +57,10 @@ from registry.errors import (
     KeystoreLockedError,
     UnknownKeyError,
 )
+from registry.keys._files import make_private_dir, read_json, write_json_atomic
 from registry.keys._local import LocalSigner
+from registry.keys.key_info import KeyInfo, KeyStatus, meta_dict, meta_path, read_key_info
+from registry.keys.passphrase import PassphraseSource
 from registry.keys.typed_data import SECP256K1_N, is_valid_address
 
 __all__ = [
@@ -86,147 +85,10 @@ DEVELOPMENT_KDF_N = 2**14
 MAX_KDF_N = 2**20
 """Largest scrypt ``N`` accepted (1 GiB per unlock)."""
 
-META_FORMAT = "ebl-registry/key-meta/v1"
-
-KeyStatus = Literal["active", "revoked"]
-"""Local standing of a key: ``active`` or ``revoked`` (flagged by :meth:`KeyStore.mark_revoked`)."""
 
 _KEYFILE = re.compile(r"^(0x[0-9a-fA-F]{40})\.json$")
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _LOOKS_LIKE_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
-
-
-# --- passphrases -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PassphraseSource:
-    """Where a keystore passphrase is read from: a secret file or an environment variable.
-
-    There is deliberately no way to pass a literal passphrase. Build one with
-    :meth:`from_file` or :meth:`from_env`; the value is read on every :meth:`read` and never
-    stored, so ``repr`` shows only the path or variable name.
-
-    Attributes:
-        kind: ``"file"`` or ``"env"``.
-        location: the secret file path or the environment variable name.
-    """
-
-    kind: Literal["file", "env"]
-    location: str
-
-    @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> PassphraseSource:
-        """Read the passphrase from a secret file (e.g. a Docker or Kubernetes secret).
-
-        The file must be a regular file not readable or writable by group or others
-        (``chmod 600`` / Kubernetes ``defaultMode: 0400``). One trailing newline is ignored.
-
-        Args:
-            path: path of the secret file.
-
-        Returns:
-            The source.
-        """
-        return cls("file", os.fspath(path))
-
-    @classmethod
-    def from_env(cls, name: str) -> PassphraseSource:
-        """Read the passphrase from an environment variable.
-
-        Args:
-            name: the variable name, e.g. ``"EBL_KEYSTORE_PASSPHRASE"``.
-
-        Returns:
-            The source.
-        """
-        if not name:
-            raise ValueError("environment variable name must not be empty")
-        return cls("env", name)
-
-    def read(self) -> str:
-        """Read the passphrase now.
-
-        Returns:
-            The passphrase (non-empty).
-
-        Raises:
-            KeystoreLockedError: the file or variable is missing or empty.
-            KeystoreError: the file is group/world accessible, not a regular file, unreadable or
-                not UTF-8.
-        """
-        if self.kind == "env":
-            value = os.environ.get(self.location)
-            if not value:
-                raise KeystoreLockedError(f"passphrase environment variable {self.location} is not set")
-            return value
-        return _read_secret_file(Path(self.location))
-
-
-def _read_secret_file(path: Path) -> str:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise KeystoreLockedError(f"passphrase file {path} does not exist") from None
-    except OSError as exc:
-        raise KeystoreError(f"cannot open passphrase file {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fh.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise KeystoreError(f"passphrase file {path} is not a regular file")
-        if st.st_mode & 0o077:
-            raise KeystoreError(
-                f"passphrase file {path} is accessible by group or others "
-                f"(mode {stat.S_IMODE(st.st_mode):04o}); chmod 600 it"
-            )
-        raw = fh.read()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise KeystoreError(f"passphrase file {path} is not UTF-8") from None
-    text = text.removesuffix("\n").removesuffix("\r")
-    if not text:
-        raise KeystoreLockedError(f"passphrase file {path} is empty")
-    return text
-
-
-# --- key records -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KeyInfo:
-    """Public facts about one stored key (no secrets).
-
-    Attributes:
-        address: the key's checksummed address.
-        org: the organisation directory the key belongs to.
-        created_at: when the key was created or imported (UTC).
-        status: ``"active"`` or ``"revoked"``.
-        label: optional operator label.
-        revoked_at: when the key was flagged revoked (UTC), else ``None``.
-    """
-
-    address: ChecksumAddress
-    org: str
-    created_at: datetime
-    status: KeyStatus
-    label: str | None = None
-    revoked_at: datetime | None = None
-
-    @property
-    def is_active(self) -> bool:
-        """True unless the key was flagged revoked."""
-        return self.status == "active"
-
-    def to_public_dict(self) -> dict[str, Any]:
-        """JSON-ready public record: address, status, label, created_at, revoked_at."""
-        return {
-            "address": self.address,
-            "status": self.status,
-            "label": self.label,
-            "created_at": self.created_at.isoformat(),
-            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
-        }
 
 
 # --- the keystore ----------------------------------------------------------------------------
@@ -270,7 +132,7 @@ class KeyStore:
         self._kdf_n = kdf_n
         self._lock = threading.RLock()
         self._signers: dict[ChecksumAddress, LocalSigner] = {}
-        _make_private_dir(self._root)
+        make_private_dir(self._root)
 
     @property
     def directory(self) -> Path:
@@ -341,11 +203,11 @@ class KeyStore:
                 raise KeystoreError(f"key {address} is already stored")
             keyfile = self._encrypt(private_key)
             org_dir = self._root / org
-            _make_private_dir(org_dir)
+            make_private_dir(org_dir)
             created_at = datetime.now(UTC)
-            _write_json_atomic(org_dir / f"{address}.json", keyfile)
+            write_json_atomic(org_dir / f"{address}.json", keyfile)
             info = KeyInfo(address=address, org=org, created_at=created_at, status="active", label=label)
-            _write_json_atomic(org_dir / f"{address}.meta.json", _meta_dict(info))
+            write_json_atomic(org_dir / f"{address}.meta.json", meta_dict(info))
             self._signers[address] = signer
         log.info("stored key %s for organisation %s", address, org)
         return info
@@ -386,7 +248,7 @@ class KeyStore:
             if to_checksum_address(match.group(1)) != match.group(1):
                 log.warning("ignoring %s: keystore files must be named <checksummed address>.json", path)
                 continue
-            infos.append(self._info(org, path))
+            infos.append(read_key_info(org, path))
         return sorted(infos, key=lambda i: (i.created_at, i.address))
 
     def key_info(self, address: str) -> KeyInfo:
@@ -404,7 +266,7 @@ class KeyStore:
         located = self._locate(_normalise_address(address))
         if located is None:
             raise UnknownKeyError(f"no key {_normalise_address(address)} in the keystore")
-        return self._info(*located)
+        return read_key_info(*located)
 
     def export_public(self, org: str) -> dict[str, Any]:
         """The public key list of an organisation, for registration and audit (no secrets).
@@ -444,7 +306,7 @@ class KeyStore:
             located = self._locate(checksum)
             if located is None:
                 raise UnknownKeyError(f"no key {checksum} in the keystore")
-            info = self._info(*located)
+            info = read_key_info(*located)
             if not info.is_active and not allow_revoked:
                 raise KeyRevokedError(f"key {checksum} is revoked")
             signer = self._unlock(located[1], checksum)
@@ -454,7 +316,7 @@ class KeyStore:
         return signer
 
     def _unlock(self, path: Path, address: ChecksumAddress) -> LocalSigner:
-        keyfile = _read_json(path)
+        keyfile = read_json(path)
         crypto = keyfile.get("crypto")
         if keyfile.get("version") != 3 or not isinstance(crypto, dict):
             raise KeystoreError(f"{path.name} is not an Ethereum keystore v3 file")
@@ -501,7 +363,7 @@ class KeyStore:
             if located is None:
                 raise UnknownKeyError(f"no key {checksum} in the keystore")
             org, path = located
-            info = self._info(org, path)
+            info = read_key_info(org, path)
             if info.is_active:
                 info = KeyInfo(
                     address=info.address,
@@ -511,7 +373,7 @@ class KeyStore:
                     label=info.label,
                     revoked_at=datetime.now(UTC),
                 )
-                _write_json_atomic(_meta_path(path), _meta_dict(info))
+                write_json_atomic(meta_path(path), meta_dict(info))
                 log.info("flagged key %s of organisation %s revoked", checksum, org)
             self._signers.pop(checksum, None)
         return info
@@ -529,42 +391,6 @@ class KeyStore:
             if path.is_file():
                 return org_dir.name, path
         return None
-
-    def _info(self, org: str, path: Path) -> KeyInfo:
-        address = to_checksum_address(path.name.removesuffix(".json"))
-        meta_path = _meta_path(path)
-        if not meta_path.exists():
-            mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-            return KeyInfo(address=address, org=org, created_at=mtime, status="active")
-        meta = _read_json(meta_path)
-        try:
-            status = meta["status"]
-            if meta.get("format") != META_FORMAT or status not in ("active", "revoked"):
-                raise ValueError("unknown format or status")
-            if to_checksum_address(meta["address"]) != address:
-                raise ValueError("address does not match file name")
-            label = meta.get("label")
-            if label is not None and not isinstance(label, str):
-                raise ValueError("label is not a string")
-            revoked_at = meta.get("revoked_at")
-            return KeyInfo(
-                address=address,
-                org=org,
-                created_at=datetime.fromisoformat(meta["created_at"]),
-                status=status,
-                label=label,
-                revoked_at=datetime.fromisoformat(revoked_at) if revoked_at else None,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise KeystoreError(f"key metadata {meta_path.name} is invalid: {exc}") from None
-
-
-def _meta_path(keyfile: Path) -> Path:
-    return keyfile.with_name(keyfile.name.removesuffix(".json") + ".meta.json")
-
-
-def _meta_dict(info: KeyInfo) -> dict[str, Any]:
-    return {"format": META_FORMAT, "org": info.org, **info.to_public_dict()}
 
 
 def _normalise_org(org: str) -> str:
@@ -585,57 +411,3 @@ def _normalise_address(address: str) -> ChecksumAddress:
     if is_valid_address(address):
         return to_checksum_address(address)
     raise UnknownKeyError("not a valid key address")  # value not echoed, see _normalise_org
-
-
-def _make_private_dir(path: Path) -> None:
-    try:
-        path.mkdir(mode=0o700, parents=True)
-    except FileExistsError:
-        if not path.is_dir():
-            raise KeystoreError(f"{path} exists and is not a directory") from None
-        return
-    except OSError as exc:
-        raise KeystoreError(f"cannot create keystore directory {path}: {exc.strerror}") from None
-    os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise KeystoreError(f"{path} does not exist") from None
-    except OSError as exc:
-        raise KeystoreError(f"cannot read {path}: {exc.strerror}") from None
-    except ValueError:
-        raise KeystoreError(f"{path} is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise KeystoreError(f"{path} does not hold a JSON object")
-    return data
-
-
-def _write_json_atomic(path: Path, obj: dict[str, Any]) -> None:
-    """Write JSON to ``path`` atomically with mode 0600."""
-    data = json.dumps(obj, indent=2, sort_keys=True).encode() + b"\n"
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise KeystoreError(f"cannot write {path}: {exc.strerror}") from None
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

@@ -36,14 +36,9 @@ from typing import Any
 from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 
-from registry.errors import SigningError
-from registry.keys.typed_data import (
-    SECP256K1_HALF_N,
-    SECP256K1_N,
-    InvalidSignatureError,
-    recover_signer,
-    typed_data_digest,
-)
+from registry.errors import InvalidSignatureError, SigningError
+from registry.keys.signatures import recover_signer, typed_data_digest
+from registry.keys.typed_data import SECP256K1_HALF_N, SECP256K1_N
 
 __all__ = ["Signer", "signature_from_rs"]
 

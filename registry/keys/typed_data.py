@@ -42,26 +42,25 @@ Example::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import IntEnum
 from functools import cached_property
 from typing import Any, ClassVar
 
 from eth_abi.abi import encode as abi_encode
-from eth_account.messages import encode_typed_data
 from eth_hash.auto import keccak
-from eth_keys.datatypes import Signature
-from eth_typing import ChecksumAddress
-from eth_utils.address import (
-    is_checksum_address,
-    is_checksum_formatted_address,
-    is_hex_address,
-    to_checksum_address,
-)
 
 from registry.errors import InvalidSignatureError
+from registry.keys.solidity_values import (
+    check_enum,
+    check_uint,
+    checksum,
+    from_json,
+    is_valid_address,
+    normalise,
+    parse_uint,
+    to_json,
+)
 from registry.types import Action, DocumentKind
 
 __all__ = [
@@ -81,9 +80,6 @@ __all__ = [
     "TitleActionMessage",
     "is_valid_address",
     "parse_uint",
-    "recover_signer",
-    "typed_data_digest",
-    "verify_typed_signature",
 ]
 
 DOMAIN_NAME = "EblTitleRegistry"
@@ -143,11 +139,11 @@ class Domain:
     verifying_contract: str
 
     def __post_init__(self) -> None:
-        _check_uint(self.chain_id, 256, "chain_id")
+        check_uint(self.chain_id, 256, "chain_id")
         if not 0 < self.chain_id <= MAX_CHAIN_ID:
             raise ValueError("chain_id must be positive and below 2**53 (EIP-2294)")
         object.__setattr__(
-            self, "verifying_contract", _checksum(self.verifying_contract, "verifying_contract")
+            self, "verifying_contract", checksum(self.verifying_contract, "verifying_contract")
         )
 
     @cached_property
@@ -193,7 +189,7 @@ class _TypedMessage:
 
     def __post_init__(self) -> None:
         for _, attr, sol in self.FIELDS:
-            object.__setattr__(self, attr, _normalise(sol, getattr(self, attr), attr))
+            object.__setattr__(self, attr, normalise(sol, getattr(self, attr), attr))
 
     def as_contract_tuple(self) -> tuple[Any, ...]:
         """The struct as a tuple in Solidity field order, as passed to a web3 contract call."""
@@ -235,7 +231,7 @@ class _TypedMessage:
             },
             "primaryType": self.PRIMARY_TYPE,
             "domain": domain.to_dict(),
-            "message": {name: _to_json(sol, getattr(self, attr)) for name, attr, sol in self.FIELDS},
+            "message": {name: to_json(sol, getattr(self, attr)) for name, attr, sol in self.FIELDS},
         }
 
     @classmethod
@@ -258,7 +254,7 @@ class _TypedMessage:
         for name, attr, sol in cls.FIELDS:
             if name not in message:
                 raise ValueError(f"message.{name} is missing")
-            fields[attr] = _from_json(sol, message[name], f"message.{name}")
+            fields[attr] = from_json(sol, message[name], f"message.{name}")
         return fields
 
 
@@ -295,7 +291,7 @@ class TitleActionMessage(_TypedMessage):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_enum(Action, self.action, "action")
+        check_enum(Action, self.action, "action")
 
     @classmethod
     def from_typed_data(cls, typed: Mapping[str, Any]) -> TitleActionMessage:
@@ -343,7 +339,7 @@ class IssuanceMessage(_TypedMessage):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_enum(DocumentKind, self.kind, "kind")
+        check_enum(DocumentKind, self.kind, "kind")
 
 
 @dataclass(frozen=True)
@@ -383,178 +379,3 @@ class KeyRegistrationMessage(_TypedMessage):
             ValueError: the payload is not a well-formed ``KeyRegistration``.
         """
         return cls(**cls.fields_from_typed_data(typed))
-
-
-# --- signatures ------------------------------------------------------------------------------
-
-
-def typed_data_digest(typed: Mapping[str, Any]) -> bytes:
-    """The EIP-712 digest of any ``eth_signTypedData_v4`` payload, via ``eth_account``.
-
-    This is the generic (slow, ~1 ms) path used for payloads received from outside; registry
-    messages should use :meth:`TitleActionMessage.digest` / :meth:`IssuanceMessage.digest`.
-
-    Args:
-        typed: dict with ``types``, ``primaryType``, ``domain`` and ``message``.
-
-    Returns:
-        The 32-byte digest.
-
-    Raises:
-        ValueError: the payload is not valid EIP-712 typed data.
-    """
-    try:
-        signable = encode_typed_data(full_message=dict(typed))
-    except Exception as exc:
-        raise ValueError(f"typed data cannot be encoded: {type(exc).__name__}: {exc}") from exc
-    return keccak(b"\x19" + signable.version + signable.header + signable.body)
-
-
-def recover_signer(digest: bytes, signature: bytes) -> ChecksumAddress:
-    """The address whose key made ``signature`` over ``digest``, under OpenZeppelin's rules.
-
-    Args:
-        digest: the 32-byte EIP-712 digest.
-        signature: 65 bytes ``r ‖ s ‖ v``.
-
-    Returns:
-        The checksummed signer address.
-
-    Raises:
-        InvalidSignatureError: wrong length, ``v`` not 27/28, ``r`` or ``s`` out of range
-            (including high-s), or no public key recovers.
-        ValueError: ``digest`` is not 32 bytes.
-    """
-    if not isinstance(digest, bytes | bytearray) or len(digest) != 32:
-        raise ValueError("digest must be exactly 32 bytes")
-    if not isinstance(signature, bytes | bytearray) or len(signature) != 65:
-        raise InvalidSignatureError("length", "signature must be exactly 65 bytes (r || s || v)")
-    r = int.from_bytes(signature[0:32], "big")
-    s = int.from_bytes(signature[32:64], "big")
-    v = signature[64]
-    if v not in (27, 28):
-        raise InvalidSignatureError("v", f"signature v must be 27 or 28, got {v}")
-    if not 0 < r < SECP256K1_N:
-        raise InvalidSignatureError("r", "signature r is out of range")
-    if not 0 < s <= SECP256K1_HALF_N:
-        raise InvalidSignatureError("s", "signature s is zero or in the upper half order (malleable)")
-    try:
-        public_key = Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(bytes(digest))
-    except Exception:
-        pass
-    else:
-        return public_key.to_checksum_address()
-    # raised outside the handler so no backend traceback is chained
-    raise InvalidSignatureError("recovery", "no public key recovers from this signature")
-
-
-def verify_typed_signature(typed: Mapping[str, Any], signature: bytes, expected_signer: str) -> None:
-    """Check that ``signature`` over the typed data was made by ``expected_signer``.
-
-    The gateway calls this before relaying a client-signed action, so that anything the contract
-    would revert on (wrong key, malleable or malformed signature) is refused early.
-
-    Args:
-        typed: the ``eth_signTypedData_v4`` payload the client signed.
-        signature: 65 bytes ``r ‖ s ‖ v``.
-        expected_signer: the key address the signature must come from.
-
-    Raises:
-        InvalidSignatureError: the payload cannot be hashed, the signature is malformed or
-            malleable, or it recovers to another address (``reason == "mismatch"``).
-        ValueError: ``expected_signer`` is not an address.
-    """
-    expected = _checksum(expected_signer, "expected_signer")
-    try:
-        digest = typed_data_digest(typed)
-    except ValueError as exc:
-        raise InvalidSignatureError("typed_data", str(exc)) from None
-    recovered = recover_signer(digest, signature)
-    if recovered != expected:
-        raise InvalidSignatureError("mismatch", f"signature was made by {recovered}, not {expected}")
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-
-def _normalise(sol: str, value: Any, name: str) -> Any:
-    if sol == "address":
-        return _checksum(value, name)
-    if sol == "bytes32":
-        if not isinstance(value, bytes | bytearray) or len(value) != 32:
-            raise ValueError(f"{name} must be exactly 32 bytes")
-        return bytes(value)
-    _check_uint(value, int(sol.removeprefix("uint")), name)
-    return int(value)
-
-
-def _check_uint(value: Any, bits: int, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an int (uint{bits})")
-    if not 0 <= value < 1 << bits:
-        raise ValueError(f"{name} is out of range for uint{bits}")
-
-
-def _check_enum(enum: type[IntEnum], value: int, name: str) -> None:
-    if value not in enum._value2member_map_:
-        raise ValueError(f"{name}={value} is not a {enum.__name__} value")
-
-
-def is_valid_address(value: Any) -> bool:
-    """True for a 0x-prefixed 20-byte hex address whose checksum is valid if it is mixed case.
-
-    (``eth_utils.is_address`` no longer checks mixed-case checksums since eth-utils 5.)
-    """
-    if not isinstance(value, str) or len(value) != 42 or not value.startswith("0x"):
-        return False
-    if not is_hex_address(value):
-        return False
-    return not is_checksum_formatted_address(value) or is_checksum_address(value)
-
-
-def _checksum(value: Any, name: str) -> ChecksumAddress:
-    if not is_valid_address(value):
-        raise ValueError(f"{name} must be a 0x-prefixed 20-byte address with a valid checksum")
-    return to_checksum_address(value)
-
-
-def parse_uint(value: Any, bits: int, name: str) -> int:
-    """An unsigned integer from JSON: a number, a decimal string or a 0x-hex string.
-
-    Raises:
-        ValueError: a float (a number too large for JSON was rounded), a bool, other text, or out of
-            range for ``uint<bits>``.
-    """
-    if isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"[0-9]{1,78}", text):
-            value = int(text)
-        elif re.fullmatch(r"0[xX][0-9a-fA-F]{1,64}", text):
-            value = int(text, 16)
-        else:
-            raise ValueError(f"{name} must be a decimal or 0x-hex string of a uint{bits}, not {value!r}")
-    elif isinstance(value, float):
-        raise ValueError(
-            f"{name} is a fractional or rounded JSON number ({value!r}): send uint{bits} values as "
-            "the decimal strings the gateway hands out"
-        )
-    _check_uint(value, bits, name)
-    return int(value)
-
-
-def _to_json(sol: str, value: Any) -> Any:
-    if sol == "bytes32":
-        return "0x" + bytes(value).hex()
-    if sol == "uint256":
-        return str(value)
-    return value
-
-
-def _from_json(sol: str, value: Any, name: str) -> Any:
-    if sol == "address":
-        return _checksum(value, name)
-    if sol == "bytes32":
-        if not isinstance(value, str) or not re.fullmatch(r"0x[0-9a-fA-F]{64}", value):
-            raise ValueError(f"{name} must be 32 bytes as 0x-prefixed hex")
-        return bytes.fromhex(value[2:])
-    return parse_uint(value, int(sol.removeprefix("uint")), name)

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from registry.errors import KeyManagementError, RegistryError, SigningError
 from registry.keys import LocalSigner, Signer, recover_signer
 from registry.keys._signer import signature_from_rs
-from registry.keys.typed_data import SECP256K1_HALF_N, SECP256K1_N, typed_data_digest
+from registry.keys.signatures import typed_data_digest
+from registry.keys.typed_data import SECP256K1_HALF_N, SECP256K1_N
 
 SHIPPER_KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
 SHIPPER_ADDRESS = Account.from_key(SHIPPER_KEY).address
