@@ -6,8 +6,9 @@ import os
 import platform
 import subprocess
 from importlib import metadata
-from pathlib import Path
 from typing import Any
+
+import psutil
 
 from registry.chain.anvil import anvil_binary
 from registry.chain.build import compiler_settings, node_binary
@@ -15,12 +16,9 @@ from registry.chain.build import compiler_settings, node_binary
 
 def _memory_bytes() -> int | None:
     try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
+        return int(psutil.virtual_memory().total)
+    except (psutil.Error, OSError):
         return None
-    return None
 
 
 def _version_of(args: list[str]) -> str | None:

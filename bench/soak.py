@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from bench._machine import machine_description
 from bench.throughput import (
@@ -80,44 +81,30 @@ GROUP = {
 
 
 def proc_status(pid: int | None) -> dict[str, Any]:
-    """VmRSS (MiB), threads and open file descriptors of a live process (empty if gone)."""
+    """Resident memory (MiB), threads and open file descriptors of a live process (empty if gone)."""
     if pid is None:
         return {}
     try:
-        fields = dict(
-            line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
-        )
-        fds = len(list(Path(f"/proc/{pid}/fd").iterdir()))
-    except (OSError, ValueError):
+        proc = psutil.Process(pid)
+        with proc.oneshot():
+            rss, threads, fds = proc.memory_info().rss, proc.num_threads(), proc.num_fds()
+    except psutil.Error:
         return {}
-    return {
-        "pid": pid,
-        "rss_mib": round(int(fields["VmRSS"].split()[0]) / 1024, 1),
-        "threads": int(fields["Threads"].strip()),
-        "open_fds": fds,
-    }
+    return {"pid": pid, "rss_mib": round(rss / 2**20, 1), "threads": threads, "open_fds": fds}
 
 
 def find_child(pid: int, name: str) -> int | None:
     """The first descendant of ``pid`` whose command name is ``name`` (breadth first)."""
-    todo = [pid]
-    while todo:
-        p = todo.pop(0)
+    try:
+        descendants = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return None
+    for child in descendants:
         try:
-            children = [
-                int(c)
-                for task in Path(f"/proc/{p}/task").iterdir()
-                for c in (task / "children").read_text().split()
-            ]
-        except OSError:
+            if child.name() == name:
+                return child.pid
+        except psutil.Error:
             continue
-        for c in children:
-            try:
-                if Path(f"/proc/{c}/comm").read_text().strip() == name:
-                    return c
-            except OSError:
-                continue
-            todo.append(c)
     return None
 
 

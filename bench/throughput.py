@@ -67,6 +67,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import rlp
 from coincurve import PrivateKey
 from eth_abi.abi import encode
@@ -207,10 +208,10 @@ class Gateway:
 
 def _child_pid(pid: int) -> int | None:
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
+        children = psutil.Process(pid).children()
+    except psutil.Error:
         return None
-    return int(children[0]) if children else None
+    return children[0].pid if children else None
 
 
 # ------------------------------------------------------------------ load
@@ -474,14 +475,14 @@ class Client(threading.Thread):
 
 
 def _cpu_seconds(pid: int | None) -> float | None:
-    """User + system CPU seconds of a process (Linux /proc), None if unknown."""
+    """User + system CPU seconds of a process, None if unknown."""
     if pid is None:
         return None
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
         return None
+    return times.user + times.system
 
 
 def _anvil_pid(chain_port: int) -> int | None:
@@ -835,7 +836,11 @@ STAGES: dict[str, tuple[str, ...]] = {
         "registry.chain.relayer.Relayer._batch_loop",
     ),
     "relayer: receipts + resolve": ("registry.chain.relayer.",),
-    "indexer: follow + apply events": ("registry.store.indexer.", "registry.runtime.Runtime._follow"),
+    "indexer: follow + apply events": (
+        "registry.store.indexer.",
+        "registry.chain.events.",
+        "registry.runtime.Runtime._follow",
+    ),
     "reads: event feed, readyz, operation polls": (
         "api.routes.auditors.",
         "api.routes.operations.",
