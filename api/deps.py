@@ -10,8 +10,6 @@ verifying a token not seen within the credential cache's lifetime (argon2), stil
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -22,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from api import logs
 from api.auth import ApiRole, Credentials, Principal, Refusal
 from api.problems import Problem
+from api.rate_limits import RateLimiter
 from registry.runtime import Runtime
 
 __all__ = [
@@ -49,26 +48,6 @@ async def get_credentials(request: Request) -> Credentials:
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 CredentialsDep = Annotated[Credentials, Depends(get_credentials)]
-
-
-class RateLimiter:
-    """A token bucket per principal: ``rate`` requests per second, bursts up to ``burst``."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, burst
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-            if tokens < 1:
-                self._buckets[key] = (tokens, now)
-                return False
-            self._buckets[key] = (tokens - 1, now)
-            return True
 
 
 BEARER = HTTPBearer(

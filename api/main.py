@@ -179,6 +179,7 @@ def create_app(
         try:
             yield
         finally:
+            app.state.rate_limiter.close()
             if owned:
                 rt.close()
 
@@ -194,7 +195,8 @@ def create_app(
         ),
         lifespan=lifespan,
     )
-    app.state.rate_limiter = RateLimiter(rate_per_second, burst)
+    limits = settings or (runtime.settings if runtime is not None else Settings())
+    app.state.rate_limiter = RateLimiter(rate_per_second, burst, shared_path=limits.rate_limit_file)
     install_problem_handlers(app)
     document_problems(app)
     install_docs(app)

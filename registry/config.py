@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     relayer_max_delay: float = Field(default=0.05, ge=0)
     signature_ttl: int = Field(default=3600, gt=0)
 
+    rate_limit_file: Path | None = Field(
+        default=None,
+        description="SQLite file in which every gateway process on this host counts each credential's "
+        "requests (several workers); unset: each process counts its own",
+    )
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.env != "production":
