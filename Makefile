@@ -43,7 +43,7 @@ $(STAMP)/outsider-tools: scripts/ensure-outsider-tools.sh
 
 setup: $(STAMP)/python $(STAMP)/node $(STAMP)/postgres $(STAMP)/outsider-tools ## Install everything into the project (.venv, node_modules, PostgreSQL, Chromium, curl, jq)
 
-compile: setup ## Compile the contracts (cached by source hash)
+compile: setup ## Compile contracts/ into the shipped artifact registry/chain/artifacts/ (cached by source hash)
 	$(PY) -m registry.chain.build
 
 compile-hardhat: setup ## Compile the same contracts with Hardhat 3, offline
