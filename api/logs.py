@@ -29,8 +29,6 @@ mnemonic, cookie or authorization.
 
 from __future__ import annotations
 
-import functools
-import logging
 import re
 import sys
 import time
@@ -38,10 +36,11 @@ import traceback
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextvars import ContextVar
-from typing import Any, TextIO
+from typing import Any
 
 import structlog
-from structlog.types import EventDict, WrappedLogger
+
+from registry.logs import configure_logging, on_configure, redact
 
 __all__ = [
     "REQUEST_ID_HEADER",
@@ -58,16 +57,10 @@ __all__ = [
 REQUEST_ID_HEADER = "X-Request-ID"
 _WELL_FORMED_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
-REDACTED = "[REDACTED]"
-_SECRET_NAME = re.compile(
-    r"(?i)(token|secret|pass(word|phrase)?|private[_-]?key|mnemonic|cookie|authori[sz]ation|api[_-]?key)"
-)
-_TOKEN = re.compile(r"\b(ebl_[0-9A-Za-z]+)\.[A-Za-z0-9_\-]+")
-_BEARER = re.compile(r"(?i)\b(bearer)\s+[^\s\"',;]+")
 
 _access: Any = None
-"""The request lines' logger, made by :func:`configure_logging`; until then (an app embedded without it:
-tests, benchmarks) the middleware sets request ids but writes no lines."""
+"""The request lines' logger, made when :func:`registry.logs.configure_logging` runs; until then (an
+app embedded without it: tests, benchmarks) the middleware sets request ids but writes no lines."""
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -124,113 +117,12 @@ def current_request_id() -> str | None:
     return value if isinstance(value, str) else None
 
 
-# ------------------------------------------------------------------ redaction
-
-
-def _scrub_text(text: str) -> str:
-    if "ebl_" in text:  # substring tests first: the regular expressions cost more than the rest
-        text = _TOKEN.sub(rf"\1.{REDACTED}", text)
-    if "earer" in text or "EARER" in text:
-        text = _BEARER.sub(rf"\1 {REDACTED}", text)
-    return text
-
-
-def _scrub(value: Any) -> Any:
-    if isinstance(value, str):
-        return _scrub_text(value)
-    if isinstance(value, dict):
-        return {k: REDACTED if _secret_name(k) else _scrub(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_scrub(v) for v in value]
-    return value
-
-
-@functools.lru_cache(maxsize=1024)
-def _secret_name(key: object) -> bool:
-    return isinstance(key, str) and key != "credential_id" and bool(_SECRET_NAME.search(key))
-
-
-def redact(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
-    """structlog processor: no token, key or passphrase leaves the process in a log line.
-
-    Fields named like a secret are replaced whole; in every string (the message, a rendered
-    traceback, nested values) API token secrets and Bearer credentials are replaced.
-    """
-    out: EventDict = {}
-    for key, value in event_dict.items():
-        if _secret_name(key):
-            out[key] = REDACTED
-        elif type(value) is str:
-            out[key] = _scrub_text(value)
-        elif isinstance(value, dict | list | tuple):
-            out[key] = _scrub(value)
-        else:
-            out[key] = value
-    return out
-
-
-# ------------------------------------------------------------------ set-up
-
-
-def _json_line(stream: TextIO, level: int) -> dict[str, Any]:
-    """structlog's own pipeline, straight to ``stream``: four times cheaper per line than a round trip
-    through the stdlib's logging (measured 38 against 136 microseconds), which matters at one line per
-    request."""
-    return {
-        "processors": [
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
-            structlog.processors.format_exc_info,
-            redact,
-            structlog.processors.JSONRenderer(default=str),
-        ],
-        "logger_factory": structlog.WriteLoggerFactory(file=stream),
-        "wrapper_class": structlog.make_filtering_bound_logger(level),
-        "cache_logger_on_first_use": False,
-    }
-
-
-def configure_logging(level: str | int = "INFO", stream: TextIO | None = None) -> None:
-    """Send every log record of the process as redacted JSON lines to ``stream`` (stderr by default):
-    structlog's (the request lines) directly, the stdlib's (uvicorn, the registry, libraries) through
-    structlog's ``ProcessorFormatter`` and the same redaction. Idempotent."""
+def _make_access() -> None:
     global _access
-    out = stream or sys.stderr
-    numeric = logging.getLevelName(level.upper()) if isinstance(level, str) else level
-    if not isinstance(numeric, int):
-        raise ValueError(f"unknown log level {level!r}")
-    structlog.configure(**_json_line(out, numeric))
     _access = structlog.get_logger().bind(logger="api.access")
 
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[
-            structlog.contextvars.merge_contextvars,
-            structlog.stdlib.add_log_level,
-            structlog.stdlib.add_logger_name,
-            structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
-        ],
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
-            redact,
-            structlog.processors.JSONRenderer(default=str),
-        ],
-    )
-    handler = logging.StreamHandler(out)
-    handler.setFormatter(formatter)
-    handler.set_name("ebl-json")
-    root = logging.getLogger()
-    for old in [h for h in root.handlers if h.get_name() == "ebl-json"]:
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(numeric)
-    # uvicorn's loggers log through the root handler; its access log is replaced by ours.
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        named = logging.getLogger(name)
-        named.handlers.clear()
-        named.propagate = True
-    logging.getLogger("uvicorn.access").disabled = True
+
+on_configure(_make_access)
 
 
 # ------------------------------------------------------------------ the middleware
