@@ -960,7 +960,7 @@ def serve(
     state = _state(ctx)
     if state.data_dir is not None:
         os.environ["EBL_DATA_DIR"] = str(state.data_dir)
-    from api.logs import configure_logging
+    from registry.logs import configure_logging
 
     configure_logging(os.environ.get("EBL_LOG_LEVEL", "INFO"))  # JSON lines on stderr (api/logs.py)
     uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_config=None, access_log=False)

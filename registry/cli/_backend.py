@@ -356,7 +356,7 @@ class DirectBackend:
         self, name: str, role: str, org: str | None, expires_at: datetime | None = None
     ) -> dict[str, Any]:
         """An API credential for the gateway (bootstraps the first governance token)."""
-        from api.auth import API_ROLES, MEMBER_ROLES, Credentials
+        from registry.store.credentials import API_ROLES, MEMBER_ROLES, Credentials
 
         if role not in API_ROLES:
             raise CliError("usage", f"role must be one of {', '.join(API_ROLES)}")
@@ -385,7 +385,7 @@ class DirectBackend:
     def credentials(
         self, role: str | None = None, org: str | None = None, status: str | None = None
     ) -> list[dict[str, Any]]:
-        from api.auth import Credentials
+        from registry.store.credentials import Credentials
 
         records = Credentials(self.runtime.engine).records(
             role=role,  # type: ignore[arg-type]
@@ -394,7 +394,7 @@ class DirectBackend:
         return [_credential(r) for r in records if status is None or r.status == status]
 
     def revoke_credential(self, credential_id: str) -> dict[str, Any]:
-        from api.auth import Credentials
+        from registry.store.credentials import Credentials
         from registry.errors import NotFoundError
 
         record = Credentials(self.runtime.engine).revoke(credential_id)
