@@ -19,15 +19,6 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from registry.cli._backend import (
-    Backend,
-    CliError,
-    DirectBackend,
-    GatewayError,
-    HttpBackend,
-    SurrenderFor,
-    parse_ebl_id,
-)
 from registry.cli._render import (
     err_console,
     print_error,
@@ -38,6 +29,9 @@ from registry.cli._render import (
     print_verification,
     print_violations,
 )
+from registry.cli.backend import Backend, CliError, GatewayError, SurrenderFor, parse_ebl_id
+from registry.cli.direct import DirectBackend
+from registry.cli.gateway import HttpBackend
 from registry.errors import InvalidDocumentError, RegistryError
 
 __all__ = ["State", "app"]

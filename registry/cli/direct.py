@@ -1,0 +1,355 @@
+"""The direct backend: an open :class:`~registry.runtime.Runtime` in this process."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from registry.keys import KeyInfo
+    from registry.members import Organisation
+    from registry.runtime import Runtime
+    from registry.store.queries import EventRecord
+    from registry.title import Operation
+
+from registry.cli.backend import (  # noqa: F401
+    _ADDRESS,
+    _ROLES,
+    Backend,
+    CliError,
+    GatewayError,
+    SurrenderFor,
+    _address,
+    _ids,
+    _signature_bytes,
+    camel,
+    org_ref,
+    parse_ebl_id,
+)
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    return {
+        "operationId": op.operation_id,
+        "action": op.action.dcsa_code,
+        **_ids("eblId", op.ebl_id),
+        **_ids("successorEblId", op.successor_ebl_id),
+        "status": op.status,
+        "txHash": op.tx_hash,
+        "blockNumber": op.block_number,
+        "errorCode": op.error_code,
+        "errorDetail": op.error_detail,
+    }
+
+
+def _org(org: Organisation) -> dict[str, Any]:
+    return {
+        "address": org.address,
+        "index": org.index,
+        "role": org.role.name,
+        "status": org.status.name,
+        "keyCount": org.key_count,
+    }
+
+
+def _key(info: KeyInfo) -> dict[str, Any]:
+    return camel(info.to_public_dict())  # type: ignore[no-any-return]
+
+
+def _event(event: EventRecord) -> dict[str, Any]:
+    return {
+        **_ids("eblId", event.ebl_id),
+        "seq": event.seq,
+        "action": event.action.dcsa_code,
+        "actor": event.actor,
+        "counterparty": event.counterparty,
+        "actorKey": event.actor_key,
+        "data": event.data,
+        "blockNumber": event.block_number,
+        "blockTime": datetime.fromtimestamp(event.block_time, UTC).isoformat(),
+        "txHash": event.tx_hash,
+        "logIndex": event.log_index,
+    }
+
+
+def _credential(record: Any) -> dict[str, Any]:
+    return {
+        "credentialId": record.credential_id,
+        "name": record.name,
+        "role": record.role,
+        "org": record.org,
+        "status": record.status,
+        "createdAt": record.created_at.isoformat(),
+        "expiresAt": record.expires_at.isoformat() if record.expires_at else None,
+        "revokedAt": record.revoked_at.isoformat() if record.revoked_at else None,
+    }
+
+
+class DirectBackend:
+    """The registry in this process.
+
+    Args:
+        runtime: an open runtime. Tests inject one (opened with ``follow=False``) through the Typer
+            context object, so several commands share one embedded chain.
+        owned: close the runtime in :meth:`close` (True when the CLI opened it itself).
+    """
+
+    mode = "direct"
+
+    def __init__(self, runtime: Runtime, *, owned: bool = False) -> None:
+        self.runtime = runtime
+        self.owned = owned
+        self._sync_lock = threading.Lock()
+
+    def close(self) -> None:
+        if self.owned:
+            self.runtime.close()
+
+    @staticmethod
+    def _actor(actor: str | None) -> str:
+        if actor is None:
+            raise CliError("usage", "--as ORG is required in direct mode (the acting organisation)")
+        return org_ref(actor)
+
+    def _sync(self) -> None:
+        """Bring the index up to the chain head before reading it (a one-shot CLI has no follower)."""
+        with self._sync_lock:
+            self.runtime.indexer.sync()
+
+    # governance -----------------------------------------------------------------
+
+    def add_org(
+        self,
+        identifier: str,
+        role: str,
+        name: str | None = None,
+        carrier_codes: Sequence[tuple[str, str]] = (),
+    ) -> dict[str, Any]:
+        from registry.members import carrier_code
+        from registry.types import Role
+
+        if role.lower() not in _ROLES:
+            raise CliError("usage", f"role must be one of {', '.join(_ROLES)}")
+        try:
+            codes = [carrier_code(code, provider) for code, provider in carrier_codes]
+            org, key = self.runtime.members.onboard(identifier, Role[role.upper()], codes)
+        except ValueError as exc:
+            raise CliError("usage", str(exc)) from None
+        recorded = self.runtime.members.carrier_codes.codes_of(org.address)
+        return {
+            **_org(org),
+            "identifier": identifier,
+            "keyAddress": key.address,
+            "key": _key(key),
+            "carrierCodes": [
+                {"carrierCode": c.code, "carrierCodeListProvider": c.code_list_provider} for c in recorded
+            ],
+        }
+
+    def suspend(self, org: str) -> dict[str, Any]:
+        return _org(self.runtime.members.suspend(org_ref(org)))
+
+    def reinstate(self, org: str) -> dict[str, Any]:
+        return _org(self.runtime.members.reinstate(org_ref(org)))
+
+    def organisation(self, org: str) -> dict[str, Any]:
+        from registry.errors import NotFoundError
+        from registry.types import Role
+
+        record = self.runtime.members.organisation(org_ref(org))
+        if record.role is Role.NONE:
+            raise NotFoundError("organisation", record.address)
+        return _org(record)
+
+    def keys(self, org: str | None) -> list[dict[str, Any]]:
+        if org is None:
+            raise CliError("usage", "name the organisation (ORG) in direct mode")
+        return [k.to_public_dict() for k in self.runtime.members.org_keys(org_ref(org))]
+
+    def rotate_key(self, org: str) -> dict[str, Any]:
+        return _key(self.runtime.members.rotate_key(org_ref(org)))
+
+    def identity(self, org: str) -> dict[str, Any]:
+        record = self.organisation(org)
+        keys = [k for k in self.keys(org) if k.get("status") == "active"]
+        deployment = self.runtime.deployment
+        return {
+            "organisation": record["address"],
+            "role": record["role"],
+            "status": record["status"],
+            "keys": [k["address"] for k in keys],
+            "chainId": deployment.chain_id,
+            "registry": deployment.address,
+        }
+
+    def issue_credential(
+        self, name: str, role: str, org: str | None, expires_at: datetime | None = None
+    ) -> dict[str, Any]:
+        """An API credential for the gateway (bootstraps the first governance token)."""
+        from registry.store.credentials import API_ROLES, MEMBER_ROLES, Credentials
+
+        if role not in API_ROLES:
+            raise CliError("usage", f"role must be one of {', '.join(API_ROLES)}")
+        address = org_ref(org) if org else None
+        if role in MEMBER_ROLES:
+            if address is None:
+                raise CliError("usage", f"a {role} credential needs --org")
+            on_chain = self.organisation(address)
+            if on_chain["role"] != role.upper():
+                raise CliError(
+                    "role_mismatch", f"{address} is {on_chain['role'].lower()} on chain, not {role}"
+                )
+        elif address is not None:
+            raise CliError("usage", f"{role} credentials name no organisation")
+        issued = Credentials(self.runtime.engine).issue(name, role, address, expires_at=expires_at)
+        p = issued.principal
+        return {
+            "credentialId": p.credential_id,
+            "name": p.name,
+            "role": p.role,
+            "org": p.org,
+            "expiresAt": expires_at.isoformat() if expires_at else None,
+            "token": issued.token,
+        }
+
+    def credentials(
+        self, role: str | None = None, org: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        from registry.store.credentials import Credentials
+
+        records = Credentials(self.runtime.engine).records(
+            role=role,  # type: ignore[arg-type]
+            org=org_ref(org) if org else None,
+        )
+        return [_credential(r) for r in records if status is None or r.status == status]
+
+    def revoke_credential(self, credential_id: str) -> dict[str, Any]:
+        from registry.errors import NotFoundError
+        from registry.store.credentials import Credentials
+
+        record = Credentials(self.runtime.engine).revoke(credential_id)
+        if record is None:
+            raise NotFoundError("credential", credential_id)
+        return _credential(record)
+
+    # members: their own keys -----------------------------------------------------
+
+    def key_challenge(self, actor: str | None, key: str) -> dict[str, Any]:
+        return self.runtime.members.key_challenge(self._actor(actor), _address(key))
+
+    def register_key(self, actor: str | None, typed_data: dict[str, Any], signature: str) -> dict[str, Any]:
+        org = self._actor(actor)
+        key, op = self.runtime.members.register_key(org, typed_data, _signature_bytes(signature))
+        return self._key_after(org, key, op)
+
+    def revoke_key(self, actor: str | None, key: str) -> dict[str, Any]:
+        org = self._actor(actor)
+        op = self.runtime.members.revoke_key(org, _address(key))
+        return self._key_after(org, _address(key), op)
+
+    def _key_after(self, org: str, key: str, op: Operation | None) -> dict[str, Any]:
+        if op is not None and op.status == "failed":
+            raise CliError(op.error_code or "operation_failed", op.error_detail or "the operation failed")
+        record = self.runtime.members.org_key(org, key).to_public_dict()
+        return {**record, "operationId": op.operation_id if op is not None else None}
+
+    # carriers -------------------------------------------------------------------
+
+    def issue(
+        self, actor: str | None, document: dict[str, Any], to: str, endorsee: str | None
+    ) -> dict[str, Any]:
+        op = self.runtime.title.issue(
+            self._actor(actor), document, org_ref(to), endorsee=org_ref(endorsee) if endorsee else None
+        )
+        return _operation(op)
+
+    def carrier_action(self, actor: str | None, action: str, ebl_id: int) -> dict[str, Any]:
+        title = self.runtime.title
+        methods = {
+            "accept-surrender": title.accept_surrender,
+            "reject-surrender": title.reject_surrender,
+            "void": title.void,
+        }
+        return _operation(methods[action](self._actor(actor), ebl_id))
+
+    def amend(
+        self, actor: str | None, ebl_id: int, document: dict[str, Any], endorsee: str | None
+    ) -> dict[str, Any]:
+        op = self.runtime.title.amend(
+            self._actor(actor), ebl_id, document, endorsee=org_ref(endorsee) if endorsee else None
+        )
+        return _operation(op)
+
+    def switch_to_paper(self, actor: str | None, ebl_id: int, paper_hash: bytes) -> dict[str, Any]:
+        return _operation(self.runtime.title.switch_to_paper(self._actor(actor), ebl_id, paper_hash))
+
+    # holders --------------------------------------------------------------------
+
+    def transfer(self, actor: str | None, ebl_id: int, to: str) -> dict[str, Any]:
+        return _operation(self.runtime.title.transfer(self._actor(actor), ebl_id, org_ref(to)))
+
+    def endorse(self, actor: str | None, ebl_id: int, endorsee: str, to_order: bool) -> dict[str, Any]:
+        op = self.runtime.title.endorse(self._actor(actor), ebl_id, org_ref(endorsee), to_order=to_order)
+        return _operation(op)
+
+    def endorse_in_blank(self, actor: str | None, ebl_id: int) -> dict[str, Any]:
+        return _operation(self.runtime.title.endorse_in_blank(self._actor(actor), ebl_id))
+
+    def nominate(self, actor: str | None, ebl_id: int, nominee: str | None) -> dict[str, Any]:
+        op = self.runtime.title.nominate(self._actor(actor), ebl_id, org_ref(nominee) if nominee else None)
+        return _operation(op)
+
+    def reject(self, actor: str | None, ebl_id: int) -> dict[str, Any]:
+        return _operation(self.runtime.title.reject_transfer(self._actor(actor), ebl_id))
+
+    def surrender(
+        self, actor: str | None, ebl_id: int, reason: SurrenderFor, reason_code: str | None
+    ) -> dict[str, Any]:
+        title = self.runtime.title
+        if reason == "DELIVERY":
+            return _operation(title.surrender_for_delivery(self._actor(actor), ebl_id))
+        return _operation(title.surrender_for_amendment(self._actor(actor), ebl_id, reason_code or ""))
+
+    # reads ----------------------------------------------------------------------
+
+    def verify(self, ebl_id: int | None = None, *, document_text: str | None = None) -> dict[str, Any]:
+        view = self.runtime.title.verify(ebl_id, document_text=document_text)
+        deployment = self.runtime.deployment
+        return {
+            **_ids("eblId", view.ebl_id),
+            "status": view.status.name,
+            "live": view.live,
+            "holder": {"address": view.holder},
+            "endorsee": {"address": view.endorsee} if view.endorsee else None,
+            "carrier": {"address": view.carrier},
+            "kind": view.kind.name,
+            "blankEndorsed": view.blank_endorsed,
+            "documentHash": view.document_hash,
+            "presentedHash": view.presented_hash,
+            "documentMatches": view.document_matches,
+            "amended": view.amended,
+            **_ids("predecessor", view.predecessor),
+            **_ids("successor", view.successor),
+            "paperDocumentHash": view.paper_document_hash,
+            "anchoredBlock": view.block_number,
+            "anchoredBlockHash": view.block_hash,
+            "anchoredAt": view.block_time.isoformat(),
+            "registry": deployment.address,
+            "chainId": deployment.chain_id,
+        }
+
+    def history(self, ebl_id: int) -> list[dict[str, Any]]:
+        self._sync()
+        return [_event(e) for e in self.runtime.title.history(ebl_id)]
+
+    def events(
+        self, org: str, since: datetime, until: datetime, cursor: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        from registry.store.queries import events_by_org
+
+        if cursor is None:
+            self._sync()
+        page = events_by_org(self.runtime.engine, org_ref(org), since, until, limit=limit, cursor=cursor)
+        return [_event(e) for e in page.events], page.next_cursor

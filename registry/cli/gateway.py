@@ -1,0 +1,288 @@
+"""The gateway backend: the FastAPI gateway over HTTP (``/v1``, Bearer token)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+if TYPE_CHECKING:
+    pass
+
+from registry.cli.backend import (  # noqa: F401
+    _ADDRESS,
+    _ROLES,
+    CARRIER_ACTIONS,
+    Backend,
+    CliError,
+    GatewayError,
+    SurrenderFor,
+    _address,
+    _ids,
+    _signature_bytes,
+    camel,
+    org_ref,
+    parse_ebl_id,
+)
+
+
+def _problem(response: httpx.Response) -> GatewayError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        body = {"title": response.reason_phrase, "detail": response.text[:500]}
+    code = str(body.get("code") or body.get("title") or f"http_{response.status_code}")
+    detail = str(body.get("detail") or body.get("title") or response.reason_phrase)
+    return GatewayError(code, detail, status=response.status_code, problem=body)
+
+
+class HttpBackend:
+    """The gateway over HTTP: ``/v1`` paths, JSON camelCase, Bearer token.
+
+    Args:
+        client: an ``httpx.Client`` whose ``base_url`` is the gateway and whose headers carry the token
+            (see :meth:`connect`).
+    """
+
+    mode = "gateway"
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    @classmethod
+    def connect(cls, url: str, token: str | None, *, timeout: float = 150.0) -> HttpBackend:
+        """A backend for the gateway at ``url`` with a Bearer ``token``."""
+        headers = {"Accept": "application/json, application/problem+json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return cls(httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout))
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        raw: bool = False,
+    ) -> Any:
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        try:
+            response = self.client.request(
+                method, "/v1" + path, json=json, content=content, params=params, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise CliError("gateway_unreachable", f"{type(exc).__name__}: {exc}") from None
+        if response.status_code >= 400:
+            raise _problem(response)
+        if not response.content:
+            return {}
+        return response.json() if raw else camel(response.json())
+
+    def _post(self, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("POST", path, json=dict(body or {}))
+        return result
+
+    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self._request("GET", path, params=params)
+
+    # governance -----------------------------------------------------------------
+
+    def add_org(
+        self,
+        identifier: str,
+        role: str,
+        name: str | None = None,
+        carrier_codes: Sequence[tuple[str, str]] = (),
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"identifier": identifier, "name": name or identifier, "role": role}
+        if carrier_codes:
+            body["carrierCodes"] = [
+                {"carrierCode": code, "carrierCodeListProvider": provider} for code, provider in carrier_codes
+            ]
+        result = self._post("/governance/organisations", body)
+        organisation = result.get("organisation")
+        if isinstance(organisation, dict):  # {organisation, keyAddress, credential}: flatten
+            result = {**organisation, **{k: v for k, v in result.items() if k != "organisation"}}
+        return result
+
+    def suspend(self, org: str) -> dict[str, Any]:
+        return self._post(f"/governance/organisations/{org_ref(org)}/suspend")
+
+    def reinstate(self, org: str) -> dict[str, Any]:
+        return self._post(f"/governance/organisations/{org_ref(org)}/reinstate")
+
+    def organisation(self, org: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._get(f"/governance/organisations/{org_ref(org)}")
+        return result
+
+    def keys(self, org: str | None) -> list[dict[str, Any]]:
+        if org is None:  # the credential's own organisation
+            return list(_as_dicts(self._get("/members/keys")))
+        record = self.organisation(org)
+        keys = record.get("keys")
+        if not isinstance(keys, list):
+            raise CliError("unsupported", "the gateway does not list an organisation's keys")
+        return [k if isinstance(k, dict) else {"address": k} for k in keys]
+
+    def rotate_key(self, org: str) -> dict[str, Any]:
+        result = self._post(f"/governance/organisations/{org_ref(org)}/rotate-key")
+        if "address" not in result and "keyAddress" in result:
+            result = {"address": result["keyAddress"], "status": "active"}
+        return result
+
+    def identity(self, org: str) -> dict[str, Any]:
+        record = self.organisation(org)
+        keys = [k for k in self.keys(org) if k.get("status", "active") == "active"]
+        return {
+            "organisation": record.get("address", org_ref(org)),
+            "role": record.get("role"),
+            "status": record.get("status"),
+            "keys": [k.get("address") for k in keys],
+        }
+
+    def issue_credential(
+        self, name: str, role: str, org: str | None, expires_at: datetime | None = None
+    ) -> dict[str, Any]:
+        body = {
+            "name": name,
+            "role": role,
+            "org": org_ref(org) if org else None,
+            "expiresAt": expires_at.isoformat() if expires_at else None,
+        }
+        return self._post("/governance/credentials", body)
+
+    def credentials(
+        self, role: str | None = None, org: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        params = {
+            k: v
+            for k, v in {"role": role, "org": org_ref(org) if org else None, "status": status}.items()
+            if v
+        }
+        return list(_as_dicts(self._get("/governance/credentials", params)))
+
+    def revoke_credential(self, credential_id: str) -> dict[str, Any]:
+        return self._post(f"/governance/credentials/{credential_id}/revoke")
+
+    # members: their own keys -----------------------------------------------------
+
+    def key_challenge(self, actor: str | None, key: str) -> dict[str, Any]:
+        typed: dict[str, Any] = self._request(
+            "POST", "/members/keys/challenge", json={"key": _address(key)}, raw=True
+        )
+        return typed
+
+    def register_key(self, actor: str | None, typed_data: dict[str, Any], signature: str) -> dict[str, Any]:
+        _signature_bytes(signature)
+        return self._post("/members/keys", {"typedData": typed_data, "signature": signature.strip()})
+
+    def revoke_key(self, actor: str | None, key: str) -> dict[str, Any]:
+        return self._post(f"/members/keys/{_address(key)}/revoke")
+
+    # carriers -------------------------------------------------------------------
+
+    def issue(
+        self, actor: str | None, document: dict[str, Any], to: str, endorsee: str | None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"document": document, "issueTo": org_ref(to)}
+        if endorsee:
+            body["endorsee"] = org_ref(endorsee)
+        return self._post("/carriers/ebls", body)
+
+    def carrier_action(self, actor: str | None, action: str, ebl_id: int) -> dict[str, Any]:
+        if action not in CARRIER_ACTIONS:
+            raise ValueError(f"unknown carrier action {action!r}")
+        return self._post(f"/carriers/ebls/{ebl_id}/{action}")
+
+    def amend(
+        self, actor: str | None, ebl_id: int, document: dict[str, Any], endorsee: str | None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"document": document}
+        if endorsee:
+            body["endorsee"] = org_ref(endorsee)
+        return self._post(f"/carriers/ebls/{ebl_id}/amend", body)
+
+    def switch_to_paper(self, actor: str | None, ebl_id: int, paper_hash: bytes) -> dict[str, Any]:
+        body = {"paperDocumentHash": "0x" + paper_hash.hex()}
+        return self._post(f"/carriers/ebls/{ebl_id}/switch-to-paper", body)
+
+    # holders --------------------------------------------------------------------
+
+    def transfer(self, actor: str | None, ebl_id: int, to: str) -> dict[str, Any]:
+        return self._post(f"/holders/ebls/{ebl_id}/transfer", {"to": org_ref(to)})
+
+    def endorse(self, actor: str | None, ebl_id: int, endorsee: str, to_order: bool) -> dict[str, Any]:
+        body = {"endorsee": org_ref(endorsee), "toOrder": to_order}
+        return self._post(f"/holders/ebls/{ebl_id}/endorse", body)
+
+    def endorse_in_blank(self, actor: str | None, ebl_id: int) -> dict[str, Any]:
+        return self._post(f"/holders/ebls/{ebl_id}/endorse-in-blank")
+
+    def nominate(self, actor: str | None, ebl_id: int, nominee: str | None) -> dict[str, Any]:
+        return self._post(
+            f"/holders/ebls/{ebl_id}/nominate", {"nominee": org_ref(nominee) if nominee else None}
+        )
+
+    def reject(self, actor: str | None, ebl_id: int) -> dict[str, Any]:
+        return self._post(f"/holders/ebls/{ebl_id}/reject")
+
+    def surrender(
+        self, actor: str | None, ebl_id: int, reason: SurrenderFor, reason_code: str | None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"reason": reason}
+        if reason_code:
+            body["reasonCode"] = reason_code
+        return self._post(f"/holders/ebls/{ebl_id}/surrender", body)
+
+    # reads ----------------------------------------------------------------------
+
+    def verify(self, ebl_id: int | None = None, *, document_text: str | None = None) -> dict[str, Any]:
+        if document_text is not None and ebl_id is not None:  # this document against this eBL: a verdict
+            result: dict[str, Any] = self._request(
+                "POST", f"/banks/ebls/{ebl_id}/verification", content=document_text
+            )
+        elif document_text is not None:  # which eBL was issued for this document
+            result = self._request("POST", "/banks/verifications", content=document_text)
+        elif ebl_id is not None:
+            result = self._get(f"/banks/ebls/{ebl_id}/verification")
+        else:
+            raise ValueError("verify needs an eBL id or a document")
+        return result
+
+    def history(self, ebl_id: int) -> list[dict[str, Any]]:
+        body = self._get(f"/auditors/ebls/{ebl_id}/history")
+        events = body.get("events", body.get("items")) if isinstance(body, dict) else body
+        return list(_as_dicts(events))
+
+    def events(
+        self, org: str, since: datetime, until: datetime, cursor: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        params: dict[str, Any] = {
+            "org": org_ref(org),
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "limit": limit,
+        }
+        if cursor:
+            params["cursor"] = cursor
+        body = self._get("/auditors/events", params)
+        if isinstance(body, list):
+            return list(_as_dicts(body)), None
+        events = body.get("events", body.get("items"))
+        next_cursor = body.get("nextCursor")
+        return list(_as_dicts(events)), str(next_cursor) if next_cursor else None
+
+
+def _as_dicts(value: Any) -> Sequence[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise CliError("unexpected_response", "the gateway answered with an unexpected body")
+    return [v for v in value if isinstance(v, dict)]
