@@ -21,7 +21,8 @@ from api.auth import Credentials
 from api.deps import RateLimiter
 from api.docs import install_docs
 from api.logs import RequestLog
-from api.problems import Problem, document_problems, install_problem_handlers, problem_for_duplicate_key
+from api.problem_docs import document_problems
+from api.problems import Problem, install_problem_handlers, problem_for_duplicate_key
 from api.routes import auditors, banks, carriers, governance, holders, members, operations
 from registry.config import Settings
 from registry.documents import MAX_DEPTH, json_nesting_depth, parse_json_value

@@ -4,6 +4,7 @@
 
     RegistryError
     ├── ConfigurationError
+    ├── InvalidRequestError                (a value the registry cannot act on: a cursor, an expiry)
     ├── RegistryInUseError                 (another live process holds the data folder)
     ├── DocumentError
     │   ├── InvalidDocumentError           (schema or DCSA rule broken; carries every violation)
@@ -56,6 +57,7 @@ __all__ = [
     "DuplicateKeyError",
     "IdempotencyConflictError",
     "InvalidDocumentError",
+    "InvalidRequestError",
     "InvalidSignatureError",
     "KeyManagementError",
     "KeyRevokedError",
@@ -95,6 +97,17 @@ class ConfigurationError(RegistryError):
     """Raised when settings are missing, contradictory or unsafe."""
 
     code = "configuration_error"
+
+
+class InvalidRequestError(RegistryError, ValueError):
+    """Raised when a caller passes a value the registry cannot act on (a page cursor it did not hand
+    out, a credential expiry in the past or without a time zone, an unknown role).
+
+    It is a ``ValueError`` too, so callers that catch bad arguments as ``ValueError`` keep doing so;
+    the gateway answers it as 422 ``invalid_request``.
+    """
+
+    code = "invalid_request"
 
 
 class RegistryInUseError(RegistryError):

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from api.auth import Principal
 from api.deps import RuntimeDep, require_role
-from api.problems import problem_responses
+from api.problems import Problem, problem_responses
 from api.routes._common import EblIdPath, parse_ebl_id
 from api.schemas import EventOut, EventPageOut
 from registry.store import queries
@@ -99,7 +99,9 @@ def events(
     if action is not None:
         matches = [a for a in Action if a.dcsa_code == action.upper()]
         if not matches:
-            raise ValueError(f"unknown action code {action!r}")
+            raise Problem(
+                422, "invalid_request", "The request is not valid", f"unknown action code {action!r}"
+            )
         wanted = matches[0]
     page = queries.events_by_org(runtime.engine, org, since, until, wanted, limit, cursor)
     out = [_event(e) for e in page.events]

@@ -123,6 +123,7 @@ def credentials_list(
     return [_credential(r) for r in records if status is None or r.status == status]
 
 
+OrgPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="The organisation's address")]
 CredentialId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="The credential's id")]
 
 
@@ -150,27 +151,27 @@ def credential_revoke(
 
 
 @router.post("/organisations/{org}/suspend", response_model=OrganisationOut)
-def suspend(org: str, runtime: RuntimeDep, principal: Governance) -> OrganisationOut:
+def suspend(org: OrgPath, runtime: RuntimeDep, principal: Governance) -> OrganisationOut:
     """Suspend: the organisation can neither act nor receive title; what it holds stays put."""
     o = runtime.members.suspend(org)
     return OrganisationOut(address=o.address, role=o.role.name.lower())
 
 
 @router.post("/organisations/{org}/reinstate", response_model=OrganisationOut)
-def reinstate(org: str, runtime: RuntimeDep, principal: Governance) -> OrganisationOut:
+def reinstate(org: OrgPath, runtime: RuntimeDep, principal: Governance) -> OrganisationOut:
     """Lift a suspension."""
     o = runtime.members.reinstate(org)
     return OrganisationOut(address=o.address, role=o.role.name.lower())
 
 
 @router.post("/organisations/{org}/rotate-key")
-def rotate_key(org: str, runtime: RuntimeDep, principal: Governance) -> dict[str, str]:
+def rotate_key(org: OrgPath, runtime: RuntimeDep, principal: Governance) -> dict[str, str]:
     """Rotate the organisation's custodial key (new key added, old revoked; title never moves)."""
     return {"keyAddress": runtime.members.rotate_key(org).address}
 
 
 @router.get("/organisations/{org}")
-def organisation(org: str, runtime: RuntimeDep, principal: Governance) -> dict[str, object]:
+def organisation(org: OrgPath, runtime: RuntimeDep, principal: Governance) -> dict[str, object]:
     """The organisation's on-chain record and every key of it the chain knows, custodial or held by the
     member itself (public facts only)."""
     o = runtime.members.organisation(org)

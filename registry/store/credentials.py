@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from registry.errors import InvalidRequestError
 from registry.store.models import ApiCredential, OrgProfile
 
 __all__ = [
@@ -143,18 +144,18 @@ class Credentials:
         """Create a credential for a principal, valid until revoked or until ``expires_at``.
 
         Raises:
-            ValueError: unknown role, an organisation missing or superfluous for the role, or an
-                expiry without a time zone or not in the future.
+            InvalidRequestError: unknown role, an organisation missing or superfluous for the role, or
+                an expiry without a time zone or not in the future.
         """
         if role not in API_ROLES:
-            raise ValueError(f"unknown role {role!r}")
+            raise InvalidRequestError(f"unknown role {role!r}")
         if (role in MEMBER_ROLES) != (org is not None):
-            raise ValueError("member roles need an organisation; auditor and governance have none")
+            raise InvalidRequestError("member roles need an organisation; auditor and governance have none")
         if expires_at is not None:
             if expires_at.tzinfo is None:
-                raise ValueError("expiresAt needs a time zone (e.g. 2030-01-01T00:00:00Z)")
+                raise InvalidRequestError("expiresAt needs a time zone (e.g. 2030-01-01T00:00:00Z)")
             if expires_at <= datetime.now(UTC):
-                raise ValueError("expiresAt must be in the future")
+                raise InvalidRequestError("expiresAt must be in the future")
         credential_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
         with self._sessions.begin() as session:

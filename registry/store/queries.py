@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Select, Table, and_, or_, select, union
 
-from registry.errors import NotFoundError
+from registry.errors import InvalidRequestError, NotFoundError
 from registry.store.models import Ebl, EblEvent
 from registry.types import Action, DocumentKind, Status, SurrenderReason
 
@@ -169,7 +169,7 @@ def _decode_cursor(cursor: str) -> tuple[int, int]:
         time, ident = cursor.split(".")
         return int(time), int(ident)
     except ValueError:
-        raise ValueError(f"invalid cursor {cursor!r}") from None
+        raise InvalidRequestError(f"invalid cursor {cursor!r}") from None
 
 
 def events_by_org(

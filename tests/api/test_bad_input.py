@@ -309,3 +309,37 @@ def test_refused_duplicate_onboarding_leaves_the_organisations_keys_unchanged(ga
         after = ok(g.get(f"/v1/governance/organisations/{org}"))
     assert after["keyCount"] == before["keyCount"] == 1
     assert after["keys"] == before["keys"]
+
+
+# ------------------------------------------------------------------ values the registry cannot act on
+# Each of these once reached a blanket ``ValueError -> 422`` handler; now each is refused where it is
+# read (a typed InvalidRequestError, a route's Problem, or path validation), with the same answer.
+
+
+def test_an_auditor_query_naming_an_unknown_action_code_is_422(stages, members):
+    """``action=NOPE`` is no DCSA action code: 422 invalid_request naming it."""
+    params = {"org": members["shipper"].org, "since": "2020-01-01T00:00:00Z", "until": "2099-01-01T00:00:00Z"}
+    r = stages.client("auditor").get("/v1/auditors/events", params={**params, "action": "NOPE"})
+    assert "NOPE" in assert_problem(r, 422, "invalid_request")["detail"]
+
+
+def test_an_events_cursor_the_gateway_did_not_hand_out_is_422(stages, members):
+    params = {"org": members["shipper"].org, "since": "2020-01-01T00:00:00Z", "until": "2099-01-01T00:00:00Z"}
+    r = stages.client("auditor").get("/v1/auditors/events", params={**params, "cursor": "f2"})
+    assert assert_problem(r, 422, "invalid_request")["detail"] == "invalid cursor 'f2'"
+
+
+@pytest.mark.parametrize(
+    "path", ["/organisations/0", "/organisations/0/suspend", "/organisations/abc/rotate-key"]
+)
+def test_an_organisation_path_that_is_no_address_is_422(gateway, governance_token, path):
+    with gateway.client(governance_token) as g:
+        r = g.get("/v1/governance" + path) if path.count("/") == 2 else g.post("/v1/governance" + path)
+    assert_problem(r, 422, "invalid_request")
+
+
+def test_a_credential_expiring_in_the_past_is_422(gateway, governance_token):
+    body = {"name": "late", "role": "auditor", "expiresAt": "2001-01-01T00:00:00Z"}
+    with gateway.client(governance_token) as g:
+        r = g.post("/v1/governance/credentials", json=body)
+    assert assert_problem(r, 422, "invalid_request")["detail"] == "expiresAt must be in the future"

@@ -11,13 +11,14 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+import httpx
 import pytest
 
 from api.main import create_app
 from api.problems import _CONTRACT, PROBLEM_CODES, problem_for_contract_error, problem_for_registry_error
 from registry.chain.build import load_artifact, project_root
 from registry.chain.errors import REASONS, error_classes
-from registry.errors import ContractRevertError, RegistryError
+from registry.errors import ContractRevertError, InvalidRequestError, RegistryError
 from registry.types import Action, DocumentKind, Role, Status
 
 ABI_ERRORS = {e["name"]: e["inputs"] for e in load_artifact().abi if e["type"] == "error"}
@@ -178,4 +179,55 @@ def test_the_readme_table_of_problem_codes_is_the_code_table() -> None:
     readme = (project_root() / "README.md").read_text()
     assert readme_section(readme) == markdown_table(), (
         "run: .venv/bin/python -m scripts.problem_codes --write"
+    )
+
+
+def test_a_contract_errors_status_is_its_codes_status() -> None:
+    """The contract table names codes only; a status is read from the one table of codes."""
+    from registry.records.problems import CONTRACT_PROBLEMS, contract_problem
+
+    assert set(CONTRACT_PROBLEMS) == set(ABI_ERRORS)
+    for name, code in CONTRACT_PROBLEMS.items():
+        assert contract_problem(name) == (PROBLEM_CODES[code][0], code)
+    assert contract_problem("NotAnErrorOfTheContracts") == (409, "refused")
+
+
+def _answer_of(exc: Exception) -> httpx.Response:
+    """What the gateway's handlers answer for a route that raises ``exc`` (in process, over ASGI)."""
+    import asyncio
+
+    from fastapi import FastAPI
+
+    from api.problems import install_problem_handlers
+
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/raise")
+    def _raise() -> None:
+        raise exc
+
+    async def get() -> httpx.Response:
+        transport = httpx.ASGITransport(app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            return await client.get("/raise")
+
+    return asyncio.run(get())
+
+
+def test_a_stray_value_error_is_a_500_not_a_422() -> None:
+    """No blanket ``ValueError -> 422``: a bug that raises ValueError is answered as the bug it is."""
+    r = _answer_of(ValueError("an internal assumption broke"))
+    assert (r.status_code, r.json()["code"]) == (500, "internal_error")
+    assert "assumption" not in r.text  # never leaks the message
+
+
+def test_an_invalid_request_error_is_a_422_with_its_message() -> None:
+    r = _answer_of(InvalidRequestError("invalid cursor 'x'"))
+    assert (r.status_code, r.headers["content-type"]) == (422, "application/problem+json")
+    body = r.json()
+    assert (body["code"], body["title"], body["detail"]) == (
+        "invalid_request",
+        "The request is not valid",
+        "invalid cursor 'x'",
     )
