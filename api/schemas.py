@@ -1,10 +1,8 @@
-"""Request and response models (JSON in camelCase, as DCSA writes it).
+"""The gateway's request models, and its response models: the registry's records.
 
-Integers in JSON: every integer that can exceed 2^53 (eBL ids, nonces, any uint256) is a decimal
-**string**, because JavaScript reads a larger JSON number as a rounded float. An eBL id is
-:data:`EblIdField`: a decimal string on output, with its 0x-prefixed 32-byte hex form beside it in a
-``…Hex`` field (``eblId`` / ``eblIdHex``); on input it may be a decimal string, a 0x-hex string or a
-JSON number. Block numbers, sequence numbers and chain ids stay numbers (far below 2^53).
+Every response shape is defined once, in :mod:`registry.records` (camelCase JSON, eBL ids as decimal
+strings with a ``…Hex`` twin: see :mod:`registry.records.fields`); this module re-exports them for the
+routes and adds what only the HTTP API has: request bodies and the health and readiness answers.
 """
 
 from __future__ import annotations
@@ -12,79 +10,80 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    StringConstraints,
-    WithJsonSchema,
-    computed_field,
-    model_validator,
-)
-from pydantic.alias_generators import to_camel
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from api import logs
-from api.problems import problem_code_of
-from registry.title import Operation, Verification
-from registry.types import ebl_id_hex, parse_ebl_id
+from registry.records import (
+    EBL_ID_PATTERN,
+    CarrierCodeItem,
+    CredentialInfoOut,
+    CredentialOut,
+    EblIdField,
+    EblIdHex,
+    EventOut,
+    EventPageOut,
+    KeyOut,
+    MemberDetailOut,
+    MemberOut,
+    OnboardedOut,
+    OperationOut,
+    OrganisationOut,
+    OrgKeyOut,
+    Record,
+    RotatedKeyOut,
+    TypedDataOut,
+    VerificationOut,
+)
+from registry.records.members import CarrierCodeListProvider, CarrierCodeText
+from registry.title import Operation
+
+__all__ = [
+    "EBL_ID_PATTERN",
+    "Address",
+    "AmendRequest",
+    "BatchIssueRequest",
+    "CarrierCodeItem",
+    "CredentialInfoOut",
+    "CredentialOut",
+    "CredentialRequest",
+    "EblIdField",
+    "EblIdHex",
+    "EndorseRequest",
+    "EventOut",
+    "EventPageOut",
+    "HealthOut",
+    "Hex32",
+    "IssueRequest",
+    "KeyChallengeRequest",
+    "KeyOut",
+    "KeyRegistrationRequest",
+    "MemberDetailOut",
+    "MemberOut",
+    "Model",
+    "NominateRequest",
+    "OnboardedOut",
+    "OperationOut",
+    "OrgKeyOut",
+    "OrganisationOut",
+    "OrganisationRequest",
+    "PrepareRequest",
+    "ReadyOut",
+    "RotatedKeyOut",
+    "Signature",
+    "SignedActionRequest",
+    "SurrenderRequest",
+    "SwitchToPaperRequest",
+    "TransferRequest",
+    "TypedDataOut",
+    "VerificationOut",
+    "operation_out",
+]
 
 Address = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$")]
 Hex32 = Annotated[str, StringConstraints(pattern=r"^(0x)?[0-9a-fA-F]{64}$")]
-_EXAMPLE_EBL_ID = "23059145367785474532624394617209431744376489286520349815651230911476478131187"
-_EXAMPLE_EBL_ID_HEX = ebl_id_hex(int(_EXAMPLE_EBL_ID))
-EBL_ID_PATTERN = r"^(0[xX][0-9a-fA-F]{1,64}|[0-9]{1,78})$"
-"""An eBL id in a path or a string field: decimal, or 0x-prefixed hex (the 32-byte form or shorter)."""
 
-EblIdField = Annotated[
-    int,
-    BeforeValidator(lambda value: int(parse_ebl_id(value))),
-    PlainSerializer(str, return_type=str),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": "^[0-9]{1,78}$",
-            "description": "eBL id (uint256) as a decimal string",
-            "examples": [_EXAMPLE_EBL_ID],
-        },
-        mode="serialization",
-    ),
-    WithJsonSchema(
-        {
-            "description": "eBL id (uint256): a decimal string, a 0x-prefixed hex string, or an exact "
-            "JSON number",
-            "anyOf": [
-                {"type": "string", "pattern": EBL_ID_PATTERN},
-                {"type": "integer", "minimum": 0},
-            ],
-            "examples": [_EXAMPLE_EBL_ID, _EXAMPLE_EBL_ID_HEX],
-        },
-        mode="validation",
-    ),
-]
-"""An eBL id field: an ``int`` in Python, a decimal string in JSON; any id form on input."""
-
-EblIdHex = Annotated[
-    str,
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": "^0x[0-9a-f]{64}$",
-            "description": "eBL id as 0x-prefixed 32-byte hex",
-            "examples": [_EXAMPLE_EBL_ID_HEX],
-        }
-    ),
-]
-"""The hex form of an eBL id, in the ``…Hex`` field beside each :data:`EblIdField`."""
-
-
-def _hex(value: int | None) -> str | None:
-    return None if value is None else ebl_id_hex(value)
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+Model = Record
+"""Requests follow the records' conventions: camelCase (or snake_case) keys, no unknown fields."""
 
 
 # ------------------------------------------------------------------ requests
@@ -169,17 +168,6 @@ class PrepareRequest(Model):
 class SignedActionRequest(Model):
     typed_data: dict[str, Any] = Field(description="The EIP-712 typed data exactly as returned by prepare")
     signature: Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{130}$")]
-
-
-CarrierCodeText = Annotated[str, StringConstraints(pattern=r"^\S+$", max_length=4)]
-CarrierCodeListProvider = Literal["SMDG", "NMFTA"]
-
-
-class CarrierCodeItem(Model):
-    """A code a carrier's transport documents name it by, spelled as DCSA eBL 3.0 spells it."""
-
-    carrier_code: CarrierCodeText = Field(description="SMDG liner code or NMFTA SCAC, e.g. MSC")
-    carrier_code_list_provider: CarrierCodeListProvider = Field(description="The code list: SMDG or NMFTA")
 
 
 class OrganisationRequest(Model):
@@ -270,187 +258,20 @@ class KeyRegistrationRequest(Model):
     signature: Signature = Field(description="eth_signTypedData_v4 of typedData by the key it names")
 
 
-# ------------------------------------------------------------------ responses
+# ------------------------------------------------------------------ responses only the HTTP API has
 
 
-class OperationOut(Model):
-    operation_id: str
-    action: str
-    ebl_id: EblIdField | None = Field(description="The eBL acted on (null for a refused batch item)")
-    status: str
-    successor_ebl_id: EblIdField | None = Field(
-        default=None, description="AMEND: the amended eBL issued in place of ``eblId`` (its successor)"
-    )
-    tx_hash: str | None = None
-    block_number: int | None = None
-    error_code: str | None = Field(default=None, description="A failed operation's problem code")
-    error_detail: str | None = Field(default=None, description="Why it failed, in DCSA words")
-    error: str | None = Field(default=None, description="A failed operation's contract error name")
-
-    @computed_field(description="``eblId`` as 0x-prefixed 32-byte hex")
-    def ebl_id_hex(self) -> EblIdHex | None:
-        return _hex(self.ebl_id)
-
-    @computed_field(description="``successorEblId`` as 0x-prefixed 32-byte hex")
-    def successor_ebl_id_hex(self) -> EblIdHex | None:
-        return _hex(self.successor_ebl_id)
-
-    @classmethod
-    def of(cls, op: Operation) -> OperationOut:
-        logs.note_operation(op.operation_id)  # the request's log line names the operations it answers
-        return cls(
-            operation_id=op.operation_id,
-            action=op.action.dcsa_code,
-            ebl_id=int(op.ebl_id),
-            successor_ebl_id=op.successor_ebl_id,
-            status=op.status,
-            tx_hash=op.tx_hash,
-            block_number=op.block_number,
-            error_code=problem_code_of(op.error_code),
-            error_detail=op.error_detail,
-            error=op.error_code if op.error_code not in (None, problem_code_of(op.error_code)) else None,
-        )
+def operation_out(op: Operation) -> OperationOut:
+    """The operation's record; the request's log line names the operations it answers."""
+    logs.note_operation(op.operation_id)
+    return OperationOut.from_domain(op)
 
 
-class OrganisationOut(Model):
-    address: str
-    name: str | None = None
-    identifier: str | None = None
-    role: str | None = None
+class HealthOut(Model):
+    status: Literal["ok"] = "ok"
 
 
-class VerificationOut(Model):
-    """The authoritative title state, anchored at one block (LR-02: any file is a non-authoritative copy)."""
-
-    ebl_id: EblIdField
-    status: str
-    live: bool
-    holder: OrganisationOut
-    endorsee: OrganisationOut | None
-    carrier: OrganisationOut
-    kind: str
-    blank_endorsed: bool
-    document_hash: str
-    presented_hash: str | None
-    document_matches: bool | None
-    amended: bool
-    predecessor: EblIdField | None
-    successor: EblIdField | None
-    paper_document_hash: str | None
-    anchored_block: int
-    anchored_block_hash: str
-    anchored_at: datetime
-    registry: str
-    chain_id: int
-
-    @computed_field(description="``eblId`` as 0x-prefixed 32-byte hex")
-    def ebl_id_hex(self) -> EblIdHex:
-        return ebl_id_hex(self.ebl_id)
-
-    @computed_field(description="``predecessor`` as 0x-prefixed 32-byte hex")
-    def predecessor_hex(self) -> EblIdHex | None:
-        return _hex(self.predecessor)
-
-    @computed_field(description="``successor`` as 0x-prefixed 32-byte hex")
-    def successor_hex(self) -> EblIdHex | None:
-        return _hex(self.successor)
-
-    @classmethod
-    def of(
-        cls, v: Verification, orgs: dict[str, OrganisationOut], registry: str, chain_id: int
-    ) -> VerificationOut:
-        def org(address: str | None) -> OrganisationOut | None:
-            return None if address is None else orgs.get(address, OrganisationOut(address=address))
-
-        holder, carrier = org(v.holder), org(v.carrier)
-        assert holder is not None and carrier is not None
-        return cls(
-            ebl_id=int(v.ebl_id),
-            status=v.status.name,
-            live=v.live,
-            holder=holder,
-            endorsee=org(v.endorsee),
-            carrier=carrier,
-            kind=v.kind.name,
-            blank_endorsed=v.blank_endorsed,
-            document_hash=v.document_hash,
-            presented_hash=v.presented_hash,
-            document_matches=v.document_matches,
-            amended=v.amended,
-            predecessor=v.predecessor,
-            successor=v.successor,
-            paper_document_hash=v.paper_document_hash,
-            anchored_block=v.block_number,
-            anchored_block_hash=v.block_hash,
-            anchored_at=v.block_time,
-            registry=registry,
-            chain_id=chain_id,
-        )
-
-
-class EventOut(Model):
-    ebl_id: EblIdField
-    seq: int
-    action: str
-    actor: str
-    counterparty: str | None
-    actor_key: str
-    data: str
-    block_number: int
-    block_time: datetime
-    tx_hash: str
-    log_index: int
-
-    @computed_field(description="``eblId`` as 0x-prefixed 32-byte hex")
-    def ebl_id_hex(self) -> EblIdHex:
-        return ebl_id_hex(self.ebl_id)
-
-
-class EventPageOut(Model):
-    events: list[EventOut]
-    next_cursor: str | None
-
-
-class CredentialOut(Model):
-    credential_id: str
-    name: str
-    role: str
-    org: str | None
-    expires_at: datetime | None = None
-    token: str = Field(description="Shown once; store it in a secret manager")
-
-
-class CredentialInfoOut(Model):
-    """An API credential's public facts (never its token or hash)."""
-
-    credential_id: str
-    name: str
-    role: str
-    org: str | None
-    status: Literal["active", "revoked", "expired"]
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
-
-
-class KeyOut(Model):
-    """A signing key of an organisation, as the chain records it."""
-
-    address: str
-    status: Literal["active", "revoked"]
-    custodial: bool = Field(description="true: the gateway's keystore holds it; false: the member does")
-    label: str | None = None
-    added_block: int | None = Field(default=None, description="Block of its KeyAdded event")
-    revoked_block: int | None = Field(default=None, description="Block of its KeyRevoked event")
-    operation_id: str | None = Field(
-        default=None, description="The ADD_KEY / REVOKE_KEY operation of this request, if it made one"
-    )
-
-
-class OnboardedOut(Model):
-    organisation: OrganisationOut
-    key_address: str
-    credential: CredentialOut
-    carrier_codes: list[CarrierCodeItem] = Field(
-        default_factory=list, description="The carrier codes recorded for it (carriers only)"
-    )
+class ReadyOut(Model):
+    status: Literal["ready"] = "ready"
+    chain_head: int = Field(description="The chain's latest block")
+    indexer_lag: int = Field(description="Blocks the index is behind the chain head")

@@ -10,7 +10,7 @@ from fastapi import Depends, Header, Path, Query, Response
 from api.auth import ApiRole, Principal
 from api.deps import RuntimeDep, member_org, require_role
 from api.problems import Problem, problem_for_failed_operation
-from api.schemas import EBL_ID_PATTERN, OperationOut
+from api.schemas import EBL_ID_PATTERN, OperationOut, operation_out
 from registry.errors import ContractRevertError, NotFoundError
 from registry.runtime import Runtime
 from registry.store import queries
@@ -62,7 +62,7 @@ def write_response(op: Operation, response: Response, *, created: bool = False) 
     else:
         response.status_code = 202
         response.headers["Location"] = f"/v1/operations/{op.operation_id}"
-    return OperationOut.of(op)
+    return operation_out(op)
 
 
 def can_see(runtime: Runtime, principal: Principal, ebl_id: EblId) -> bool:

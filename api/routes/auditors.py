@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -16,7 +16,6 @@ from api.problems import Problem, problem_responses
 from api.routes._common import EblIdPath, parse_ebl_id
 from api.schemas import EventOut, EventPageOut
 from registry.store import queries
-from registry.store.queries import EventRecord
 from registry.types import Action
 
 router = APIRouter(prefix="/v1/auditors", tags=["auditors"], responses=problem_responses(403, 404, 503))
@@ -43,22 +42,6 @@ _FIELDS = [
 ]
 
 
-def _event(e: EventRecord) -> EventOut:
-    return EventOut(
-        ebl_id=e.ebl_id,
-        seq=e.seq,
-        action=e.action.dcsa_code,
-        actor=e.actor,
-        counterparty=e.counterparty,
-        actor_key=e.actor_key,
-        data=e.data,
-        block_number=e.block_number,
-        block_time=datetime.fromtimestamp(e.block_time, UTC),
-        tx_hash=e.tx_hash,
-        log_index=e.log_index,
-    )
-
-
 def _csv(events: list[EventOut]) -> Response:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=_FIELDS)
@@ -78,7 +61,7 @@ def history(
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> list[EventOut] | Response:
     """Every action on the eBL, issuance first: actor, counterparty, action (DCSA code), block, time, tx."""
-    events = [_event(e) for e in runtime.title.history(parse_ebl_id(ebl_id))]
+    events = [EventOut.from_domain(e) for e in runtime.title.history(parse_ebl_id(ebl_id))]
     return _csv(events) if format == "csv" else events
 
 
@@ -104,5 +87,5 @@ def events(
             )
         wanted = matches[0]
     page = queries.events_by_org(runtime.engine, org, since, until, wanted, limit, cursor)
-    out = [_event(e) for e in page.events]
+    out = [EventOut.from_domain(e) for e in page.events]
     return _csv(out) if format == "csv" else EventPageOut(events=out, next_cursor=page.next_cursor)

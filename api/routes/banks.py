@@ -28,7 +28,7 @@ def _out(runtime: Runtime, credentials: CredentialsDep, v: Verification) -> Veri
         a: OrganisationOut(address=a, name=p.name, identifier=p.identifier, role=p.role)
         for a, p in profiles.items()
     }
-    return VerificationOut.of(v, orgs, runtime.deployment.address, runtime.deployment.chain_id)
+    return VerificationOut.from_domain(v, runtime.deployment.address, runtime.deployment.chain_id, orgs)
 
 
 @router.get("/ebls/{ebl_id}/verification", response_model=VerificationOut)

@@ -10,7 +10,14 @@ from api.auth import Principal
 from api.deps import RuntimeDep, member_org, require_role
 from api.problems import problem_for_registry_error, problem_responses
 from api.routes._common import IdempotencyKey, Wait, Write, write_dependency, write_response
-from api.schemas import AmendRequest, BatchIssueRequest, IssueRequest, OperationOut, SwitchToPaperRequest
+from api.schemas import (
+    AmendRequest,
+    BatchIssueRequest,
+    IssueRequest,
+    OperationOut,
+    SwitchToPaperRequest,
+    operation_out,
+)
 from registry.errors import RegistryError
 from registry.title import WriteOptions
 
@@ -63,7 +70,7 @@ def issue_batch(
                 issue_to_party=item.issue_to_party,
                 options=WriteOptions(f"{idempotency_key}:{i}" if idempotency_key else None, wait=False),
             )
-            out.append(OperationOut.of(op))
+            out.append(operation_out(op))
         except RegistryError as exc:
             problem = problem_for_registry_error(exc)  # the code and words a single issuance answers
             out.append(

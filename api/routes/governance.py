@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from eth_utils.address import to_checksum_address
 from fastapi import APIRouter, Depends, Path, Query
 
-from api.auth import CredentialRecord, Principal
+from api.auth import Principal
 from api.deps import CredentialsDep, RuntimeDep, require_role
 from api.problems import Problem, problem_responses
 from api.schemas import (
@@ -17,12 +17,16 @@ from api.schemas import (
     CredentialInfoOut,
     CredentialOut,
     CredentialRequest,
+    MemberDetailOut,
+    MemberOut,
     OnboardedOut,
     OrganisationOut,
     OrganisationRequest,
+    OrgKeyOut,
+    RotatedKeyOut,
 )
-from registry.documents import CarrierCode
 from registry.members import carrier_code
+from registry.runtime import Runtime
 from registry.types import Role
 
 router = APIRouter(
@@ -49,21 +53,13 @@ def onboard(
             address=org.address, name=body.name, identifier=body.identifier, role=body.role
         ),
         key_address=key.address,
-        credential=CredentialOut(
-            credential_id=issued.principal.credential_id,
-            name=body.name,
-            role=body.role,
-            org=org.address,
-            token=issued.token,
-        ),
-        carrier_codes=[_code_item(c) for c in runtime.members.carrier_codes.codes_of(org.address)],
+        credential=CredentialOut.from_issued(issued),
+        carrier_codes=_codes(runtime, org.address),
     )
 
 
-def _code_item(code: CarrierCode) -> CarrierCodeItem:
-    return CarrierCodeItem.model_validate(
-        {"carrierCode": code.code, "carrierCodeListProvider": code.code_list_provider}
-    )
+def _codes(runtime: Runtime, org: str) -> list[CarrierCodeItem]:
+    return [CarrierCodeItem.from_domain(c) for c in runtime.members.carrier_codes.codes_of(org)]
 
 
 @router.post("/credentials", response_model=CredentialOut, status_code=201)
@@ -87,27 +83,7 @@ def credential(
     elif org is not None:
         raise Problem(422, "invalid_request", f"{body.role} credentials name no organisation")
     issued = credentials.issue(body.name, body.role, org, expires_at=body.expires_at)
-    return CredentialOut(
-        credential_id=issued.principal.credential_id,
-        name=body.name,
-        role=body.role,
-        org=issued.principal.org,
-        expires_at=body.expires_at,
-        token=issued.token,
-    )
-
-
-def _credential(record: CredentialRecord) -> CredentialInfoOut:
-    return CredentialInfoOut(
-        credential_id=record.credential_id,
-        name=record.name,
-        role=record.role,
-        org=record.org,
-        status=record.status,
-        created_at=record.created_at,
-        expires_at=record.expires_at,
-        revoked_at=record.revoked_at,
-    )
+    return CredentialOut.from_issued(issued, body.expires_at)
 
 
 @router.get("/credentials", response_model=list[CredentialInfoOut])
@@ -120,7 +96,7 @@ def credentials_list(
 ) -> list[CredentialInfoOut]:
     """Every API credential's public facts (never a token or hash), oldest first."""
     records = credentials.records(role=role, org=to_checksum_address(org) if org else None)
-    return [_credential(r) for r in records if status is None or r.status == status]
+    return [CredentialInfoOut.from_domain(r) for r in records if status is None or r.status == status]
 
 
 OrgPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="The organisation's address")]
@@ -135,7 +111,7 @@ def credential_get(
     record = credentials.get(credential_id)
     if record is None:
         raise Problem(404, "not_found", "Not found", f"credential {credential_id} not found")
-    return _credential(record)
+    return CredentialInfoOut.from_domain(record)
 
 
 @router.post("/credentials/{credential_id}/revoke", response_model=CredentialInfoOut)
@@ -147,7 +123,7 @@ def credential_revoke(
     record = credentials.revoke(credential_id)
     if record is None:
         raise Problem(404, "not_found", "Not found", f"credential {credential_id} not found")
-    return _credential(record)
+    return CredentialInfoOut.from_domain(record)
 
 
 @router.post("/organisations/{org}/suspend", response_model=OrganisationOut)
@@ -164,25 +140,19 @@ def reinstate(org: OrgPath, runtime: RuntimeDep, principal: Governance) -> Organ
     return OrganisationOut(address=o.address, role=o.role.name.lower())
 
 
-@router.post("/organisations/{org}/rotate-key")
-def rotate_key(org: OrgPath, runtime: RuntimeDep, principal: Governance) -> dict[str, str]:
+@router.post("/organisations/{org}/rotate-key", response_model=RotatedKeyOut)
+def rotate_key(org: OrgPath, runtime: RuntimeDep, principal: Governance) -> RotatedKeyOut:
     """Rotate the organisation's custodial key (new key added, old revoked; title never moves)."""
-    return {"keyAddress": runtime.members.rotate_key(org).address}
+    return RotatedKeyOut(key_address=runtime.members.rotate_key(org).address)
 
 
-@router.get("/organisations/{org}")
-def organisation(org: OrgPath, runtime: RuntimeDep, principal: Governance) -> dict[str, object]:
+@router.get("/organisations/{org}", response_model=MemberDetailOut)
+def organisation(org: OrgPath, runtime: RuntimeDep, principal: Governance) -> MemberDetailOut:
     """The organisation's on-chain record and every key of it the chain knows, custodial or held by the
     member itself (public facts only)."""
     o = runtime.members.organisation(org)
-    return {
-        "address": o.address,
-        "index": o.index,
-        "role": o.role.name,
-        "status": o.status.name,
-        "keyCount": o.key_count,
-        "carrierCodes": [
-            _code_item(c).model_dump(by_alias=True) for c in runtime.members.carrier_codes.codes_of(o.address)
-        ],
-        "keys": [k.to_public_dict() for k in runtime.members.org_keys(org)],
-    }
+    return MemberDetailOut(
+        **MemberOut.from_domain(o).model_dump(),
+        carrier_codes=_codes(runtime, o.address),
+        keys=[OrgKeyOut.from_domain(k) for k in runtime.members.org_keys(org)],
+    )

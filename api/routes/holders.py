@@ -27,6 +27,7 @@ from api.schemas import (
     SignedActionRequest,
     SurrenderRequest,
     TransferRequest,
+    TypedDataOut,
 )
 from registry.errors import ContractRevertError
 from registry.title import WriteOptions
@@ -89,15 +90,14 @@ def surrender(body: SurrenderRequest, w: HolderWrite) -> OperationOut:
     return w.answer(op)
 
 
-@router.post("/ebls/{ebl_id}/actions/prepare")
-def prepare(
-    ebl_id: EblIdPath, body: PrepareRequest, runtime: RuntimeDep, principal: Member
-) -> dict[str, Any]:
+@router.post("/ebls/{ebl_id}/actions/prepare", response_model=TypedDataOut)
+def prepare(ebl_id: EblIdPath, body: PrepareRequest, runtime: RuntimeDep, principal: Member) -> TypedDataOut:
     """Client-signed mode, step 1: the EIP-712 typed data to sign with the organisation's own key
     (``eth_signTypedData_v4``). The gateway never sees that key."""
     member_org(principal)
     data = (body.reason_code or "").encode().ljust(32, b"\0")
-    return runtime.title.prepare(Action[body.action], parse_ebl_id(ebl_id), party=body.party, data=data)
+    typed = runtime.title.prepare(Action[body.action], parse_ebl_id(ebl_id), party=body.party, data=data)
+    return TypedDataOut.model_validate(typed)
 
 
 @router.post("/signed-actions", response_model=OperationOut)

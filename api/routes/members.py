@@ -10,14 +10,14 @@ organisation the chain knows, ``POST keys/{key}/revoke`` revokes one (never the 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
 from api.auth import Principal
 from api.deps import RuntimeDep, member_org, require_role
 from api.problems import problem_for_failed_operation, problem_responses
-from api.schemas import KeyChallengeRequest, KeyOut, KeyRegistrationRequest
+from api.schemas import KeyChallengeRequest, KeyOut, KeyRegistrationRequest, TypedDataOut
 from registry.members import OrgKey
 from registry.title import Operation
 
@@ -27,15 +27,7 @@ KeyPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="The k
 
 
 def _out(key: OrgKey, op: Operation | None = None) -> KeyOut:
-    return KeyOut(
-        address=key.address,
-        status=key.status,
-        custodial=key.custodial,
-        label=key.label,
-        added_block=key.added_block,
-        revoked_block=key.revoked_block,
-        operation_id=op.operation_id if op is not None else None,
-    )
+    return KeyOut.after(key, op.operation_id if op is not None else None)
 
 
 def _answer(runtime: RuntimeDep, org: str, key: str, op: Operation, response: Response) -> KeyOut:
@@ -55,11 +47,11 @@ def keys(runtime: RuntimeDep, principal: Member) -> list[KeyOut]:
     return [_out(k) for k in runtime.members.org_keys(member_org(principal))]
 
 
-@router.post("/keys/challenge")
-def key_challenge(body: KeyChallengeRequest, runtime: RuntimeDep, principal: Member) -> dict[str, Any]:
+@router.post("/keys/challenge", response_model=TypedDataOut)
+def key_challenge(body: KeyChallengeRequest, runtime: RuntimeDep, principal: Member) -> TypedDataOut:
     """Step 1: the EIP-712 ``KeyRegistration`` typed data the new key signs. Valid for 10 minutes;
     uint256 values are decimal strings. Sign it unchanged (``eth_signTypedData_v4``)."""
-    return runtime.members.key_challenge(member_org(principal), body.key)
+    return TypedDataOut.model_validate(runtime.members.key_challenge(member_org(principal), body.key))
 
 
 @router.post("/keys", response_model=KeyOut, status_code=201, responses={202: {"model": KeyOut}})

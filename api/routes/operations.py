@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from api.deps import CurrentPrincipal, RuntimeDep
 from api.problems import Problem, problem_responses
-from api.schemas import OperationOut
+from api.schemas import HealthOut, OperationOut, ReadyOut, operation_out
 from registry.title import Operation
 
 router = APIRouter(tags=["operations"])
@@ -28,17 +28,17 @@ def operation(operation_id: str, runtime: RuntimeDep, principal: CurrentPrincipa
     op = Operation.from_journal(entry)
     if op.status == "final" and op.block_number is not None and runtime.title.index_barrier is not None:
         runtime.title.index_barrier(op.block_number)  # final here means history already shows it
-    return OperationOut.of(op)
+    return operation_out(op)
 
 
-@router.get("/healthz")
-def healthz() -> dict[str, str]:
+@router.get("/healthz", response_model=HealthOut)
+def healthz() -> HealthOut:
     """The process is up."""
-    return {"status": "ok"}
+    return HealthOut()
 
 
-@router.get("/readyz", responses=problem_responses(503))
-def readyz(runtime: RuntimeDep) -> dict[str, object]:
+@router.get("/readyz", response_model=ReadyOut, responses=problem_responses(503))
+def readyz(runtime: RuntimeDep) -> ReadyOut:
     """Ready when the chain and the database answer and the index is at most 30 blocks behind."""
     try:
         head = runtime.w3.eth.block_number
@@ -51,7 +51,7 @@ def readyz(runtime: RuntimeDep) -> dict[str, object]:
     INDEXER_LAG.set(lag)
     if lag > MAX_READY_LAG:
         raise Problem(503, "not_ready", "Index lagging", f"indexer is {lag} blocks behind", lag=lag)
-    return {"status": "ready", "chainHead": head, "indexerLag": lag}
+    return ReadyOut(chain_head=head, indexer_lag=lag)
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
