@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from registry.keys import KeyInfo
     from registry.members import Organisation
     from registry.runtime import Runtime
-    from registry.store.queries import EventRecord
+    from registry.store.credentials import CredentialRecord
     from registry.title import Operation
 
 from registry.cli.backend import (  # noqa: F401
@@ -28,63 +27,33 @@ from registry.cli.backend import (  # noqa: F401
     org_ref,
     parse_ebl_id,
 )
+from registry.errors import InvalidRequestError
+from registry.records import (
+    CarrierCodeItem,
+    CredentialInfoOut,
+    CredentialOut,
+    CustodialKeyOut,
+    EventOut,
+    KeyOut,
+    MemberOut,
+    OperationOut,
+    OrgKeyOut,
+    TypedDataOut,
+    VerificationOut,
+    dump,
+)
 
 
 def _operation(op: Operation) -> dict[str, Any]:
-    return {
-        "operationId": op.operation_id,
-        "action": op.action.dcsa_code,
-        **_ids("eblId", op.ebl_id),
-        **_ids("successorEblId", op.successor_ebl_id),
-        "status": op.status,
-        "txHash": op.tx_hash,
-        "blockNumber": op.block_number,
-        "errorCode": op.error_code,
-        "errorDetail": op.error_detail,
-    }
+    return dump(OperationOut.from_domain(op))
 
 
 def _org(org: Organisation) -> dict[str, Any]:
-    return {
-        "address": org.address,
-        "index": org.index,
-        "role": org.role.name,
-        "status": org.status.name,
-        "keyCount": org.key_count,
-    }
+    return dump(MemberOut.from_domain(org))
 
 
-def _key(info: KeyInfo) -> dict[str, Any]:
-    return camel(info.to_public_dict())  # type: ignore[no-any-return]
-
-
-def _event(event: EventRecord) -> dict[str, Any]:
-    return {
-        **_ids("eblId", event.ebl_id),
-        "seq": event.seq,
-        "action": event.action.dcsa_code,
-        "actor": event.actor,
-        "counterparty": event.counterparty,
-        "actorKey": event.actor_key,
-        "data": event.data,
-        "blockNumber": event.block_number,
-        "blockTime": datetime.fromtimestamp(event.block_time, UTC).isoformat(),
-        "txHash": event.tx_hash,
-        "logIndex": event.log_index,
-    }
-
-
-def _credential(record: Any) -> dict[str, Any]:
-    return {
-        "credentialId": record.credential_id,
-        "name": record.name,
-        "role": record.role,
-        "org": record.org,
-        "status": record.status,
-        "createdAt": record.created_at.isoformat(),
-        "expiresAt": record.expires_at.isoformat() if record.expires_at else None,
-        "revokedAt": record.revoked_at.isoformat() if record.revoked_at else None,
-    }
+def _credential(record: CredentialRecord) -> dict[str, Any]:
+    return dump(CredentialInfoOut.from_domain(record))
 
 
 class DirectBackend:
@@ -142,10 +111,8 @@ class DirectBackend:
             **_org(org),
             "identifier": identifier,
             "keyAddress": key.address,
-            "key": _key(key),
-            "carrierCodes": [
-                {"carrierCode": c.code, "carrierCodeListProvider": c.code_list_provider} for c in recorded
-            ],
+            "key": dump(CustodialKeyOut.from_domain(key)),
+            "carrierCodes": [dump(CarrierCodeItem.from_domain(c)) for c in recorded],
         }
 
     def suspend(self, org: str) -> dict[str, Any]:
@@ -166,10 +133,10 @@ class DirectBackend:
     def keys(self, org: str | None) -> list[dict[str, Any]]:
         if org is None:
             raise CliError("usage", "name the organisation (ORG) in direct mode")
-        return [k.to_public_dict() for k in self.runtime.members.org_keys(org_ref(org))]
+        return [dump(OrgKeyOut.from_domain(k)) for k in self.runtime.members.org_keys(org_ref(org))]
 
     def rotate_key(self, org: str) -> dict[str, Any]:
-        return _key(self.runtime.members.rotate_key(org_ref(org)))
+        return dump(CustodialKeyOut.from_domain(self.runtime.members.rotate_key(org_ref(org))))
 
     def identity(self, org: str) -> dict[str, Any]:
         record = self.organisation(org)
@@ -203,16 +170,11 @@ class DirectBackend:
                 )
         elif address is not None:
             raise CliError("usage", f"{role} credentials name no organisation")
-        issued = Credentials(self.runtime.engine).issue(name, role, address, expires_at=expires_at)
-        p = issued.principal
-        return {
-            "credentialId": p.credential_id,
-            "name": p.name,
-            "role": p.role,
-            "org": p.org,
-            "expiresAt": expires_at.isoformat() if expires_at else None,
-            "token": issued.token,
-        }
+        try:
+            issued = Credentials(self.runtime.engine).issue(name, role, address, expires_at=expires_at)
+        except InvalidRequestError as exc:  # e.g. an expiry in the past: a bad argument, as before
+            raise CliError("invalid_argument", str(exc)) from None
+        return dump(CredentialOut.from_issued(issued, expires_at))
 
     def credentials(
         self, role: str | None = None, org: str | None = None, status: str | None = None
@@ -237,7 +199,8 @@ class DirectBackend:
     # members: their own keys -----------------------------------------------------
 
     def key_challenge(self, actor: str | None, key: str) -> dict[str, Any]:
-        return self.runtime.members.key_challenge(self._actor(actor), _address(key))
+        typed = self.runtime.members.key_challenge(self._actor(actor), _address(key))
+        return dump(TypedDataOut.model_validate(typed))
 
     def register_key(self, actor: str | None, typed_data: dict[str, Any], signature: str) -> dict[str, Any]:
         org = self._actor(actor)
@@ -252,8 +215,8 @@ class DirectBackend:
     def _key_after(self, org: str, key: str, op: Operation | None) -> dict[str, Any]:
         if op is not None and op.status == "failed":
             raise CliError(op.error_code or "operation_failed", op.error_detail or "the operation failed")
-        record = self.runtime.members.org_key(org, key).to_public_dict()
-        return {**record, "operationId": op.operation_id if op is not None else None}
+        record = self.runtime.members.org_key(org, key)
+        return dump(KeyOut.after(record, op.operation_id if op is not None else None))
 
     # carriers -------------------------------------------------------------------
 
@@ -317,32 +280,11 @@ class DirectBackend:
     def verify(self, ebl_id: int | None = None, *, document_text: str | None = None) -> dict[str, Any]:
         view = self.runtime.title.verify(ebl_id, document_text=document_text)
         deployment = self.runtime.deployment
-        return {
-            **_ids("eblId", view.ebl_id),
-            "status": view.status.name,
-            "live": view.live,
-            "holder": {"address": view.holder},
-            "endorsee": {"address": view.endorsee} if view.endorsee else None,
-            "carrier": {"address": view.carrier},
-            "kind": view.kind.name,
-            "blankEndorsed": view.blank_endorsed,
-            "documentHash": view.document_hash,
-            "presentedHash": view.presented_hash,
-            "documentMatches": view.document_matches,
-            "amended": view.amended,
-            **_ids("predecessor", view.predecessor),
-            **_ids("successor", view.successor),
-            "paperDocumentHash": view.paper_document_hash,
-            "anchoredBlock": view.block_number,
-            "anchoredBlockHash": view.block_hash,
-            "anchoredAt": view.block_time.isoformat(),
-            "registry": deployment.address,
-            "chainId": deployment.chain_id,
-        }
+        return dump(VerificationOut.from_domain(view, deployment.address, deployment.chain_id))
 
     def history(self, ebl_id: int) -> list[dict[str, Any]]:
         self._sync()
-        return [_event(e) for e in self.runtime.title.history(ebl_id)]
+        return [dump(EventOut.from_domain(e)) for e in self.runtime.title.history(ebl_id)]
 
     def events(
         self, org: str, since: datetime, until: datetime, cursor: str | None, limit: int
@@ -351,5 +293,8 @@ class DirectBackend:
 
         if cursor is None:
             self._sync()
-        page = events_by_org(self.runtime.engine, org_ref(org), since, until, limit=limit, cursor=cursor)
-        return [_event(e) for e in page.events], page.next_cursor
+        try:
+            page = events_by_org(self.runtime.engine, org_ref(org), since, until, limit=limit, cursor=cursor)
+        except InvalidRequestError as exc:  # a cursor it did not hand out: a bad argument, as before
+            raise CliError("invalid_argument", str(exc)) from None
+        return [dump(EventOut.from_domain(e)) for e in page.events], page.next_cursor

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
-
-if TYPE_CHECKING:
-    pass
+from pydantic import ValidationError
 
 from registry.cli.backend import (  # noqa: F401
     _ADDRESS,
@@ -26,6 +24,36 @@ from registry.cli.backend import (  # noqa: F401
     org_ref,
     parse_ebl_id,
 )
+from registry.records import (
+    CredentialInfoOut,
+    CredentialOut,
+    EventOut,
+    EventPageOut,
+    KeyOut,
+    MemberDetailOut,
+    OnboardedOut,
+    OperationOut,
+    OrganisationOut,
+    Record,
+    RotatedKeyOut,
+    TypedDataOut,
+    VerificationOut,
+    dump,
+)
+
+
+def _record(model: type[Record], body: Any) -> dict[str, Any]:
+    """The gateway's answer read as the record it serves (:mod:`registry.records`), as its JSON again:
+    an answer of another shape is refused here rather than rendered half-read."""
+    try:
+        return dump(model.model_validate(body))
+    except ValidationError as exc:
+        detail = f"the gateway's answer is not a {model.__name__}: {exc.errors()[0]['msg']}"
+        raise CliError("unexpected_response", detail) from None
+
+
+def _records(model: type[Record], body: Any) -> list[dict[str, Any]]:
+    return [_record(model, item) for item in _as_dicts(body)]
 
 
 def _problem(response: httpx.Response) -> GatewayError:
@@ -94,6 +122,9 @@ class HttpBackend:
     def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self._request("GET", path, params=params)
 
+    def _operation(self, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return _record(OperationOut, self._post(path, body))
+
     # governance -----------------------------------------------------------------
 
     def add_org(
@@ -108,25 +139,24 @@ class HttpBackend:
             body["carrierCodes"] = [
                 {"carrierCode": code, "carrierCodeListProvider": provider} for code, provider in carrier_codes
             ]
-        result = self._post("/governance/organisations", body)
+        result = _record(OnboardedOut, self._post("/governance/organisations", body))
         organisation = result.get("organisation")
         if isinstance(organisation, dict):  # {organisation, keyAddress, credential}: flatten
             result = {**organisation, **{k: v for k, v in result.items() if k != "organisation"}}
         return result
 
     def suspend(self, org: str) -> dict[str, Any]:
-        return self._post(f"/governance/organisations/{org_ref(org)}/suspend")
+        return _record(OrganisationOut, self._post(f"/governance/organisations/{org_ref(org)}/suspend"))
 
     def reinstate(self, org: str) -> dict[str, Any]:
-        return self._post(f"/governance/organisations/{org_ref(org)}/reinstate")
+        return _record(OrganisationOut, self._post(f"/governance/organisations/{org_ref(org)}/reinstate"))
 
     def organisation(self, org: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._get(f"/governance/organisations/{org_ref(org)}")
-        return result
+        return _record(MemberDetailOut, self._get(f"/governance/organisations/{org_ref(org)}"))
 
     def keys(self, org: str | None) -> list[dict[str, Any]]:
         if org is None:  # the credential's own organisation
-            return list(_as_dicts(self._get("/members/keys")))
+            return _records(KeyOut, self._get("/members/keys"))
         record = self.organisation(org)
         keys = record.get("keys")
         if not isinstance(keys, list):
@@ -134,7 +164,7 @@ class HttpBackend:
         return [k if isinstance(k, dict) else {"address": k} for k in keys]
 
     def rotate_key(self, org: str) -> dict[str, Any]:
-        result = self._post(f"/governance/organisations/{org_ref(org)}/rotate-key")
+        result = _record(RotatedKeyOut, self._post(f"/governance/organisations/{org_ref(org)}/rotate-key"))
         if "address" not in result and "keyAddress" in result:
             result = {"address": result["keyAddress"], "status": "active"}
         return result
@@ -158,7 +188,7 @@ class HttpBackend:
             "org": org_ref(org) if org else None,
             "expiresAt": expires_at.isoformat() if expires_at else None,
         }
-        return self._post("/governance/credentials", body)
+        return _record(CredentialOut, self._post("/governance/credentials", body))
 
     def credentials(
         self, role: str | None = None, org: str | None = None, status: str | None = None
@@ -168,25 +198,24 @@ class HttpBackend:
             for k, v in {"role": role, "org": org_ref(org) if org else None, "status": status}.items()
             if v
         }
-        return list(_as_dicts(self._get("/governance/credentials", params)))
+        return _records(CredentialInfoOut, self._get("/governance/credentials", params))
 
     def revoke_credential(self, credential_id: str) -> dict[str, Any]:
-        return self._post(f"/governance/credentials/{credential_id}/revoke")
+        return _record(CredentialInfoOut, self._post(f"/governance/credentials/{credential_id}/revoke"))
 
     # members: their own keys -----------------------------------------------------
 
     def key_challenge(self, actor: str | None, key: str) -> dict[str, Any]:
-        typed: dict[str, Any] = self._request(
-            "POST", "/members/keys/challenge", json={"key": _address(key)}, raw=True
-        )
-        return typed
+        typed = self._request("POST", "/members/keys/challenge", json={"key": _address(key)}, raw=True)
+        return _record(TypedDataOut, typed)
 
     def register_key(self, actor: str | None, typed_data: dict[str, Any], signature: str) -> dict[str, Any]:
         _signature_bytes(signature)
-        return self._post("/members/keys", {"typedData": typed_data, "signature": signature.strip()})
+        body = {"typedData": typed_data, "signature": signature.strip()}
+        return _record(KeyOut, self._post("/members/keys", body))
 
     def revoke_key(self, actor: str | None, key: str) -> dict[str, Any]:
-        return self._post(f"/members/keys/{_address(key)}/revoke")
+        return _record(KeyOut, self._post(f"/members/keys/{_address(key)}/revoke"))
 
     # carriers -------------------------------------------------------------------
 
@@ -196,12 +225,12 @@ class HttpBackend:
         body: dict[str, Any] = {"document": document, "issueTo": org_ref(to)}
         if endorsee:
             body["endorsee"] = org_ref(endorsee)
-        return self._post("/carriers/ebls", body)
+        return self._operation("/carriers/ebls", body)
 
     def carrier_action(self, actor: str | None, action: str, ebl_id: int) -> dict[str, Any]:
         if action not in CARRIER_ACTIONS:
             raise ValueError(f"unknown carrier action {action!r}")
-        return self._post(f"/carriers/ebls/{ebl_id}/{action}")
+        return self._operation(f"/carriers/ebls/{ebl_id}/{action}")
 
     def amend(
         self, actor: str | None, ebl_id: int, document: dict[str, Any], endorsee: str | None
@@ -209,31 +238,30 @@ class HttpBackend:
         body: dict[str, Any] = {"document": document}
         if endorsee:
             body["endorsee"] = org_ref(endorsee)
-        return self._post(f"/carriers/ebls/{ebl_id}/amend", body)
+        return self._operation(f"/carriers/ebls/{ebl_id}/amend", body)
 
     def switch_to_paper(self, actor: str | None, ebl_id: int, paper_hash: bytes) -> dict[str, Any]:
         body = {"paperDocumentHash": "0x" + paper_hash.hex()}
-        return self._post(f"/carriers/ebls/{ebl_id}/switch-to-paper", body)
+        return self._operation(f"/carriers/ebls/{ebl_id}/switch-to-paper", body)
 
     # holders --------------------------------------------------------------------
 
     def transfer(self, actor: str | None, ebl_id: int, to: str) -> dict[str, Any]:
-        return self._post(f"/holders/ebls/{ebl_id}/transfer", {"to": org_ref(to)})
+        return self._operation(f"/holders/ebls/{ebl_id}/transfer", {"to": org_ref(to)})
 
     def endorse(self, actor: str | None, ebl_id: int, endorsee: str, to_order: bool) -> dict[str, Any]:
         body = {"endorsee": org_ref(endorsee), "toOrder": to_order}
-        return self._post(f"/holders/ebls/{ebl_id}/endorse", body)
+        return self._operation(f"/holders/ebls/{ebl_id}/endorse", body)
 
     def endorse_in_blank(self, actor: str | None, ebl_id: int) -> dict[str, Any]:
-        return self._post(f"/holders/ebls/{ebl_id}/endorse-in-blank")
+        return self._operation(f"/holders/ebls/{ebl_id}/endorse-in-blank")
 
     def nominate(self, actor: str | None, ebl_id: int, nominee: str | None) -> dict[str, Any]:
-        return self._post(
-            f"/holders/ebls/{ebl_id}/nominate", {"nominee": org_ref(nominee) if nominee else None}
-        )
+        body = {"nominee": org_ref(nominee) if nominee else None}
+        return self._operation(f"/holders/ebls/{ebl_id}/nominate", body)
 
     def reject(self, actor: str | None, ebl_id: int) -> dict[str, Any]:
-        return self._post(f"/holders/ebls/{ebl_id}/reject")
+        return self._operation(f"/holders/ebls/{ebl_id}/reject")
 
     def surrender(
         self, actor: str | None, ebl_id: int, reason: SurrenderFor, reason_code: str | None
@@ -241,7 +269,7 @@ class HttpBackend:
         body: dict[str, Any] = {"reason": reason}
         if reason_code:
             body["reasonCode"] = reason_code
-        return self._post(f"/holders/ebls/{ebl_id}/surrender", body)
+        return self._operation(f"/holders/ebls/{ebl_id}/surrender", body)
 
     # reads ----------------------------------------------------------------------
 
@@ -256,12 +284,12 @@ class HttpBackend:
             result = self._get(f"/banks/ebls/{ebl_id}/verification")
         else:
             raise ValueError("verify needs an eBL id or a document")
-        return result
+        return _record(VerificationOut, result)
 
     def history(self, ebl_id: int) -> list[dict[str, Any]]:
         body = self._get(f"/auditors/ebls/{ebl_id}/history")
         events = body.get("events", body.get("items")) if isinstance(body, dict) else body
-        return list(_as_dicts(events))
+        return _records(EventOut, events)
 
     def events(
         self, org: str, since: datetime, until: datetime, cursor: str | None, limit: int
@@ -274,12 +302,9 @@ class HttpBackend:
         }
         if cursor:
             params["cursor"] = cursor
-        body = self._get("/auditors/events", params)
-        if isinstance(body, list):
-            return list(_as_dicts(body)), None
-        events = body.get("events", body.get("items"))
-        next_cursor = body.get("nextCursor")
-        return list(_as_dicts(events)), str(next_cursor) if next_cursor else None
+        page = _record(EventPageOut, self._get("/auditors/events", params))
+        next_cursor = page["nextCursor"]
+        return list(page["events"]), str(next_cursor) if next_cursor else None
 
 
 def _as_dicts(value: Any) -> Sequence[dict[str, Any]]:
