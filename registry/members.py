@@ -110,7 +110,8 @@ class Organisation:
 
 @dataclass(frozen=True)
 class OrgKey:
-    """A signing key of an organisation as the chain records it (public facts only).
+    """A signing key of an organisation as the chain records it (public facts only; its wire shape is
+    :class:`registry.records.OrgKeyOut`).
 
     Attributes:
         address: the key's address.
@@ -127,17 +128,6 @@ class OrgKey:
     label: str | None
     added_block: int
     revoked_block: int | None
-
-    def to_public_dict(self) -> dict[str, Any]:
-        """JSON-ready record with camelCase keys, as the gateway and the CLI print it."""
-        return {
-            "address": self.address,
-            "status": self.status,
-            "custodial": self.custodial,
-            "label": self.label,
-            "addedBlock": self.added_block,
-            "revokedBlock": self.revoked_block,
-        }
 
 
 class MembershipService:

@@ -4,8 +4,9 @@
 * :class:`HttpBackend` talks to the FastAPI gateway (``/v1``, Bearer token); there the token decides
   who acts, so the ``actor`` arguments are ignored.
 
-Both return plain JSON-ready dictionaries with camelCase keys (the gateway's wire format), so one
-renderer serves both. eBL ids are decimal strings (they are uint256).
+Both return the gateway's JSON (camelCase) of the same records (:mod:`registry.records`): the direct
+backend dumps the records it builds, the gateway backend reads the gateway's answers into them first,
+so one renderer serves both. eBL ids are decimal strings (they are uint256).
 """
 
 from __future__ import annotations
@@ -75,15 +76,6 @@ def parse_ebl_id(text: str) -> int:
     from registry.types import parse_ebl_id as parse
 
     return int(parse(text))
-
-
-def _ids(name: str, value: int | None) -> dict[str, str | None]:
-    """An eBL id field as the gateway writes it: the decimal string and its ``…Hex`` twin."""
-    from registry.types import ebl_id_hex
-
-    if value is None:
-        return {name: None, name + "Hex": None}
-    return {name: str(int(value)), name + "Hex": ebl_id_hex(int(value))}
 
 
 def _camel_key(key: str) -> str:

@@ -21,7 +21,6 @@ from registry.cli.backend import (  # noqa: F401
     GatewayError,
     SurrenderFor,
     _address,
-    _ids,
     _signature_bytes,
     camel,
     org_ref,

@@ -18,7 +18,6 @@ from registry.cli.backend import (  # noqa: F401
     GatewayError,
     SurrenderFor,
     _address,
-    _ids,
     _signature_bytes,
     camel,
     org_ref,
@@ -46,7 +45,7 @@ def _record(model: type[Record], body: Any) -> dict[str, Any]:
     """The gateway's answer read as the record it serves (:mod:`registry.records`), as its JSON again:
     an answer of another shape is refused here rather than rendered half-read."""
     try:
-        return dump(model.model_validate(body))
+        return dump(model.read(body))
     except ValidationError as exc:
         detail = f"the gateway's answer is not a {model.__name__}: {exc.errors()[0]['msg']}"
         raise CliError("unexpected_response", detail) from None

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import computed_field
 
-from registry.records.fields import EblIdField, EblIdHex, HexTwins, Record
+from registry.records.fields import EblIdField, EblIdHex, Record
 from registry.types import ebl_id_hex
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["EventOut", "EventPageOut"]
 
 
-class EventOut(HexTwins):
+class EventOut(Record):
     ebl_id: EblIdField
     seq: int
     action: str

@@ -9,7 +9,8 @@ JSON number. Block numbers, sequence numbers and chain ids stay numbers (far bel
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Self, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -17,13 +18,12 @@ from pydantic import (
     ConfigDict,
     PlainSerializer,
     WithJsonSchema,
-    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
 from registry.types import ebl_id_hex, parse_ebl_id
 
-__all__ = ["EBL_ID_PATTERN", "EblIdField", "EblIdHex", "HexTwins", "Record", "hex_or_none"]
+__all__ = ["EBL_ID_PATTERN", "EblIdField", "EblIdHex", "Record", "hex_or_none"]
 
 _EXAMPLE_EBL_ID = "23059145367785474532624394617209431744376489286520349815651230911476478131187"
 _EXAMPLE_EBL_ID_HEX = ebl_id_hex(int(_EXAMPLE_EBL_ID))
@@ -80,23 +80,44 @@ def hex_or_none(value: int | None) -> str | None:
 class Record(BaseModel):
     """A wire shape: snake_case in Python, camelCase in JSON (either on input), no unknown fields.
 
-    ``model_dump(mode="json", by_alias=True)`` is the JSON the gateway serves; ``model_validate`` reads
-    that JSON back (the CLI's gateway mode does, before it renders an answer).
+    ``model_dump(mode="json", by_alias=True)`` is the JSON the gateway serves; :meth:`read` reads that
+    JSON back (the CLI's gateway mode does, before it renders an answer).
     """
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
-
-class HexTwins(Record):
-    """A record whose eBL ids carry a computed ``…Hex`` twin: reading the record's own JSON back drops
-    the twins (they are recomputed from the decimal ids), so a served answer validates as it was sent."""
-
-    @model_validator(mode="before")
     @classmethod
-    def _drop_hex_twins(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        twins = {f.alias or name for name, f in cls.model_computed_fields.items()}
-        if twins.isdisjoint(data):
-            return data
-        return {k: v for k, v in data.items() if k not in twins}
+    def read(cls, data: Any) -> Self:
+        """The record from its served JSON: the computed ``…Hex`` twins are dropped (they are recomputed
+        from the decimal ids), any other field the record does not have is refused.
+
+        Only reading pays for this; building a record from the domain (the gateway's path) does not.
+        """
+        return cls.model_validate(_without_computed(cls, data))
+
+
+def _without_computed(model: type[BaseModel], data: Any) -> Any:
+    if not isinstance(data, dict):
+        return data
+    computed = {f.alias or name for name, f in model.model_computed_fields.items()}
+    out = {k: v for k, v in data.items() if k not in computed}
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if key in out:
+            out[key] = _nested(field.annotation, out[key])
+    return out
+
+
+def _nested(annotation: Any, value: Any) -> Any:
+    """``value`` with the computed fields of the records ``annotation`` names (``X``, ``X | None``,
+    ``list[X]``) dropped."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _without_computed(annotation, value)
+    args = get_args(annotation)
+    if get_origin(annotation) is list and isinstance(value, list) and args:
+        return [_nested(args[0], item) for item in value]
+    if get_origin(annotation) in (Union, UnionType):
+        for arg in args:
+            if isinstance(arg, type) and issubclass(arg, BaseModel) and isinstance(value, dict):
+                return _without_computed(arg, value)
+    return value

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, computed_field
 
-from registry.records.fields import EblIdField, EblIdHex, HexTwins, hex_or_none
+from registry.records.fields import EblIdField, EblIdHex, Record, hex_or_none
 from registry.records.problems import problem_code_of
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["OperationOut"]
 
 
-class OperationOut(HexTwins):
+class OperationOut(Record):
     operation_id: str
     action: str
     ebl_id: EblIdField | None = Field(description="The eBL acted on (null for a refused batch item)")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import computed_field
 
-from registry.records.fields import EblIdField, EblIdHex, HexTwins, hex_or_none
+from registry.records.fields import EblIdField, EblIdHex, Record, hex_or_none
 from registry.records.members import OrganisationOut
 from registry.types import ebl_id_hex
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["VerificationOut"]
 
 
-class VerificationOut(HexTwins):
+class VerificationOut(Record):
     """The authoritative title state, anchored at one block (LR-02: any file is a non-authoritative copy)."""
 
     ebl_id: EblIdField

@@ -100,10 +100,10 @@ def _event() -> EventRecord:
 )
 def test_a_served_record_reads_back_as_it_was_served(model, record) -> None:
     served = dump(record())
-    assert dump(model.model_validate(served)) == served
+    assert dump(model.read(served)) == served
 
 
 def test_reading_a_record_refuses_a_field_it_does_not_have() -> None:
     served = dump(EventOut.from_domain(_event()))
     with pytest.raises(ValueError, match="extra"):
-        EventOut.model_validate({**served, "surprise": 1})
+        EventOut.read({**served, "surprise": 1})
