@@ -100,12 +100,8 @@ class ConfigurationError(RegistryError):
 
 
 class InvalidRequestError(RegistryError, ValueError):
-    """Raised when a caller passes a value the registry cannot act on (a page cursor it did not hand
-    out, a credential expiry in the past or without a time zone, an unknown role).
-
-    It is a ``ValueError`` too, so callers that catch bad arguments as ``ValueError`` keep doing so;
-    the gateway answers it as 422 ``invalid_request``.
-    """
+    """Raised for a value the registry cannot act on (a cursor it did not hand out, a credential expiry
+    in the past); a ``ValueError`` too, so callers catching bad arguments still do."""
 
     code = "invalid_request"
 
