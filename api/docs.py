@@ -29,7 +29,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from registry.chain.build import project_root
-from registry.documents import ebl_id, tdr_hash
+from registry.chain.ids import ebl_id, tdr_hash
 from registry.keys.typed_data import Domain, KeyRegistrationMessage, TitleActionMessage
 from registry.types import Action
 

@@ -10,23 +10,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from prometheus_client import Counter, Histogram
 
 from api.auth import Credentials
+from api.bodies import BodyGuard, Message, Receive, Scope, Send
 from api.deps import RateLimiter
 from api.docs import install_docs
 from api.logs import RequestLog
 from api.problem_docs import document_problems
-from api.problems import Problem, install_problem_handlers, problem_for_duplicate_key
+from api.problems import install_problem_handlers
 from api.routes import auditors, banks, carriers, governance, holders, members, operations
 from registry.config import Settings
-from registry.documents import MAX_DEPTH, json_nesting_depth, parse_json_value
-from registry.errors import DuplicateKeyError
 from registry.runtime import Runtime
 
 __all__ = ["create_app"]
@@ -35,11 +33,6 @@ log = logging.getLogger(__name__)
 
 REQUESTS = Counter("ebl_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("ebl_http_request_seconds", "HTTP request latency", ["method", "route"])
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 
 class Metrics:
@@ -71,93 +64,6 @@ class Metrics:
             path = getattr(scope.get("route"), "path", "unmatched")
             LATENCY.labels(scope["method"], path).observe(time.perf_counter() - started)
             REQUESTS.labels(scope["method"], path, str(status)).inc()
-
-
-class BodyGuard:
-    """ASGI middleware: refuse oversized, non-UTF-8, too deeply nested and duplicate-key JSON bodies
-    before any route parses them."""
-
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], max_body_bytes: int) -> None:
-        self.app, self.max_body_bytes = app, max_body_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
-            await self._refuse(
-                scope,
-                send,
-                Problem(
-                    413, "payload_too_large", "Request body too large", f"at most {self.max_body_bytes} bytes"
-                ),
-            )
-            return
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                await self._refuse(
-                    scope,
-                    send,
-                    Problem(
-                        413,
-                        "payload_too_large",
-                        "Request body too large",
-                        f"at most {self.max_body_bytes} bytes",
-                    ),
-                )
-                return
-            chunks.append(chunk)
-            more = bool(message.get("more_body"))
-        body = b"".join(chunks)
-        if body:
-            try:
-                text = body.decode("utf-8")
-            except UnicodeDecodeError:
-                await self._refuse(scope, send, Problem(400, "invalid_encoding", "Body is not UTF-8"))
-                return
-            if json_nesting_depth(text) > MAX_DEPTH:
-                await self._refuse(
-                    scope,
-                    send,
-                    Problem(400, "too_deep", "JSON nested too deeply", f"at most {MAX_DEPTH} levels"),
-                )
-                return
-            try:  # I-JSON: no key twice in one object, in any body (FastAPI's parser keeps the last)
-                parse_json_value(text)
-            except DuplicateKeyError as exc:
-                await self._refuse(scope, send, problem_for_duplicate_key(exc))
-                return
-            except ValueError:  # not JSON at all: the route answers that as before
-                pass
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
-
-    @staticmethod
-    async def _refuse(scope: Scope, send: Send, problem: Problem) -> None:
-        response = problem.response(scope.get("path"))
-        await response(scope, _empty, send)
-
-
-async def _empty() -> Message:
-    return {"type": "http.disconnect"}
 
 
 def create_app(

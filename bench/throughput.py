@@ -825,7 +825,7 @@ IDLE_LEAVES = (
 # simulation). Listed in the order a write goes through; the first matching prefix of a frame wins.
 STAGES: dict[str, tuple[str, ...]] = {
     "auth: token check + rate limit": ("api.auth.", "api.deps.get_principal"),
-    "issue: DCSA validation + hashing": ("registry.documents.", "registry._dcsa_schema."),
+    "issue: DCSA validation + hashing": ("registry.documents.",),
     "sign: custodial EIP-712 signature": ("registry.title.signing.SigningKeys.sign_custodial",),
     "simulate: eth_call per write": ("registry.title.outbox.Outbox._simulate",),
     "journal: SQLite operation journal": ("registry.store.journal.",),

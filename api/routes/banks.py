@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal
+from api.bodies import JsonBody, json_body
 from api.deps import CredentialsDep, RuntimeDep, require_role
 from api.problems import Problem, problem_responses
 from api.routes._common import EblIdPath, ebl_not_found, parse_ebl_id, require_visible
 from api.schemas import OrganisationOut, VerificationOut
+from registry.documents import Document
 from registry.errors import NotFoundError
 from registry.runtime import Runtime
 from registry.title import Verification
@@ -43,13 +45,18 @@ def verify_by_id(
     return _out(runtime, credentials, _verify(runtime, ebl))
 
 
-def _verify(runtime: Runtime, ebl: EblId, presented: bytes | None = None) -> Verification:
+def _verify(runtime: Runtime, ebl: EblId, presented: JsonBody | None = None) -> Verification:
     """The title state of one eBL, with the presented document checked against it; an unknown id is
     :func:`ebl_not_found`, the answer an eBL the principal may not see gets too."""
     try:
-        return runtime.title.verify(ebl, document_text=presented)
+        return runtime.title.verify(ebl, document=None if presented is None else _document(presented))
     except NotFoundError:
         raise ebl_not_found() from None
+
+
+def _document(presented: JsonBody) -> Document:
+    """The presented document, checked and hashed from the value the body guard parsed (no re-parse)."""
+    return Document.from_text(presented.raw, parsed=presented.parsed)
 
 
 # The route reads the raw body (the document exactly as presented: it is hashed, not re-serialised),
@@ -66,11 +73,13 @@ _PRESENTED_DOCUMENT = {
 }
 
 
-async def _presented(request: Request) -> bytes:
-    body = await request.body()
-    if not body:
+async def _presented(body: Annotated[JsonBody, Depends(json_body)]) -> JsonBody:
+    if not body.raw:
         raise Problem(422, "invalid_request", "Empty body", "post the presented transport document JSON")
     return body
+
+
+Presented = Annotated[JsonBody, Depends(_presented)]
 
 
 @router.post(
@@ -80,14 +89,13 @@ async def _presented(request: Request) -> bytes:
     responses=problem_responses(422),
 )
 async def verify_document_for_ebl(
-    ebl_id: EblIdPath, request: Request, runtime: RuntimeDep, principal: Verifier, credentials: CredentialsDep
+    ebl_id: EblIdPath, body: Presented, runtime: RuntimeDep, principal: Verifier, credentials: CredentialsDep
 ) -> VerificationOut:
     """Verify a document presented for a given eBL: always a verdict. ``documentMatches`` says whether
     the presented document is the one issued (``presentedHash`` beside the issued ``documentHash``),
     with the eBL's full title state anchored at one block. Banks and auditors may verify any eBL; other
     members the eBLs they are party to, or any eBL by its own document."""
     ebl = parse_ebl_id(ebl_id)
-    body = await _presented(request)
 
     def verify() -> VerificationOut:
         v = _verify(runtime, ebl, body)
@@ -104,15 +112,14 @@ async def verify_document_for_ebl(
     openapi_extra={"requestBody": _PRESENTED_DOCUMENT},
 )
 async def verify_document(
-    request: Request, runtime: RuntimeDep, principal: Verifier, credentials: CredentialsDep
+    body: Presented, runtime: RuntimeDep, principal: Verifier, credentials: CredentialsDep
 ) -> VerificationOut:
     """Verify a presented document: the body is the transport document JSON exactly as presented, in any
     key order or whitespace. Whoever holds the document may see that eBL's title state; a document no
     eBL was issued for answers ``404 no_matching_ebl``. To check a document against a given eBL, post
     it to ``/v1/banks/ebls/{ebl_id}/verification``."""
-    body = await _presented(request)
 
     def verify() -> VerificationOut:  # hash, index lookup, chain read and profiles in one worker hop
-        return _out(runtime, credentials, runtime.title.verify(document_text=body))
+        return _out(runtime, credentials, runtime.title.verify(document=_document(body)))
 
     return await run_in_threadpool(verify)

@@ -19,12 +19,13 @@ from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 
 from registry import documents
+from registry.chain import ids
 from registry.chain.relayer import SignedEntry
 from registry.documents import CarrierCode
 from registry.errors import CarrierMismatchError
 from registry.keys import Domain, IssuanceMessage, TitleActionMessage, recover_signer, verify_typed_signature
 from registry.title.entries import NonceAllocator, request_hash, title_action_from_typed
-from registry.title.model import DEFAULT_WRITE, Operation, WriteOptions, amended_ebl_id
+from registry.title.model import DEFAULT_WRITE, Operation, WriteOptions
 from registry.title.outbox import Outbox
 from registry.title.ports import CarrierCodes, DocumentStore
 from registry.title.signing import SigningKeys
@@ -94,11 +95,12 @@ class TitleCommands:
             CarrierMismatchError: the document names another carrier (``$.carrierCode``).
             ContractRevertError: the chain refuses (duplicate TDR or document, suspended member ...).
         """
-        facts = documents.validate_for_issuance(dict(document), issue_to=issue_to_party)
+        value = dict(document)
+        facts, checked = documents.checked_for_issuance(value, issue_to=issue_to_party)  # walked once
         carrier_org = to_checksum_address(carrier)
         self._require_named_carrier(carrier_org, facts.carrier_code)
-        tdr = documents.tdr_hash(facts.reference)
-        canonical, doc_hash = documents.canonical_form(dict(document))  # stored below
+        tdr = ids.tdr_hash(facts.reference)
+        canonical, doc_hash = checked.canonical, checked.digest  # stored below
         message = IssuanceMessage(
             tdr_hash=tdr,
             doc_hash=doc_hash,
@@ -108,7 +110,7 @@ class TitleCommands:
             nonce=self._nonces.next(),
             deadline=self._deadline(),
         )
-        ebl = documents.ebl_id(carrier_org, tdr)
+        ebl = ids.ebl_id(carrier_org, tdr)
         entry = self._keys.sign_custodial(carrier_org, message)
         fingerprint = request_hash("issue", carrier_org, doc_hash.hex(), issue_to, endorsee or "")
         existing = self._outbox.replay(carrier_org, options.idempotency_key, fingerprint)
@@ -116,7 +118,7 @@ class TitleCommands:
             return existing
 
         def store_document() -> None:
-            self._documents.put(ebl, doc_hash.hex(), dict(document), canonical)
+            self._documents.put(ebl, doc_hash.hex(), value, canonical)
 
         return self._outbox.run(carrier_org, Action.ISSUE, ebl, entry, fingerprint, options, store_document)
 
@@ -154,13 +156,14 @@ class TitleCommands:
         Raises:
             CarrierMismatchError: the amended document names another carrier (``$.carrierCode``).
         """
-        facts = documents.validate_for_issuance(dict(document))
+        value = dict(document)
+        facts, checked = documents.checked_for_issuance(value)
         self._require_named_carrier(to_checksum_address(carrier), facts.carrier_code)
-        canonical, doc_hash = documents.canonical_form(dict(document))
-        new_id = amended_ebl_id(ebl_id)
+        canonical, doc_hash = checked.canonical, checked.digest
+        new_id = ids.amended_ebl_id(ebl_id)
 
         def store_amended() -> None:
-            self._documents.put(new_id, doc_hash.hex(), dict(document), canonical)
+            self._documents.put(new_id, doc_hash.hex(), value, canonical)
 
         return self.act(
             carrier,

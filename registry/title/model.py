@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from eth_abi.abi import encode
-from eth_utils.crypto import keccak
-
+from registry.chain.ids import amended_ebl_id
 from registry.title.ports import JournalEntry, OperationStatus
 from registry.types import Action, DocumentKind, EblId, OrgAddress, Status
 
@@ -93,8 +91,3 @@ class Verification:
     block_number: int
     block_hash: str
     block_time: datetime
-
-
-def amended_ebl_id(ebl_id: int) -> EblId:
-    """The id of the eBL an amendment of ``ebl_id`` issues: ``keccak256(abi.encode(ebl_id))``."""
-    return EblId(int.from_bytes(keccak(encode(["uint256"], [int(ebl_id)])), "big"))

@@ -52,7 +52,7 @@ class TitleReads:
         self,
         ebl_id: int | None = None,
         *,
-        document: Mapping[str, Any] | None = None,
+        document: Mapping[str, Any] | documents.Document | None = None,
         document_text: str | bytes | None = None,
     ) -> Verification:
         """The authoritative title state of an eBL, read from the chain at one block.
@@ -71,6 +71,8 @@ class TitleReads:
         presented: str | None = None
         if document_text is not None:
             presented = documents.hash_json_text(document_text)
+        elif isinstance(document, documents.Document):
+            presented = document.hash
         elif document is not None:
             presented = documents.document_hash(dict(document))
         block = self._head.latest()

@@ -30,6 +30,7 @@ from registry.chain.artifacts import load_artifact
 from registry.chain.deploy import Deployment
 from registry.chain.relayer import Relayer
 from registry.chain.views import ChainHead, TitleReader
+from registry.documents import Document
 from registry.keys import Domain, KeyStore
 from registry.store.queries import EventRecord
 from registry.title.commands import TitleCommands
@@ -129,7 +130,7 @@ class TitleService(TitleCommands):
         self,
         ebl_id: int | None = None,
         *,
-        document: Mapping[str, Any] | None = None,
+        document: Mapping[str, Any] | Document | None = None,
         document_text: str | bytes | None = None,
     ) -> Verification:
         """The authoritative title state of an eBL at one block (see :meth:`TitleReads.verify`)."""
