@@ -22,7 +22,6 @@ from api.schemas import (
     OnboardedOut,
     OrganisationOut,
     OrganisationRequest,
-    OrgKeyOut,
     RotatedKeyOut,
 )
 from registry.members import carrier_code
@@ -126,18 +125,17 @@ def credential_revoke(
     return CredentialInfoOut.from_domain(record)
 
 
-@router.post("/organisations/{org}/suspend", response_model=OrganisationOut)
-def suspend(org: OrgPath, runtime: RuntimeDep, principal: Governance) -> OrganisationOut:
-    """Suspend: the organisation can neither act nor receive title; what it holds stays put."""
-    o = runtime.members.suspend(org)
-    return OrganisationOut(address=o.address, role=o.role.name.lower())
+@router.post("/organisations/{org}/suspend", response_model=MemberOut)
+def suspend(org: OrgPath, runtime: RuntimeDep, principal: Governance) -> MemberOut:
+    """Suspend: the organisation can neither act nor receive title; what it holds stays put. Answers
+    its on-chain record, as ``GET organisations/{org}`` does (status ``SUSPENDED``)."""
+    return MemberOut.from_domain(runtime.members.suspend(org))
 
 
-@router.post("/organisations/{org}/reinstate", response_model=OrganisationOut)
-def reinstate(org: OrgPath, runtime: RuntimeDep, principal: Governance) -> OrganisationOut:
-    """Lift a suspension."""
-    o = runtime.members.reinstate(org)
-    return OrganisationOut(address=o.address, role=o.role.name.lower())
+@router.post("/organisations/{org}/reinstate", response_model=MemberOut)
+def reinstate(org: OrgPath, runtime: RuntimeDep, principal: Governance) -> MemberOut:
+    """Lift a suspension; answers the on-chain record (status ``ACTIVE``)."""
+    return MemberOut.from_domain(runtime.members.reinstate(org))
 
 
 @router.post("/organisations/{org}/rotate-key", response_model=RotatedKeyOut)
@@ -151,8 +149,5 @@ def organisation(org: OrgPath, runtime: RuntimeDep, principal: Governance) -> Me
     """The organisation's on-chain record and every key of it the chain knows, custodial or held by the
     member itself (public facts only)."""
     o = runtime.members.organisation(org)
-    return MemberDetailOut(
-        **MemberOut.from_domain(o).model_dump(),
-        carrier_codes=_codes(runtime, o.address),
-        keys=[OrgKeyOut.from_domain(k) for k in runtime.members.org_keys(org)],
-    )
+    codes = runtime.members.carrier_codes.codes_of(o.address)
+    return MemberDetailOut.from_domain_with(o, codes, runtime.members.org_keys(org))

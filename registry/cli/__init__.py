@@ -1,12 +1,15 @@
 """The ``ebl`` command line: direct mode (the registry in this process) or gateway mode (HTTP).
 
-Entry point ``ebl = "registry.cli:app"``; see :mod:`registry.cli._app` for the commands and
-:mod:`registry.cli.backend` for the one interface both modes implement.
+Entry point ``ebl = "registry.cli:app"``. :mod:`registry.cli.root` holds the root command and the
+helpers the commands share; the commands live in one module per audience, as the gateway's routers do.
+:mod:`registry.cli.backend` is the one interface both modes implement.
 """
 
-from registry.cli._app import State, app
+# Importing an audience's module registers its commands; ``ebl --help`` lists them in this order.
+from registry.cli import members, governance, carriers, holders, banks, auditors, operations  # noqa: F401, I001
 from registry.cli.backend import Backend, CliError, GatewayError
 from registry.cli.direct import DirectBackend
 from registry.cli.gateway import HttpBackend
+from registry.cli.root import State, app
 
 __all__ = ["Backend", "CliError", "DirectBackend", "GatewayError", "HttpBackend", "State", "app"]

@@ -28,13 +28,15 @@ from registry.cli.backend import (  # noqa: F401
 )
 from registry.errors import InvalidRequestError
 from registry.records import (
-    CarrierCodeItem,
     CredentialInfoOut,
     CredentialOut,
     CustodialKeyOut,
     EventOut,
+    IdentityOut,
     KeyOut,
+    MemberDetailOut,
     MemberOut,
+    OnboardingOut,
     OperationOut,
     OrgKeyOut,
     TypedDataOut,
@@ -105,14 +107,17 @@ class DirectBackend:
             org, key = self.runtime.members.onboard(identifier, Role[role.upper()], codes)
         except ValueError as exc:
             raise CliError("usage", str(exc)) from None
-        recorded = self.runtime.members.carrier_codes.codes_of(org.address)
-        return {
-            **_org(org),
-            "identifier": identifier,
-            "keyAddress": key.address,
-            "key": dump(CustodialKeyOut.from_domain(key)),
-            "carrierCodes": [dump(CarrierCodeItem.from_domain(c)) for c in recorded],
-        }
+        member = self._member(org.address)
+        first_key = next(k for k in member.keys if k.address == key.address)
+        return dump(
+            OnboardingOut(
+                **member.model_dump(),
+                identifier=identifier,
+                name=name,
+                key_address=key.address,
+                key=first_key,
+            )
+        )
 
     def suspend(self, org: str) -> dict[str, Any]:
         return _org(self.runtime.members.suspend(org_ref(org)))
@@ -120,14 +125,20 @@ class DirectBackend:
     def reinstate(self, org: str) -> dict[str, Any]:
         return _org(self.runtime.members.reinstate(org_ref(org)))
 
-    def organisation(self, org: str) -> dict[str, Any]:
+    def _member(self, address: str) -> MemberDetailOut:
+        """The organisation's record as ``GET /v1/governance/organisations/{org}`` serves it."""
         from registry.errors import NotFoundError
         from registry.types import Role
 
-        record = self.runtime.members.organisation(org_ref(org))
+        members = self.runtime.members
+        record = members.organisation(address)
         if record.role is Role.NONE:
             raise NotFoundError("organisation", record.address)
-        return _org(record)
+        codes = members.carrier_codes.codes_of(record.address)
+        return MemberDetailOut.from_domain_with(record, codes, members.org_keys(record.address))
+
+    def organisation(self, org: str) -> dict[str, Any]:
+        return dump(self._member(org_ref(org)))
 
     def keys(self, org: str | None) -> list[dict[str, Any]]:
         if org is None:
@@ -138,17 +149,8 @@ class DirectBackend:
         return dump(CustodialKeyOut.from_domain(self.runtime.members.rotate_key(org_ref(org))))
 
     def identity(self, org: str) -> dict[str, Any]:
-        record = self.organisation(org)
-        keys = [k for k in self.keys(org) if k.get("status") == "active"]
         deployment = self.runtime.deployment
-        return {
-            "organisation": record["address"],
-            "role": record["role"],
-            "status": record["status"],
-            "keys": [k["address"] for k in keys],
-            "chainId": deployment.chain_id,
-            "registry": deployment.address,
-        }
+        return dump(IdentityOut.of(self._member(org_ref(org)), deployment.chain_id, deployment.address))
 
     def issue_credential(
         self, name: str, role: str, org: str | None, expires_at: datetime | None = None

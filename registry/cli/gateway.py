@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import ValidationError
@@ -28,11 +28,13 @@ from registry.records import (
     CredentialOut,
     EventOut,
     EventPageOut,
+    IdentityOut,
     KeyOut,
     MemberDetailOut,
+    MemberOut,
     OnboardedOut,
+    OnboardingOut,
     OperationOut,
-    OrganisationOut,
     Record,
     RotatedKeyOut,
     TypedDataOut,
@@ -40,15 +42,22 @@ from registry.records import (
     dump,
 )
 
+_R = TypeVar("_R", bound=Record)
 
-def _record(model: type[Record], body: Any) -> dict[str, Any]:
-    """The gateway's answer read as the record it serves (:mod:`registry.records`), as its JSON again:
-    an answer of another shape is refused here rather than rendered half-read."""
+
+def _read(model: type[_R], body: Any) -> _R:
+    """The gateway's answer read as the record it serves (:mod:`registry.records`): an answer of
+    another shape is refused here rather than rendered half-read."""
     try:
-        return dump(model.read(body))
+        return model.read(body)
     except ValidationError as exc:
         detail = f"the gateway's answer is not a {model.__name__}: {exc.errors()[0]['msg']}"
         raise CliError("unexpected_response", detail) from None
+
+
+def _record(model: type[Record], body: Any) -> dict[str, Any]:
+    """The gateway's answer read as its record, as its JSON again."""
+    return dump(_read(model, body))
 
 
 def _records(model: type[Record], body: Any) -> list[dict[str, Any]]:
@@ -138,29 +147,37 @@ class HttpBackend:
             body["carrierCodes"] = [
                 {"carrierCode": code, "carrierCodeListProvider": provider} for code, provider in carrier_codes
             ]
-        result = _record(OnboardedOut, self._post("/governance/organisations", body))
-        organisation = result.get("organisation")
-        if isinstance(organisation, dict):  # {organisation, keyAddress, credential}: flatten
-            result = {**organisation, **{k: v for k, v in result.items() if k != "organisation"}}
-        return result
+        onboarded = _read(OnboardedOut, self._post("/governance/organisations", body))
+        member = self._member(onboarded.organisation.address)
+        first_key = next((k for k in member.keys if k.address == onboarded.key_address), None)
+        if first_key is None:
+            raise CliError("unexpected_response", "the gateway does not list the onboarded key")
+        record = OnboardingOut(
+            **member.model_dump(),
+            identifier=onboarded.organisation.identifier or identifier,
+            name=onboarded.organisation.name,
+            key_address=onboarded.key_address,
+            key=first_key,
+            credential=onboarded.credential,
+        )
+        return dump(record)
 
     def suspend(self, org: str) -> dict[str, Any]:
-        return _record(OrganisationOut, self._post(f"/governance/organisations/{org_ref(org)}/suspend"))
+        return _record(MemberOut, self._post(f"/governance/organisations/{org_ref(org)}/suspend"))
 
     def reinstate(self, org: str) -> dict[str, Any]:
-        return _record(OrganisationOut, self._post(f"/governance/organisations/{org_ref(org)}/reinstate"))
+        return _record(MemberOut, self._post(f"/governance/organisations/{org_ref(org)}/reinstate"))
+
+    def _member(self, address: str) -> MemberDetailOut:
+        return _read(MemberDetailOut, self._get(f"/governance/organisations/{address}"))
 
     def organisation(self, org: str) -> dict[str, Any]:
-        return _record(MemberDetailOut, self._get(f"/governance/organisations/{org_ref(org)}"))
+        return dump(self._member(org_ref(org)))
 
     def keys(self, org: str | None) -> list[dict[str, Any]]:
         if org is None:  # the credential's own organisation
             return _records(KeyOut, self._get("/members/keys"))
-        record = self.organisation(org)
-        keys = record.get("keys")
-        if not isinstance(keys, list):
-            raise CliError("unsupported", "the gateway does not list an organisation's keys")
-        return [k if isinstance(k, dict) else {"address": k} for k in keys]
+        return [dump(k) for k in self._member(org_ref(org)).keys]
 
     def rotate_key(self, org: str) -> dict[str, Any]:
         result = _record(RotatedKeyOut, self._post(f"/governance/organisations/{org_ref(org)}/rotate-key"))
@@ -169,14 +186,8 @@ class HttpBackend:
         return result
 
     def identity(self, org: str) -> dict[str, Any]:
-        record = self.organisation(org)
-        keys = [k for k in self.keys(org) if k.get("status", "active") == "active"]
-        return {
-            "organisation": record.get("address", org_ref(org)),
-            "role": record.get("role"),
-            "status": record.get("status"),
-            "keys": [k.get("address") for k in keys],
-        }
+        """The gateway publishes no chain id or registry address: those stay null here."""
+        return dump(IdentityOut.of(self._member(org_ref(org)), None, None))
 
     def issue_credential(
         self, name: str, role: str, org: str | None, expires_at: datetime | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -20,10 +21,12 @@ __all__ = [
     "CarrierCodeListProvider",
     "CarrierCodeText",
     "CustodialKeyOut",
+    "IdentityOut",
     "KeyOut",
     "MemberDetailOut",
     "MemberOut",
     "OnboardedOut",
+    "OnboardingOut",
     "OrgKeyOut",
     "OrganisationOut",
     "RotatedKeyOut",
@@ -113,6 +116,51 @@ class MemberDetailOut(MemberOut):
 
     carrier_codes: list[CarrierCodeItem]
     keys: list[OrgKeyOut]
+
+    @classmethod
+    def from_domain_with(
+        cls, org: Organisation, codes: Sequence[CarrierCode], keys: Sequence[OrgKey]
+    ) -> MemberDetailOut:
+        return cls(
+            **MemberOut.from_domain(org).model_dump(),
+            carrier_codes=[CarrierCodeItem.from_domain(c) for c in codes],
+            keys=[OrgKeyOut.from_domain(k) for k in keys],
+        )
+
+
+class OnboardingOut(MemberDetailOut):
+    """An organisation just onboarded, as ``ebl org add`` prints it in both modes: its on-chain record
+    as ``GET /v1/governance/organisations/{org}`` serves it, the identifier and display name it was
+    onboarded with, its first custodial key and, through the gateway, the API credential issued with
+    it (its token is shown once; direct mode issues none)."""
+
+    identifier: str
+    name: str | None = Field(default=None, description="Display name (gateway mode keeps one)")
+    key_address: str
+    key: OrgKeyOut
+    credential: CredentialOut | None = None
+
+
+class IdentityOut(Record):
+    """An organisation's public identity, to hand to a counterparty: who it is on which registry."""
+
+    organisation: str
+    role: str
+    status: str
+    keys: list[str] = Field(description="Its active keys' addresses")
+    chain_id: int | None = Field(default=None, description="Chain id (direct mode: the gateway has none)")
+    registry: str | None = Field(default=None, description="TitleRegistry address (direct mode only)")
+
+    @classmethod
+    def of(cls, member: MemberDetailOut, chain_id: int | None, registry: str | None) -> IdentityOut:
+        return cls(
+            organisation=member.address,
+            role=member.role,
+            status=member.status,
+            keys=[k.address for k in member.keys if k.status == "active"],
+            chain_id=chain_id,
+            registry=registry,
+        )
 
 
 class CustodialKeyOut(Record):
