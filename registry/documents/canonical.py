@@ -12,9 +12,7 @@ from typing import Any
 
 import rfc8785
 
-from registry.documents.jsontext import parse_json_text
-from registry.documents.schema import json_type
-from registry.documents.shape import shape_violations
+from registry.documents.jsontext import checked_object, parse_json_text
 from registry.errors import InvalidDocumentError, Violation
 from registry.types import DocumentHash
 
@@ -59,14 +57,7 @@ class Document:
         """
         if isinstance(doc, Document):
             return doc
-        if not isinstance(doc, dict):
-            raise InvalidDocumentError(
-                [Violation("$", "document.not-object", f"must be a JSON object, not {json_type(doc)}")]
-            )
-        shape = shape_violations(doc)
-        if shape:
-            raise InvalidDocumentError(shape)
-        return cls(doc, _TOKEN)
+        return cls(checked_object(doc), _TOKEN)
 
     @classmethod
     def from_text(cls, text: str | bytes, *, parsed: Any = None) -> Document:

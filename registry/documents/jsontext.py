@@ -154,7 +154,7 @@ def parse_json_text(text: str | bytes, *, parsed: Any = _UNPARSED) -> dict[str, 
             [Violation("$", "document.too-large", f"JSON text over {MAX_TEXT_BYTES} bytes")]
         )
     if parsed is not _UNPARSED:
-        return _checked_object(parsed)
+        return checked_object(parsed)
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -181,10 +181,11 @@ def parse_json_text(text: str | bytes, *, parsed: Any = _UNPARSED) -> dict[str, 
         ) from exc
     except ValueError as exc:  # e.g. an integer literal longer than Python's int parsing limit
         raise InvalidDocumentError([Violation("$", "json.invalid", str(exc)[:200])]) from exc
-    return _checked_object(value)
+    return checked_object(value)
 
 
-def _checked_object(value: Any) -> dict[str, Any]:
+def checked_object(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object of JSON values within the limits (else InvalidDocumentError)."""
     if not isinstance(value, dict):
         raise InvalidDocumentError(
             [Violation("$", "document.not-object", f"must be a JSON object, not {json_type(value)}")]
