@@ -1,7 +1,10 @@
 """The gateway served over real HTTP (uvicorn on 127.0.0.1) on top of a registry runtime.
 
-The runtime connects to the session anvil and deploys its own registry, so API tests never share
-title state with the contract tests. Every party signs in with its own API credential.
+The runtime runs on an anvil of its own and deploys its own registry, so API tests never share title
+state with the contract tests. The chain is its own, not the session's, because the runtime's watchdog
+treats a head that goes backwards as a rollback (gate closed, journal re-checked), and the recovery,
+relayer and indexer tests rewind the session chain with ``evm_revert`` while this session-scoped gateway
+is alive on the same worker. Every party signs in with its own API credential.
 """
 
 from __future__ import annotations
@@ -16,16 +19,23 @@ import pytest
 from api.auth import Credentials
 from api.main import create_app
 from api.serving import serve_in_thread
-from registry.chain.anvil import AnvilProcess
+from registry.chain.anvil import AnvilConfig, AnvilProcess
 from registry.config import Settings
 from registry.runtime import Runtime
 from tests.api.helpers import onboard_cast
 
 
 @pytest.fixture(scope="session")
-def api_runtime(anvil: AnvilProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+def api_chain() -> Iterator[AnvilProcess]:
+    """The gateway's own anvil, which no other test rewinds."""
+    with AnvilProcess(AnvilConfig()) as node:
+        yield node
+
+
+@pytest.fixture(scope="session")
+def api_runtime(api_chain: AnvilProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     data: Path = tmp_path_factory.mktemp("api-data")
-    settings = Settings(data_dir=data, rpc_url=anvil.url, keystore_kdf_n=2**14, relayer_max_delay=0.01)
+    settings = Settings(data_dir=data, rpc_url=api_chain.url, keystore_kdf_n=2**14, relayer_max_delay=0.01)
     with Runtime.open(settings) as runtime:
         yield runtime
 
