@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Response
 
-from api.auth import ApiRole, Principal
+from api.auth import ApiRole, Credentials, Principal
 from api.deps import RuntimeDep, member_org, require_role
 from api.problems import Problem, problem_for_failed_operation
-from api.schemas import EBL_ID_PATTERN, OperationOut, operation_out
+from api.schemas import EBL_ID_PATTERN, OperationOut, OrganisationOut, operation_out
 from registry.errors import ContractRevertError, NotFoundError
 from registry.runtime import Runtime
 from registry.store import queries
@@ -26,10 +26,20 @@ __all__ = [
     "can_see",
     "ebl_not_found",
     "hide_unless_party",
+    "organisations",
     "parse_ebl_id",
     "write_dependency",
     "write_response",
 ]
+
+
+def organisations(credentials: Credentials, addresses: set[str]) -> dict[str, OrganisationOut]:
+    """The legal name, identifier and role of each organisation the gateway has a profile of."""
+    return {
+        a: OrganisationOut(address=a, name=p.name, identifier=p.identifier, role=p.role)
+        for a, p in credentials.profiles(addresses).items()
+    }
+
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 Wait = Annotated[bool, Query(description="true: answer when final on chain; false: 202 at once")]

@@ -11,8 +11,8 @@ from api.auth import Principal
 from api.bodies import JsonBody, json_body
 from api.deps import CredentialsDep, RuntimeDep, require_role
 from api.problems import Problem, problem_responses
-from api.routes._common import EblIdPath, ebl_not_found, parse_ebl_id, require_visible
-from api.schemas import OrganisationOut, VerificationOut
+from api.routes._common import EblIdPath, ebl_not_found, organisations, parse_ebl_id, require_visible
+from api.schemas import VerificationOut
 from registry.documents import Document
 from registry.errors import NotFoundError
 from registry.runtime import Runtime
@@ -24,12 +24,7 @@ Verifier = Annotated[Principal, Depends(require_role("bank", "carrier", "trader"
 
 
 def _out(runtime: Runtime, credentials: CredentialsDep, v: Verification) -> VerificationOut:
-    addresses = {str(a) for a in (v.holder, v.endorsee, v.carrier) if a}
-    profiles = credentials.profiles(addresses)
-    orgs = {
-        a: OrganisationOut(address=a, name=p.name, identifier=p.identifier, role=p.role)
-        for a, p in profiles.items()
-    }
+    orgs = organisations(credentials, {str(a) for a in (v.holder, v.endorsee, v.carrier) if a})
     return VerificationOut.from_domain(v, runtime.deployment.address, runtime.deployment.chain_id, orgs)
 
 

@@ -1,4 +1,9 @@
-"""Members (any member organisation): the organisation's own signing keys, self-service.
+"""Members (any member organisation): its bills, and its own signing keys, self-service.
+
+``GET ebls`` lists the organisation's bills from the index, one view at a time: ``held`` (live bills
+in its possession), ``awaiting`` (held bills waiting for its action, each with the reason) and
+``former`` (bills it handed on), newest issuance first, paginated with ``nextCursor``
+(:mod:`registry.store.holdings`).
 
 A member registers a wallet key it holds itself in two steps: ``POST keys/challenge`` names the key
 and returns EIP-712 ``KeyRegistration`` typed data (the organisation, the key, a nonce, a deadline,
@@ -12,13 +17,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from api.auth import Principal
-from api.deps import RuntimeDep, member_org, require_role
+from api.deps import CredentialsDep, RuntimeDep, member_org, require_role
 from api.problems import problem_for_failed_operation, problem_responses
-from api.schemas import KeyChallengeRequest, KeyOut, KeyRegistrationRequest, TypedDataOut
+from api.routes._common import organisations
+from api.schemas import HoldingPageOut, KeyChallengeRequest, KeyOut, KeyRegistrationRequest, TypedDataOut
 from registry.members import OrgKey
+from registry.store.holdings import HoldingView, member_ebls
 from registry.title import Operation
 
 router = APIRouter(prefix="/v1/members", tags=["members"], responses=problem_responses(403, 404, 409, 503))
@@ -39,6 +46,31 @@ def _answer(runtime: RuntimeDep, org: str, key: str, op: Operation, response: Re
         response.headers["Location"] = f"/v1/operations/{op.operation_id}"
         return KeyOut(address=key, status="active", custodial=False, operation_id=op.operation_id)
     return _out(runtime.members.org_key(org, key), op)
+
+
+@router.get("/ebls", response_model=HoldingPageOut)
+def ebls(
+    runtime: RuntimeDep,
+    principal: Member,
+    credentials: CredentialsDep,
+    view: Annotated[
+        HoldingView, Query(description="held, awaiting (your action) or former")
+    ] = HoldingView.HELD,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=100, description="``nextCursor`` of the page before")
+    ] = None,
+) -> HoldingPageOut:
+    """The caller's bills in one view, newest issuance first, from the index (an action shows here
+    once the indexer has its block, normally within a second of being final)."""
+    page = member_ebls(runtime.engine, member_org(principal), view, limit, cursor)
+    parties = {
+        a
+        for h in page.items
+        for a in (h.title.carrier, h.title.holder, h.title.endorsee, h.title.nominee)
+        if a
+    }
+    return HoldingPageOut.from_domain(page, organisations(credentials, parties))
 
 
 @router.get("/keys", response_model=list[KeyOut])

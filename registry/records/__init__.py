@@ -14,6 +14,7 @@ The problem codes every error answer carries are in :mod:`registry.records.probl
 from registry.records.credentials import CredentialInfoOut, CredentialOut
 from registry.records.events import EventOut, EventPageOut
 from registry.records.fields import EBL_ID_PATTERN, EblIdField, EblIdHex, Record
+from registry.records.holdings import HoldingOut, HoldingPageOut
 from registry.records.members import (
     CarrierCodeItem,
     CustodialKeyOut,
@@ -41,6 +42,8 @@ __all__ = [
     "EblIdHex",
     "EventOut",
     "EventPageOut",
+    "HoldingOut",
+    "HoldingPageOut",
     "IdentityOut",
     "KeyOut",
     "MemberDetailOut",

@@ -102,6 +102,8 @@ class Ebl(Base):
     """Current title state of one eBL, folded from its events (mirrors the chain's ``titleOf``)."""
 
     __tablename__ = "ebls"
+    # a member's bills, newest issuance first (registry.store.holdings)
+    __table_args__ = (Index("ix_ebls_holder_issued_block", "holder", "issued_block", "ebl_id"),)
 
     ebl_id: Mapped[str] = mapped_column(EBL_ID, primary_key=True)
     status: Mapped[str] = mapped_column(String(32), index=True)
@@ -136,6 +138,7 @@ class EblEvent(Base):
         UniqueConstraint("tx_hash", "log_index"),
         Index("ix_ebl_events_ebl_id_seq", "ebl_id", "seq", unique=True),
         Index("ix_ebl_events_actor_block_time", "actor", "block_time"),
+        Index("ix_ebl_events_actor_ebl_id", "actor", "ebl_id"),
         Index("ix_ebl_events_counterparty_block_time", "counterparty", "block_time"),
         Index("ix_ebl_events_action_block_time", "action", "block_time"),
         Index("ix_ebl_events_block_number", "block_number"),

@@ -29,6 +29,7 @@ __all__ = [
     "ebls_held_by",
     "events_by_org",
     "history",
+    "title_from_row",
     "title_state",
 ]
 
@@ -88,7 +89,8 @@ class EventPage:
     next_cursor: str | None
 
 
-def _title(row: Any) -> TitleState:
+def title_from_row(row: Any) -> TitleState:
+    """The :class:`TitleState` of one ``ebls`` row."""
     return TitleState(
         ebl_id=int(row.ebl_id),
         status=Status[row.status],
@@ -141,7 +143,7 @@ def title_state(engine: Engine, ebl_id: int) -> TitleState:
         row = conn.execute(select(EBLS).where(EBLS.c.ebl_id == str(ebl_id))).first()
     if row is None:
         raise NotFoundError("eBL", ebl_id)
-    return _title(row)
+    return title_from_row(row)
 
 
 def history(engine: Engine, ebl_id: int) -> list[EventRecord]:
@@ -222,4 +224,4 @@ def ebls_held_by(engine: Engine, org: str) -> list[TitleState]:
         rows = conn.execute(
             select(EBLS).where(EBLS.c.holder == org, EBLS.c.status.in_(_LIVE)).order_by(EBLS.c.issued_block)
         ).all()
-    return [_title(r) for r in rows]
+    return [title_from_row(r) for r in rows]
