@@ -19,7 +19,10 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 def _name(common_name: str) -> x509.Name:
     return x509.Name(
-        [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "PINT test"), x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "PINT test"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
     )
 
 
@@ -68,7 +71,9 @@ def _aki(issuer: Authority) -> x509.AuthorityKeyIdentifier:
 def intermediate_ca(issuer: Authority, name: str = "PINT test intermediate") -> Authority:
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
-        _builder(name, issuer.cert.subject, key.public_key(), NOW - timedelta(days=365), NOW + timedelta(days=365))
+        _builder(
+            name, issuer.cert.subject, key.public_key(), NOW - timedelta(days=365), NOW + timedelta(days=365)
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
