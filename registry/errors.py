@@ -27,11 +27,17 @@
     │       ├── MembershipError ...        (one subclass per ``Membership*`` error)
     │       └── TitleError ...             (one subclass per ``Title*`` error, e.g.
     │                                       TitleDuplicateDocumentError: one record per document)
-    └── StoreError
-        ├── NotFoundError
-        │   └── NoMatchingEblError         (a presented document matches no eBL)
-        ├── CarrierCodeTakenError          (a carrier code already belongs to another organisation)
-        └── IdempotencyConflictError
+    ├── StoreError
+    │   ├── NotFoundError
+    │   │   └── NoMatchingEblError         (a presented document matches no eBL)
+    │   ├── CarrierCodeTakenError          (a carrier code already belongs to another organisation)
+    │   └── IdempotencyConflictError
+    └── PintError                          (DCSA PINT: platform interoperability)
+        ├── SignatureRejected              (a JWS refused; ``cause`` says why: answers BSIG)
+        ├── EnvelopeRefused                (an envelope refused with a PINT ``response_code``)
+        ├── PlatformKeyError               (our platform key file is missing, unreadable, unsupported)
+        ├── TrustListError                 (the trust list file or an entry of it is invalid)
+        └── ResponseMismatchError          (a signed response that does not answer our envelope)
 
 The per-contract-error subclasses are generated from the ABI in :mod:`registry.chain.errors`, so a
 new custom error in Solidity needs no hand-written Python twin.
@@ -44,6 +50,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from registry.pint.codes import ResponseCode, SignatureCause
 
 __all__ = [
     "CarrierCodeTakenError",
@@ -55,6 +65,7 @@ __all__ = [
     "DocumentError",
     "DocumentMismatchError",
     "DuplicateKeyError",
+    "EnvelopeRefused",
     "IdempotencyConflictError",
     "InvalidDocumentError",
     "InvalidRequestError",
@@ -66,12 +77,17 @@ __all__ = [
     "LedgerUnavailableError",
     "NoMatchingEblError",
     "NotFoundError",
+    "PintError",
+    "PlatformKeyError",
     "RegistryError",
     "RegistryInUseError",
+    "ResponseMismatchError",
+    "SignatureRejected",
     "SigningError",
     "StoreError",
     "ToolchainError",
     "TransactionFailedError",
+    "TrustListError",
     "UnknownKeyError",
     "Violation",
     "render_value",
@@ -401,3 +417,69 @@ class IdempotencyConflictError(StoreError):
     def __init__(self, key: str) -> None:
         self.key = key
         super().__init__(f"idempotency key {key!r} was already used for a different request")
+
+
+# --- PINT ------------------------------------------------------------------------------------
+
+
+class PintError(RegistryError):
+    """Raised when a DCSA PINT envelope, signature, key or trust list cannot be used."""
+
+    code = "pint_error"
+
+
+class SignatureRejected(PintError):
+    """Raised when a JWS is refused: an unknown key id, an untrusted, expired or revoked certificate,
+    a signature that does not verify, or an algorithm outside EdDSA/ES256/RS256/PS256. A receiver
+    answers it with ``BSIG``.
+
+    Attributes:
+        cause: which of those (:class:`registry.pint.codes.SignatureCause`).
+        detail: the human explanation (also the message, after the cause).
+    """
+
+    code = "pint_signature_rejected"
+
+    def __init__(self, cause: SignatureCause, detail: str) -> None:
+        self.cause, self.detail = cause, detail
+        super().__init__(f"{cause.value}: {detail}")
+
+
+class EnvelopeRefused(PintError):
+    """Raised when an envelope (or a finished response) is refused with a PINT response code.
+
+    Attributes:
+        response_code: the PINT code to answer (:class:`registry.pint.codes.ResponseCode`; ``BSIG``,
+            ``BENV`` or ``DISE`` for the checks of the envelope itself).
+        reason: the explanation for the sending platform (at most 255 characters, as the YAML's
+            ``reason``).
+        cause: for ``BSIG``, which signature check failed (else None).
+    """
+
+    code = "pint_envelope_refused"
+
+    def __init__(self, code: ResponseCode, reason: str, cause: SignatureCause | None = None) -> None:
+        self.response_code, self.cause = code, cause
+        self.reason = reason if len(reason) <= 255 else reason[:254] + "…"
+        super().__init__(f"{code.value}: {self.reason}")
+
+
+class PlatformKeyError(PintError):
+    """Raised when our platform's PINT signing key is missing, unreadable or of an unsupported kind."""
+
+    code = "pint_platform_key"
+
+
+class TrustListError(PintError):
+    """Raised when the trust list file, or an entry of it, is invalid (a bad JWK set, certificate, CRL,
+    a duplicate platform code or key id)."""
+
+    code = "pint_trust_list"
+
+
+class ResponseMismatchError(PintError):
+    """Raised when a signed finished response verifies but does not answer the envelope we sent (its
+    ``lastEnvelopeTransferChainEntrySignedContentChecksum`` is another one), or breaks the YAML's rules
+    for its code."""
+
+    code = "pint_response_mismatch"
