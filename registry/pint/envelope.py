@@ -191,9 +191,16 @@ class EblEnvelope(_Closed):
     envelopeTransferChain: Annotated[list[CompactJws], Field(min_length=1)]
 
 
-class EnvelopeTransferStartedResponse(_Closed):
+class EnvelopeTransferStartedResponse(BaseModel):
     """``EnvelopeTransferStartedResponse`` (HTTP 201, unsigned): the transfer is open, these additional
-    documents are still to come."""
+    documents are still to come.
+
+    A field the YAML does not define is ignored, not refused: the schema does not close the object, and
+    an independent receiver (pint-demo) adds ``receivedAdditionalDocumentChecksums: null``; refusing its
+    answer would leave our transfer stuck for nothing the protocol needs.
+    """
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
 
     envelopeReference: Annotated[str, Field(max_length=100)]
     transportDocumentChecksum: Checksum

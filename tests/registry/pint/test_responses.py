@@ -7,6 +7,7 @@ import pytest
 
 from registry.errors import ResponseMismatchError, SignatureRejected
 from registry.pint.codes import ResponseCode, SignatureCause
+from registry.pint.envelope import EnvelopeTransferStartedResponse
 from registry.pint.signer import PlatformSigner
 from registry.pint.trust import PlatformEntry, TrustList
 from registry.pint.verify import check_finished_response, sign_finished_response
@@ -110,3 +111,33 @@ def test_a_signed_payload_that_is_no_finished_response_is_refused(
 ) -> None:
     with pytest.raises(ResponseMismatchError, match=match):
         check_finished_response(receiver.sign(payload), trust, "EBLR")
+
+
+def test_a_verdict_with_a_long_reason_still_reaches_the_sender(
+    receiver: PlatformSigner, trust: TrustList
+) -> None:
+    """An independent receiver (pint-demo) explains a BSIG in more than the YAML's 255 characters: the
+    sender keeps the verdict, with the reason cut to 255."""
+    jws = receiver.sign(
+        {
+            "lastEnvelopeTransferChainEntrySignedContentChecksum": LAST,
+            "responseCode": "BSIG",
+            "reason": "x" * 600,
+        }
+    )
+    response = check_finished_response(jws, trust, "EBLR", last_entry_checksum=LAST)
+    assert response.responseCode == "BSIG" and response.reason is not None and len(response.reason) == 255
+
+
+def test_a_started_response_with_a_field_the_yaml_does_not_define_is_read() -> None:
+    """pint-demo's 201 adds ``receivedAdditionalDocumentChecksums: null``; the schema leaves it open."""
+    started = EnvelopeTransferStartedResponse.model_validate(
+        {
+            "envelopeReference": "ref-1",
+            "transportDocumentChecksum": "cd" * 32,
+            "lastEnvelopeTransferChainEntrySignedContentChecksum": LAST,
+            "missingAdditionalDocumentChecksums": [INVOICE.checksum],
+            "receivedAdditionalDocumentChecksums": None,
+        }
+    )
+    assert started.missingAdditionalDocumentChecksums == [INVOICE.checksum]
