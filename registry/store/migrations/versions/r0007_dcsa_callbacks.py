@@ -59,7 +59,7 @@ def upgrade() -> None:
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("reference", name=op.f("pk_dcsa_surrender_requests")),
-        sa.UniqueConstraint("ebl_id", "seq", name=op.f("uq_dcsa_surrender_requests_ebl_id")),
+        sa.UniqueConstraint("ebl_id", "seq", name=op.f("uq_dcsa_surrender_requests_ebl_id_seq")),
     )
     op.create_index(op.f("ix_ebls_tdr_hash"), "ebls", ["tdr_hash"], unique=False)
 
