@@ -32,7 +32,14 @@ from sqlalchemy import Engine, Table, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from registry.dcsa.chains import endorsement_chains
-from registry.store.models import DcsaCallback, DcsaCarrierEndpoint, DcsaSurrenderRequest, Document, Ebl, EblEvent
+from registry.store.models import (
+    DcsaCallback,
+    DcsaCarrierEndpoint,
+    DcsaSurrenderRequest,
+    Document,
+    Ebl,
+    EblEvent,
+)
 from registry.types import Action, Status
 
 __all__ = ["ISSUANCE_RESPONSES", "SURRENDER_REQUESTS", "CallbackDrainer", "CallbackOutbox", "Endpoint"]
@@ -166,7 +173,11 @@ class CallbackOutbox:
             reference = uuid.uuid5(uuid.NAMESPACE_URL, f"ebl:{row.ebl_id}:{row.seq}").hex
             chain = endorsement_chains(self.engine, self.platform, row.reference)
             links = next(
-                (c["endorsementChain"] for c in chain if c.get("transportDocumentSubReference") == row.sub_reference),
+                (
+                    c["endorsementChain"]
+                    for c in chain
+                    if c.get("transportDocumentSubReference") == row.sub_reference
+                ),
                 [],
             )
             payload: dict[str, Any] = {
@@ -179,15 +190,18 @@ class CallbackOutbox:
             reason = bytes.fromhex(row.data[2:]).rstrip(b"\0").decode(errors="replace") if row.data else ""
             if code == "AREQ" and reason in _REASONS:
                 payload["reasonCode"] = reason
-            payload["endorsementChain"] = [
-                {k: v for k, v in link.items()} for link in links if "recipient" in link or link is links[-1]
-            ]
+            # SUR 3.0.3: issuance onward (oldest first); each of its links names actor and recipient
+            payload["endorsementChain"] = [link for link in reversed(links) if "recipient" in link]
             now = _now()
             try:
                 with self.engine.begin() as conn:
                     conn.execute(
                         insert(SURRENDERS).values(
-                            reference=reference, ebl_id=row.ebl_id, seq=row.seq, carrier=row.carrier, created_at=now
+                            reference=reference,
+                            ebl_id=row.ebl_id,
+                            seq=row.seq,
+                            carrier=row.carrier,
+                            created_at=now,
                         )
                     )
                     conn.execute(
@@ -227,7 +241,9 @@ class CallbackOutbox:
         """Forget an answer whose write the chain refused, so the carrier may answer again."""
         with self.engine.begin() as conn:
             conn.execute(
-                update(SURRENDERS).where(SURRENDERS.c.reference == reference).values(answer=None, answered_at=None)
+                update(SURRENDERS)
+                .where(SURRENDERS.c.reference == reference)
+                .values(answer=None, answered_at=None)
             )
 
     # ------------------------------------------------------------------ delivery
