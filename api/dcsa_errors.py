@@ -17,10 +17,11 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-__all__ = ["DCSA_PREFIX", "error_body", "error_response", "is_dcsa_path"]
+__all__ = ["API_VERSION", "DCSA_PREFIX", "error_body", "error_response", "is_dcsa_path"]
 
 DCSA_PREFIX = "/v3/"
 API_VERSION = "3.0.3"
+"""The ``API-Version`` every /v3 answer carries (the SemVer of the DCSA APIs served)."""
 _METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTION", "PATCH"}
 
 

@@ -172,7 +172,7 @@ class CallbackOutbox:
                 continue
             reference = uuid.uuid5(uuid.NAMESPACE_URL, f"ebl:{row.ebl_id}:{row.seq}").hex
             chain = endorsement_chains(self.engine, self.platform, row.reference)
-            links = next(
+            links: list[dict[str, Any]] = next(
                 (
                     c["endorsementChain"]
                     for c in chain

@@ -59,8 +59,8 @@ def endorsement_chains(
 ) -> list[dict[str, Any]]:
     """Every ``EndorsementChain`` recorded under ``reference`` (one per eBL: an amended document is a
     second one), newest eBL first, filtered as the standard's query parameters say. Empty when none."""
-    actor = aliased(OrgProfile.__table__)  # type: ignore[arg-type]
-    recipient = aliased(OrgProfile.__table__)  # type: ignore[arg-type]
+    actor = aliased(OrgProfile.__table__)
+    recipient = aliased(OrgProfile.__table__)
     query = (
         select(
             EBLS.c.ebl_id,

@@ -38,7 +38,7 @@ from registry.title import TitleService, WriteOptions
 __all__ = ["DcsaIssuance", "checksum"]
 
 
-def checksum(value: object) -> str:
+def checksum(value: Any) -> str:
     """SHA-256 (lowercase hex) over the RFC 8785 canonical JSON of ``value``."""
     return hashlib.sha256(rfc8785.dumps(value)).hexdigest()
 
