@@ -105,22 +105,22 @@ def main() -> None:
                         },
                     }
                 )
-                for seq in range(args.events_per_ebl):
-                    events.append(
-                        {
-                            "ebl_id": ebl_id,
-                            "seq": seq,
-                            "action": ACTIONS[seq % len(ACTIONS)],
-                            "actor": orgs[(n + seq) % 200],
-                            "counterparty": orgs[(n + seq + 1) % 200],
-                            "actor_key": orgs[(n + seq) % 200],
-                            "data": "0x" + "00" * 32,
-                            "block_number": n,
-                            "block_time": 1_700_000_000 + n,
-                            "tx_hash": "0x" + f"{n:064x}",
-                            "log_index": seq,
-                        }
-                    )
+                events.extend(
+                    {
+                        "ebl_id": ebl_id,
+                        "seq": seq,
+                        "action": ACTIONS[seq % len(ACTIONS)],
+                        "actor": orgs[(n + seq) % 200],
+                        "counterparty": orgs[(n + seq + 1) % 200],
+                        "actor_key": orgs[(n + seq) % 200],
+                        "data": "0x" + "00" * 32,
+                        "block_number": n,
+                        "block_time": 1_700_000_000 + n,
+                        "tx_hash": "0x" + f"{n:064x}",
+                        "log_index": seq,
+                    }
+                    for seq in range(args.events_per_ebl)
+                )
                 if len(events) >= 60_000:
                     conn.execute(insert(Ebl.__table__), ebls)
                     conn.execute(insert(Document.__table__), docs)
@@ -143,7 +143,8 @@ def main() -> None:
         timings.sort()
         result = {
             "benchmark": "dcsa_chains",
-            "what": "registry.dcsa.endorsement_chains (the query and shaping of GET /v3/endorsement-chains/{tdr}), in process, SQLite",
+            "what": "registry.dcsa.endorsement_chains (the query and shaping of "
+            "GET /v3/endorsement-chains/{tdr}), in process, SQLite",
             "ebls": args.ebls,
             "events": args.ebls * args.events_per_ebl,
             "samples": args.samples,
