@@ -263,10 +263,11 @@ def install_problem_handlers(app: FastAPI) -> None:
             }
             for e in exc.errors()
         ]
-        status = 400 if is_dcsa_path(request.url.path) else 422  # DCSA: a malformed request is a 400
+        dcsa = is_dcsa_path(request.url.path)  # DCSA: a malformed request is a 400
+        status, code = (400, "bad_request") if dcsa else (422, "invalid_request")
         return _answer(
             request,
-            Problem(status, "invalid_request", "The request is not valid", "see errors", errors=errors),
+            Problem(status, code, "The request is not valid", "see errors", errors=errors),
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -131,9 +131,7 @@ def post_ebl_surrender_responses(
     outbox = _outbox(runtime)
     org = member_org(principal)
     if body.action == "SREJ" and not body.comments:
-        raise Problem(
-            400, "invalid_request", "The request is not valid", "comments must be provided for SREJ"
-        )
+        raise Problem(400, "bad_request", "The request is not valid", "comments must be provided for SREJ")
     found = outbox.surrender_request(body.surrenderRequestReference)
     if found is None or found.carrier != org:  # another carrier's reference reveals nothing
         raise Problem(404, "not_found", "Not found", f"no surrender request {body.surrenderRequestReference}")

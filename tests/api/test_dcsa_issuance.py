@@ -148,7 +148,7 @@ def test_a_malformed_request_is_answered_400(dcsa_gateway: DcsaGateway, breakage
     else:
         body["surprise"] = 1
     with gw.client(m["carrier"].token) as carrier:
-        assert_error_response(carrier.put("/v3/ebl-issuance-requests", json=body), 400, "invalid_request")
+        assert_error_response(carrier.put("/v3/ebl-issuance-requests", json=body), 400, "bad_request")
 
 
 def test_an_unknown_v3_path_is_an_error_response_404(dcsa_gateway: DcsaGateway) -> None:

@@ -156,7 +156,7 @@ def test_the_carrier_rejects_a_surrender_with_SREJ_and_the_bill_returns(dcsa_gat
                 "/v3/ebl-surrender-responses", json={"surrenderRequestReference": reference, "action": "SREJ"}
             ),
             400,
-            "invalid_request",
+            "bad_request",
         )
         r = carrier.post(
             "/v3/ebl-surrender-responses",
@@ -207,7 +207,7 @@ def test_the_endorsement_chain_is_visible_to_its_parties_only(dcsa_gateway: Dcsa
     with dcsa_gateway.gateway.client(m["bank"].token) as bank:
         assert_error_response(bank.get(path), 404, "not_found")
         assert_error_response(bank.get("/v3/endorsement-chains/NEVER-ISSUED"), 404, "not_found")
-        assert_error_response(bank.get("/v3/endorsement-chains/" + "A" * 21), 400, "invalid_request")
+        assert_error_response(bank.get("/v3/endorsement-chains/" + "A" * 21), 400, "bad_request")
     with dcsa_gateway.gateway.client(m["carrier"].token) as carrier:
         assert_error_response(carrier.get(path, params={"carrierSCACCode": "YMLU"}), 404)
         assert_error_response(carrier.get(path, params={"carrierSCACCode": "TOOLONG"}), 400)
