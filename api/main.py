@@ -23,7 +23,17 @@ from api.docs import install_docs
 from api.logs import RequestLog
 from api.problem_docs import document_problems
 from api.problems import install_problem_handlers
-from api.routes import auditors, banks, carriers, governance, holders, members, operations
+from api.routes import (
+    auditors,
+    banks,
+    carriers,
+    dcsa_carriers,
+    dcsa_endorsement,
+    governance,
+    holders,
+    members,
+    operations,
+)
 from registry.config import Settings
 from registry.runtime import Runtime
 
@@ -109,6 +119,10 @@ def create_app(
     install_docs(app)
     for module in (carriers, holders, members, banks, auditors, governance, operations):
         app.include_router(module.router)
+    if limits.dcsa_platform is not None:  # the DCSA platform APIs: /v3 (and the carriers' endpoint)
+        app.include_router(dcsa_carriers.endpoints)
+        app.include_router(dcsa_carriers.router)
+        app.include_router(dcsa_endorsement.router)
 
     app.add_middleware(Metrics)
     app.add_middleware(BodyGuard, max_body_bytes=max_body_bytes)

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import logs
+from api.dcsa_errors import error_response, is_dcsa_path
 from api.problem_docs import ProblemOut, codes_for_status, document_problems, problem_responses
 from registry.errors import (
     CarrierCodeTakenError,
@@ -27,6 +28,7 @@ from registry.errors import (
     ChainError,
     ConfigurationError,
     ContractRevertError,
+    DcsaRequestConflictError,
     DuplicateKeyError,
     IdempotencyConflictError,
     InvalidDocumentError,
@@ -182,6 +184,8 @@ def _for_registry_error(exc: RegistryError) -> Problem:
             str(exc),
             presentedHash=exc.document_hash,
         )
+    if isinstance(exc, DcsaRequestConflictError):
+        return Problem(409, "duplicate", "Already requested", str(exc))
     if isinstance(exc, NotFoundError):
         return Problem(404, "not_found", "Not found", str(exc))
     if isinstance(exc, IdempotencyConflictError):
@@ -205,16 +209,49 @@ def _for_registry_error(exc: RegistryError) -> Problem:
     return Problem(500, "internal_error", "Internal error", f"{exc.code}: see the server log")
 
 
+def _answer(request: Request, problem: Problem) -> JSONResponse:
+    """problem+json, or under ``/v3`` the DCSA ``ErrorResponse`` (:mod:`api.dcsa_errors`)."""
+    if not is_dcsa_path(request.url.path):
+        return problem.response(request.url.path)
+    problem.response(request.url.path)  # the same bookkeeping: the 5xx log line, the operation id
+    errors = problem.extra.get("errors")
+    detailed = (
+        [
+            {
+                "errorCodeText": problem.code,
+                "errorCodeMessage": str(e.get("message") or problem.detail)[:5000],
+                "jsonPath": str(e.get("path", ""))[:500],
+            }
+            for e in errors
+        ]
+        if isinstance(errors, list) and errors
+        else None
+    )
+    headers = {"Retry-After": "1"} if problem.status in (429, 503) else {}
+    headers.update(problem.headers)
+    return error_response(
+        request.method,
+        request.url.path,
+        problem.status,
+        problem.code,
+        problem.detail or problem.title,
+        correlation=logs.current_request_id(),
+        errors=detailed,
+        headers=headers,
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    """Answer every error as problem+json; never leak a traceback."""
+    """Answer every error as problem+json (the DCSA ``ErrorResponse`` under ``/v3``); never leak a
+    traceback."""
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return exc.response(request.url.path)
+        return _answer(request, exc)
 
     @app.exception_handler(RegistryError)
     async def _registry(request: Request, exc: RegistryError) -> JSONResponse:
-        return _for_registry_error(exc).response(request.url.path)
+        return _answer(request, _for_registry_error(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -226,9 +263,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             }
             for e in exc.errors()
         ]
-        return Problem(
-            422, "invalid_request", "The request is not valid", "see errors", errors=errors
-        ).response(request.url.path)
+        dcsa = is_dcsa_path(request.url.path)  # DCSA: a malformed request is a 400
+        status, code = (400, "bad_request") if dcsa else (422, "invalid_request")
+        return _answer(
+            request,
+            Problem(status, code, "The request is not valid", "see errors", errors=errors),
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -238,19 +278,17 @@ def install_problem_handlers(app: FastAPI) -> None:
             404: "not_found",
             405: "method_not_allowed",
         }.get(exc.status_code, "http_error")
-        return Problem(exc.status_code, code, str(exc.detail), str(exc.detail)).response(request.url.path)
+        return _answer(request, Problem(exc.status_code, code, str(exc.detail), str(exc.detail)))
 
     # The ledger's JSON-RPC connection failed (the chain is down or restarting): 503 + Retry-After,
     # not 500; accepted writes are journaled and resubmitted when it is back.
     @app.exception_handler(requests.exceptions.ConnectionError)
     @app.exception_handler(requests.exceptions.Timeout)
     async def _ledger_unreachable(request: Request, exc: Exception) -> JSONResponse:
-        return Problem(503, "ledger_unavailable", "The ledger did not answer", type(exc).__name__).response(
-            request.url.path
+        return _answer(
+            request, Problem(503, "ledger_unavailable", "The ledger did not answer", type(exc).__name__)
         )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return Problem(500, "internal_error", "Internal error", "see the server log").response(
-            request.url.path
-        )
+        return _answer(request, Problem(500, "internal_error", "Internal error", "see the server log"))

@@ -49,6 +49,17 @@ class Settings(BaseSettings):
         "requests (several workers); unset: each process counts its own",
     )
 
+    dcsa_platform: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{3,4}$",
+        description="our eBL platform code on DCSA's eblsolutionproviders list (e.g. WAVE); set: the DCSA "
+        "platform APIs are served under /v3 and carriers' callbacks are delivered; unset: /v3 answers 404",
+    )
+    dcsa_callback_timeout: float = Field(default=10.0, gt=0, description="seconds per DCSA callback")
+    dcsa_callback_max_backoff: float = Field(
+        default=300.0, gt=0, description="most seconds between two attempts at a DCSA callback"
+    )
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.env != "production":

@@ -419,6 +419,17 @@ class IdempotencyConflictError(StoreError):
         super().__init__(f"idempotency key {key!r} was already used for a different request")
 
 
+class DcsaRequestConflictError(StoreError):
+    """Raised when a DCSA request repeats one already handled: an issuance request for a document (by its
+    checksum) that was requested before, or a second answer to one surrender request."""
+
+    code = "duplicate"
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(what)
+
+
 # --- PINT ------------------------------------------------------------------------------------
 
 

@@ -41,6 +41,7 @@ from registry.chain.deploy import Deployment, deploy, verify_deployment
 from registry.chain.relayer import Relayer
 from registry.config import Settings
 from registry.data_lock import DataFolderLock
+from registry.dcsa import CallbackDrainer, CallbackOutbox
 from registry.errors import ConfigurationError
 from registry.keys import KeyStore, LocalSigner, PassphraseSource
 from registry.members import MembershipService
@@ -81,6 +82,9 @@ class Runtime:
         self.title: TitleService
         self.members: MembershipService
         self.indexer: Indexer
+        self.dcsa: CallbackOutbox | None = None
+        """The DCSA callback outbox (``EBL_DCSA_PLATFORM`` set), drained by :attr:`dcsa_drainer`."""
+        self.dcsa_drainer: CallbackDrainer | None = None
         self._follow_stop = threading.Event()
         self._follow_now = threading.Event()  # a waiter needs a block indexed: sync without delay
         self._follower: threading.Thread | None = None
@@ -191,9 +195,18 @@ class Runtime:
             )
             self._watchdog = threading.Thread(target=watchdog.run, name="chain-watchdog", daemon=True)
             self._watchdog.start()
+        if s.dcsa_platform is not None:
+            self.dcsa = CallbackOutbox(self.engine, s.dcsa_platform, max_backoff=s.dcsa_callback_max_backoff)
+            if follow:  # the process that follows the chain delivers the callbacks
+                self.dcsa_drainer = CallbackDrainer(
+                    self.dcsa, self._operation_status, timeout=s.dcsa_callback_timeout
+                ).start()
 
     def close(self) -> None:
         """Stop the indexer follower, drain the relayer, stop the embedded chain (by its pid)."""
+        if self.dcsa_drainer is not None:
+            self.dcsa_drainer.stop()
+            self.dcsa_drainer = None
         self._follow_stop.set()
         self._follow_now.set()
         if self._watchdog is not None:
@@ -218,6 +231,10 @@ class Runtime:
         self.close()
 
     # ------------------------------------------------------------------ parts
+
+    def _operation_status(self, operation_id: str) -> tuple[str, str | None]:
+        op = self.title.operation(operation_id)
+        return op.status, op.error_detail
 
     def _passphrase(self) -> PassphraseSource:
         s = self.settings

@@ -30,6 +30,7 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "expired": (400, "The signature's deadline has passed"),
     "bad_signature": (400, "The signature is malformed, malleable, or not by the claimed signer"),
     "http_error": (400, "The HTTP request itself was refused (the status says how)"),
+    "bad_request": (400, "DCSA /v3 only: the request is not valid (where /v1 answers 422 invalid_request)"),
     # 401
     "unauthenticated": (401, "No credential, or one that is invalid, revoked or expired"),
     # 403

@@ -39,6 +39,9 @@ __all__ = [
     "ApiCredential",
     "Base",
     "CarrierCode",
+    "DcsaCallback",
+    "DcsaCarrierEndpoint",
+    "DcsaSurrenderRequest",
     "Document",
     "Ebl",
     "EblEvent",
@@ -117,7 +120,7 @@ class Ebl(Base):
     issued_holder: Mapped[str] = mapped_column(ADDRESS)
     issued_endorsee: Mapped[str | None] = mapped_column(ADDRESS)
     document_hash: Mapped[str] = mapped_column(HASH)
-    tdr_hash: Mapped[str] = mapped_column(HASH)
+    tdr_hash: Mapped[str] = mapped_column(HASH, index=True)
     predecessor: Mapped[str | None] = mapped_column(EBL_ID)
     successor: Mapped[str | None] = mapped_column(EBL_ID)
     paper_hash: Mapped[str | None] = mapped_column(HASH)
@@ -274,3 +277,57 @@ class CarrierCode(Base):
     code: Mapped[str] = mapped_column(String(4), primary_key=True)
     org: Mapped[str] = mapped_column(ADDRESS, index=True)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- DCSA platform APIs -----------------------------------------------------------------------
+
+
+class DcsaCarrierEndpoint(Base):
+    """Where a carrier takes the DCSA callbacks (``/v3/ebl-issuance-responses``,
+    ``/v3/ebl-surrender-requests`` under ``base_url``), and the bearer token we send it (if any)."""
+
+    __tablename__ = "dcsa_carrier_endpoints"
+
+    org: Mapped[str] = mapped_column(ADDRESS, primary_key=True)
+    base_url: Mapped[str] = mapped_column(String(500))
+    token: Mapped[str | None] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DcsaCallback(Base):
+    """One callback to a carrier, persisted before it is sent (the outbox), delivered with retry.
+
+    ``await_operation``: the journaled operation the callback waits for (an issuance's ISSU is sent
+    when it is final; a failed one turns it into REFU). ``dedupe_key`` makes enqueueing idempotent.
+    """
+
+    __tablename__ = "dcsa_callbacks"
+    __table_args__ = (Index("ix_dcsa_callbacks_due", "delivered_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org: Mapped[str] = mapped_column(ADDRESS)
+    path: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    await_operation: Mapped[str | None] = mapped_column(String(36))
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DcsaSurrenderRequest(Base):
+    """A surrender request sent to the carrier as DCSA ``SurrenderRequestDetails``; the carrier answers
+    it once (SURR or SREJ) by its ``surrenderRequestReference``."""
+
+    __tablename__ = "dcsa_surrender_requests"
+    __table_args__ = (UniqueConstraint("ebl_id", "seq"),)
+
+    reference: Mapped[str] = mapped_column(String(100), primary_key=True)
+    ebl_id: Mapped[str] = mapped_column(EBL_ID)
+    seq: Mapped[int] = mapped_column(Integer)
+    carrier: Mapped[str] = mapped_column(ADDRESS)
+    answer: Mapped[str | None] = mapped_column(String(4))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

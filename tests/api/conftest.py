@@ -22,7 +22,8 @@ from api.serving import serve_in_thread
 from registry.chain.anvil import AnvilConfig, AnvilProcess
 from registry.config import Settings
 from registry.runtime import Runtime
-from tests.api.helpers import onboard_cast
+from tests.api.helpers import ok, onboard_cast
+from tests.support.callback_receiver import CallbackReceiver, callback_receiver
 
 
 @pytest.fixture(scope="session")
@@ -84,3 +85,52 @@ def members(gateway: Gateway, governance_token: str) -> dict[str, Member]:
         else:
             out[name] = Member(name, body["organisation"]["address"], body["credential"]["token"])
     return out
+
+
+# ---------------------------------------------------------------- DCSA platform APIs (EBL_DCSA_PLATFORM)
+
+DCSA_PLATFORM = "WAVE"
+
+
+@dataclass
+class DcsaGateway:
+    """A second gateway with the DCSA platform APIs enabled: its own registry (own deployment on the
+    API chain, own database), its cast onboarded, and the carrier's callback receiver registered."""
+
+    gateway: Gateway
+    members: dict[str, Member]
+    receiver: CallbackReceiver
+    settings: Settings
+
+
+@pytest.fixture(scope="session")
+def dcsa_gateway(api_chain: AnvilProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DcsaGateway]:
+    data: Path = tmp_path_factory.mktemp("dcsa-data")
+    settings = Settings(
+        data_dir=data,
+        rpc_url=api_chain.url,
+        keystore_kdf_n=2**14,
+        relayer_max_delay=0.01,
+        dcsa_platform=DCSA_PLATFORM,
+        dcsa_callback_max_backoff=1.0,
+    )
+    with callback_receiver() as receiver, Runtime.open(settings) as runtime:
+        app = create_app(runtime)
+        with serve_in_thread(app) as server:
+            gw = Gateway(server.url, runtime, app.state.credentials)
+            token = gw.credentials.issue("dcsa governance", "governance", None).token
+            with gw.client(token) as gov:
+                cast = onboard_cast(gov, "DCSA", "DCSA auditor")
+            members = {
+                name: Member(name, body["organisation"]["address"], body["credential"]["token"])
+                if name != "auditor"
+                else Member("auditor", "", body["token"])
+                for name, body in cast.items()
+            }
+            with gw.client(members["carrier"].token) as carrier:
+                ok(
+                    carrier.post(
+                        "/v1/carriers/dcsa-endpoint", json={"url": receiver.url, "token": "carrier-secret"}
+                    )
+                )
+            yield DcsaGateway(gw, members, receiver, settings)

@@ -13,6 +13,9 @@ from registry.store.models import Base
 
 TABLES = {
     "organisations",
+    "dcsa_carrier_endpoints",
+    "dcsa_callbacks",
+    "dcsa_surrender_requests",
     "org_keys",
     "ebls",
     "ebl_events",
