@@ -19,7 +19,7 @@ model). Event → state rules, as ``contracts/TitleRegistry.sol`` applies them:
   platform, not here); CANCEL_EXPORT → ACTIVE, the same holder, no platform; IMPORT_TITLE → ACTIVE,
   holder = counterparty, the endorsee of the ``TitleImported`` beside it, ``platform_checksum`` = data
   (the last entry's). ``TitleImported`` of a bill new here creates its state like ``Issued`` (carrier
-  None for a foreign carrier, ``origin_platform`` / ``origin_checksum`` kept for good).
+  the zero address for a foreign carrier, ``origin_platform`` / ``origin_checksum`` kept for good).
 
 Idempotent: an ``Issued`` for a title already held, or an ``ActionRecorded`` whose ``seq`` is not
 above the state's, returns the state unchanged (the same object).
@@ -54,6 +54,8 @@ ACTION_BY_CODE = {a.dcsa_code: a for a in Action}
 """Stored action code (DCSA spelling) → :class:`~registry.types.Action`."""
 _KINDS = tuple(DocumentKind)
 _SWTP = b"SWTP".ljust(32, b"\0")
+ZERO_ADDRESS = "0x" + "00" * 20
+"""What the index stores for "no organisation": a foreign carrier, the bridge as actor."""
 
 
 class TitleRow(TypedDict):
@@ -62,7 +64,7 @@ class TitleRow(TypedDict):
     ebl_id: str
     status: str
     kind: str
-    carrier: str | None
+    carrier: str
     holder: str
     endorsee: str | None
     nominee: str | None
@@ -127,7 +129,8 @@ def imported(args: Mapping[str, Any], block: int, time: int) -> TitleRow:
     """The state a ``TitleImported`` event creates for a bill new here (decoded ``args``)."""
     platform, checksum = platform_code(args["platform"]), args["lastEntryChecksum"]
     return {
-        **issued({**args, "predecessor": 0}, block, time),
+        # A foreign carrier (no member here) is stored as the zero address.
+        **issued({**args, "predecessor": 0, "carrier": args["carrier"] or ZERO_ADDRESS}, block, time),
         "platform": platform,
         "platform_checksum": checksum,
         "origin_platform": platform,
@@ -174,8 +177,7 @@ def recorded(
         else:
             reason = SurrenderReason.AMENDMENT
         new["surrender_reason"] = reason.name
-        # A foreign carrier's bill (carrier None) cannot be surrendered here: the chain refuses it.
-        new["previous_holder"], new["holder"] = state["holder"], state["carrier"]  # type: ignore[typeddict-item]
+        new["previous_holder"], new["holder"] = state["holder"], state["carrier"]
         new["status"] = Status.SURRENDER_REQUESTED.name
         new["nominee"] = None
     elif action is Action.ACCEPT_SURRENDER:
@@ -241,7 +243,7 @@ def acted(state: TitleRow | None, log: Log, companion: Log | None = None) -> Tit
     return recorded(
         state,
         action,
-        args["actor"],
+        args["actor"] or ZERO_ADDRESS,
         args["counterparty"],
         args["data"],
         args["seq"],

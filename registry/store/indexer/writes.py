@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 
 from registry.chain.events import Log
-from registry.store.indexer.fold import ACTIONS, TitleRow, fold, platform_code
+from registry.store.indexer.fold import ACTIONS, ZERO_ADDRESS, TitleRow, acted, fold, platform_code
 from registry.store.indexer.tables import EBLS, EVENTS, KEYS, ORGS, chunks, insert_new
 from registry.types import Action, KeyStatus, OrgStatus, Role
 
@@ -85,7 +85,7 @@ def apply_logs(conn: Connection, logs: Sequence[Log], block_times: Mapping[int, 
             key = str(args["eblId"])
             state = states.get(key)
             companion = companions.get((lg.tx_hash, args["eblId"]))
-            new = fold(state, lg, block_times[lg.block_number], companion)
+            new = acted(state, lg, companion)
             if new is not state:
                 states[key] = new
                 changed.add(key)
@@ -95,7 +95,7 @@ def apply_logs(conn: Connection, logs: Sequence[Log], block_times: Mapping[int, 
                 key,
                 args["seq"],
                 ACTIONS[args["action"]],
-                args["actor"],
+                args["actor"] or ZERO_ADDRESS,
                 args["counterparty"],
                 args["actorKey"],
             )
