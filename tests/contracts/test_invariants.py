@@ -344,7 +344,9 @@ NEXT_ACTIONS = {
         Action.REJECT,
         Action.SURRENDER_FOR_DELIVERY,
         Action.SURRENDER_FOR_AMENDMENT,
+        Action.START_EXPORT,
     ),
+    Status.EXPORT_PENDING: (Action.CLOSE_EXPORT, Action.CANCEL_EXPORT),  # a member's try: refused
     Status.SURRENDER_REQUESTED: (Action.ACCEPT_SURRENDER, Action.REJECT_SURRENDER),
     Status.SURRENDERED_FOR_AMENDMENT: (Action.VOID, Action.AMEND, Action.SWITCH_TO_PAPER),
 }
@@ -773,6 +775,12 @@ class RegistryMachine(RuleBasedStateMachine):
         if op.action is Action.START_EXPORT:
             code = bytes.fromhex(party[2:10])
             expected = self._predict(lambda: self.model.start_export_direct(key, ebl_id, code, data))
+        elif op.action in (Action.CLOSE_EXPORT, Action.CANCEL_EXPORT):
+            accepted = op.action is Action.CLOSE_EXPORT
+            expected = self._predict(lambda: self.model.end_export(key, ebl_id, accepted, data))
+        elif op.action is Action.IMPORT_TITLE:
+            args = (data, data, ZERO, data, party, party, DocumentKind.TO_ORDER, True, False, b"WAVE", data)
+            expected = self._predict(lambda: self.model.import_title(key, *args))
         else:
             expected = self._predict(lambda: self.model.dispatch(key, int(op.action), ebl_id, party, data))
         if op.action in (Action.ADD_KEY, Action.REVOKE_KEY):
@@ -1357,6 +1365,14 @@ def direct_calldata(abi: Abi, action: Action, ebl_id: int, party: str, data: byt
             return abi.calldata("revokeKey", party)
         case Action.START_EXPORT:
             return abi.calldata("startExport", ebl_id, bytes.fromhex(party[2:10]), data)
+        case Action.CLOSE_EXPORT:
+            return abi.calldata("closeExport", ebl_id, data)
+        case Action.CANCEL_EXPORT:
+            return abi.calldata("cancelExport", ebl_id, data)
+        case Action.IMPORT_TITLE:
+            return abi.calldata(
+                "importTitle", (data, data, ZERO, data, party, party, 1, True, False, b"WAVE", data)
+            )
     raise ValueError(action)
 
 
