@@ -3,7 +3,8 @@
 The holder's inbox (the web app's, and ``GET /v1/members/ebls``) reads three views, each one indexed
 query with keyset pagination on (``issued_block``, ``ebl_id``), newest issuance first:
 
-* :attr:`HoldingView.HELD` — live bills in the member's possession (``ix_ebls_holder_issued_block``).
+* :attr:`HoldingView.HELD` — live bills in the member's possession, a bill on its way to another
+  platform included (``ix_ebls_holder_issued_block``).
 * :attr:`HoldingView.AWAITING` — held bills on which the member is the party to act next, each with
   the reason (:class:`Awaiting`). Every such bill is held by the member (a surrender moves possession
   to the carrier), so the same index serves it:
@@ -13,8 +14,9 @@ query with keyset pagination on (``issued_block``, ``ebl_id``), newest issuance 
   - ``NOMINATION``: the endorsee nominated a party, and only the holder can now endorse to it;
   - ``SURRENDER_REQUESTED``: the carrier must accept or reject a surrender;
   - ``SURRENDERED_FOR_AMENDMENT``: the carrier must amend, void or switch it to paper.
-* :attr:`HoldingView.FORMER` — bills the member once handed on (it acted on them, transfer, reject
-  or surrender, as holder) and does not hold now (``ix_ebl_events_actor_ebl_id``).
+* :attr:`HoldingView.FORMER` — bills the member once handed on (it acted on them, transfer, reject,
+  surrender or export, as holder) and does not hold now: another holds them, or another platform
+  (``ix_ebl_events_actor_ebl_id``).
 """
 
 from __future__ import annotations
@@ -66,10 +68,21 @@ class HoldingPage:
     next_cursor: str | None
 
 
-_LIVE = (Status.ACTIVE.name, Status.SURRENDER_REQUESTED.name, Status.SURRENDERED_FOR_AMENDMENT.name)
+_LIVE = (
+    Status.ACTIVE.name,
+    Status.SURRENDER_REQUESTED.name,
+    Status.SURRENDERED_FOR_AMENDMENT.name,
+    Status.EXPORT_PENDING.name,  # still the member's until the other platform's RECE
+)
 _HANDED_ON = tuple(
     a.dcsa_code
-    for a in (Action.TRANSFER, Action.REJECT, Action.SURRENDER_FOR_DELIVERY, Action.SURRENDER_FOR_AMENDMENT)
+    for a in (
+        Action.TRANSFER,
+        Action.REJECT,
+        Action.SURRENDER_FOR_DELIVERY,
+        Action.SURRENDER_FOR_AMENDMENT,
+        Action.START_EXPORT,
+    )
 )
 
 
@@ -132,7 +145,10 @@ def _statement(org: str, view: HoldingView) -> Select[Any]:
             ),
         )
     handed_on = select(EVENTS.c.ebl_id).where(EVENTS.c.actor == org, EVENTS.c.action.in_(_HANDED_ON))
-    return columns.where(EBLS.c.ebl_id.in_(handed_on), EBLS.c.holder != org)
+    # an exported bill keeps its last holder here, the member that sent it to the other platform
+    return columns.where(
+        EBLS.c.ebl_id.in_(handed_on), or_(EBLS.c.holder != org, EBLS.c.status == Status.EXPORTED.name)
+    )
 
 
 def _awaiting(row: Any) -> Awaiting | None:

@@ -40,6 +40,7 @@ class Chain:
     registry: Contract
     cast: dict[str, Party]
     governance: LocalAccount
+    bridge: LocalAccount
 
     def send(self, fn: Any, sender: Party | LocalAccount) -> Any:
         """Transact from the sender's key and return the (successful) receipt."""
@@ -77,14 +78,15 @@ def chain(anvil: AnvilProcess) -> Chain:
     """A fresh TitleRegistry on the session anvil (own web3), cast funded and onboarded."""
     w3 = Web3(Web3.HTTPProvider(anvil.url, request_kwargs={"timeout": 60}))
     governance = test_key("store-governance")
+    bridge = test_key("store-bridge")
     cast = {name: party(name, role) for name, role in CAST.items()}
-    accounts = [governance, *(p.key for p in cast.values())]
+    accounts = [governance, bridge, *(p.key for p in cast.values())]
     for account in accounts:
         w3.provider.make_request("anvil_setBalance", [account.address, hex(FUNDS)])  # type: ignore[arg-type]
     w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(accounts), layer=0)
-    dep = deploy(w3, governance)
+    dep = deploy(w3, governance, bridge=bridge.address)
     registry = w3.eth.contract(address=dep.address, abi=load_artifact().abi)
-    result = Chain(w3, dep, registry, cast, governance)
+    result = Chain(w3, dep, registry, cast, governance, bridge)
     for p in cast.values():
         fn = registry.functions.registerOrganisation(
             p.org, int(p.role), keccak(text=f"LEI:{p.name}"), p.address

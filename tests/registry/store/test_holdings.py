@@ -134,6 +134,23 @@ def test_pages_of_two_concatenate_to_the_whole_list_newest_issuance_first(
     assert paged == whole
 
 
+def test_a_bill_sent_to_another_platform_is_held_until_it_accepts_and_then_formerly_held(
+    chain: Chain, engine: Engine
+) -> None:
+    """The shipper sends its bill to WAVE: held (frozen) while the envelope travels; on WAVE's RECE it is
+    the shipper's former bill, and nobody's here."""
+    bill, _ = chain.issue(to="shipper")
+    chain.act("shipper", "startExport", bill, b"WAVE", b"\x01" * 32)
+    _sync(chain, engine)
+    assert bill in _view(engine, chain, "shipper", HoldingView.HELD)
+    assert bill not in _view(engine, chain, "shipper", HoldingView.FORMER)
+    chain.send(chain.registry.functions.closeExport(bill, b"\x02" * 32), chain.bridge)
+    _sync(chain, engine)
+    assert bill not in _view(engine, chain, "shipper", HoldingView.HELD)
+    assert bill not in _view(engine, chain, "shipper", HoldingView.AWAITING)
+    assert bill in _view(engine, chain, "shipper", HoldingView.FORMER)
+
+
 @pytest.mark.parametrize("limit, cursor", [(0, None), (EVERYTHING + 1, None), (10, "nonsense"), (10, "1.x")])
 def test_a_bad_limit_or_cursor_is_an_invalid_request(
     chain: Chain, engine: Engine, limit: int, cursor: str

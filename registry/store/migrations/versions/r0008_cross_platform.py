@@ -12,7 +12,7 @@ other platform of an export or import, ``endorsee`` the endorsee an import set (
 replay it).
 
 Revision ID: 0008
-Revises: 0007 (the lead points it at 0007 when merging wip/dcsa; 0006 on wip/pintchain)
+Revises: 0007
 Create Date: 2026-12-03
 """
 
