@@ -5,11 +5,13 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 
 import {ITitleRegistry} from "./interfaces/ITitleRegistry.sol";
 import {Membership} from "./Membership.sol";
+import {PlatformBridge} from "./abstract/PlatformBridge.sol";
 import {SignedActions} from "./abstract/SignedActions.sol";
 import {TitleTokenView} from "./abstract/TitleTokenView.sol";
 import {
     Action,
     DocumentKind,
+    ImportedTitle,
     Organisation,
     Role,
     Status,
@@ -24,12 +26,12 @@ import {
 /// @notice One title record per electronic bill of lading. See {ITitleRegistry} for the rules.
 /// @dev The title rules: the life-cycle state machine of a record. Signatures, nonces and batches are in
 /// {SignedActions}, the read-only ERC-721 / ERC-5192 view in {TitleTokenView}, organisations and keys in
-/// {Membership}.
+/// {Membership}, the bridge's entry points and the export record (PINT) in {PlatformBridge}.
 /// Storage per eBL: one packed `TitleRecord` slot plus the document hash. Parties are stored as
 /// organisation indexes; events carry organisation addresses so an indexer needs no extra calls.
 /// Every write path resolves the acting key to its organisation first ({Membership-_actor}), so a
 /// revoked key or a suspended organisation can never act, and title belongs to organisations, not keys.
-contract TitleRegistry is ITitleRegistry, SignedActions, TitleTokenView {
+contract TitleRegistry is ITitleRegistry, SignedActions, TitleTokenView, PlatformBridge {
     bytes32 private constant _SWITCH_TO_PAPER_CODE = "SWTP";
 
     mapping(uint256 eblId => TitleRecord record) private _records;
@@ -41,7 +43,8 @@ contract TitleRegistry is ITitleRegistry, SignedActions, TitleTokenView {
     mapping(bytes32 documentHash => uint256 eblId) private _eblIdsByDocument;
 
     /// @param governance Receives the governance and pauser roles.
-    constructor(address governance) Membership(governance) {}
+    /// @param bridge The registry's bridge key: receives `CROSS_PLATFORM_ROLE` (zero: none, ever).
+    constructor(address governance, address bridge) Membership(governance) PlatformBridge(bridge) {}
 
     // ------------------------------------------------------------------ issuance
 
@@ -196,17 +199,19 @@ contract TitleRegistry is ITitleRegistry, SignedActions, TitleTokenView {
      * - `Issue` is 0 and is not a title action (issuances are signed as `Issuance`);
      * - `Endorse`, `EndorseToOrder` and `BlankEndorse` directly follow `Transfer`, so `action <=
      *   Action.BlankEndorse` after the `Transfer` test selects exactly the three endorsements;
-     * - `RevokeKey` is the last member, so the final `else` is `RevokeKey`.
+     * - `StartExport` is the last member a signature may carry, so the final `else` is `StartExport`;
+     *   the members after it (`CloseExport`, `CancelExport`, `ImportTitle`) are the registry bridge's,
+     *   which it calls directly ({PlatformBridge}), and are never signed actions.
      *
      * Solidity has no compile-time check on an enum's members, so `tests/contracts/test_action_enum.py`
      * pins these three facts against the source. Reordering or inserting members would change the
      * meaning of every signature already made and of every recorded `ActionRecorded.action`, so it is
-     * never done: a new action is appended after `RevokeKey` and given its own branch here (the
-     * range test at its top then names the new last member).
+     * never done: a new action is appended after the last member and given its own branch here (the
+     * range test at its top then names the last signable member).
      */
     function _dispatch(address key, TitleAction calldata a) internal virtual override {
         uint8 code = a.action;
-        if (code == uint8(Action.Issue) || code > uint8(Action.RevokeKey)) revert TitleInvalidAction(code);
+        if (code == uint8(Action.Issue) || code > uint8(Action.StartExport)) revert TitleInvalidAction(code);
         Action action = Action(code);
         if (action == Action.Transfer) {
             _transferPossession(key, a.eblId, a.party);
@@ -232,8 +237,10 @@ contract TitleRegistry is ITitleRegistry, SignedActions, TitleTokenView {
             _switchToPaper(key, a.eblId, a.data);
         } else if (action == Action.AddKey) {
             _addOwnKey(key, a.party);
-        } else {
+        } else if (action == Action.RevokeKey) {
             _revokeOwnKey(key, a.party);
+        } else {
+            _startExport(key, a.eblId, a.party, a.data);
         }
     }
 
@@ -471,6 +478,107 @@ contract TitleRegistry is ITitleRegistry, SignedActions, TitleTokenView {
         emit ActionRecorded(eblId, Action.SwitchToPaper, carrier, _orgAt[r.prevHolder], key, paperHash, seq);
     }
 
+    // ------------------------------------------------------------------ internal: other platforms (PINT)
+
+    /// @dev The holder sends the eBL to another platform: frozen until the bridge ends the export.
+    /// `party` carries the platform code ({PlatformBridge-_platformOf}), `envelopeChecksum` the envelope.
+    function _startExport(address key, uint256 eblId, address party, bytes32 envelopeChecksum) internal virtual {
+        bytes4 platform = _platformOf(party);
+        if (envelopeChecksum == bytes32(0)) revert TitleZeroHash();
+        (address org, , TitleRecord memory r) = _holderAction(key, eblId);
+        r.status = Status.ExportPending;
+        r.nominee = 0;
+        r.flags &= ~TitleFlags.REJECTABLE;
+        uint32 seq = _commit(eblId, r);
+        _recordExport(eblId, platform, envelopeChecksum);
+        emit ActionRecorded(eblId, Action.StartExport, org, address(0), key, envelopeChecksum, seq);
+        emit ExportStarted(eblId, org, platform, envelopeChecksum);
+    }
+
+    /// @dev The bridge's answer to a pending export. Accepted: the holding ends here (Exported, terminal
+    /// until the bill comes back). Refused: Active again, with the same holder, endorsee and flags.
+    /// The acting organisation of the recorded action is zero: the bridge acts for no organisation.
+    function _endExport(uint256 eblId, bool accepted, bytes32 responseChecksum) internal virtual override {
+        _requireNotPaused();
+        if (accepted && responseChecksum == bytes32(0)) revert TitleZeroHash();
+        TitleRecord memory r = _existing(eblId);
+        if (r.status != Status.ExportPending) revert TitleWrongStatus(eblId, r.status);
+        (bytes4 platform, bytes32 envelope) = _takeExport(eblId, !accepted);
+        address holder = _orgAt[r.holder];
+        r.status = accepted ? Status.Exported : Status.Active;
+        uint32 seq = _commit(eblId, r);
+        if (accepted) _burnHolding(holder, _orgs[holder], eblId);
+        Action action = accepted ? Action.CloseExport : Action.CancelExport;
+        emit ActionRecorded(eblId, action, address(0), holder, msg.sender, responseChecksum, seq);
+        emit ExportClosed(eblId, accepted, platform, envelope, responseChecksum);
+    }
+
+    /// @dev A bill arriving from another platform. Its document hash is its identity: a hash this
+    /// registry knows names the record it left as, which must be Exported and is re-activated (its
+    /// carrier, kind, document and amendment link kept); otherwise a new record is written, issued-like.
+    function _import(ImportedTitle calldata t) internal virtual override returns (uint256 eblId) {
+        _requireNotPaused();
+        if (t.documentHash == bytes32(0) || t.lastEntryChecksum == bytes32(0)) revert TitleZeroHash();
+        if (t.platform == bytes4(0)) revert BridgeInvalidPlatform(address(0));
+        Organisation storage h = _activeMember(t.holder);
+        eblId = _eblIdsByDocument[t.documentHash];
+        bool returning = eblId != 0;
+        TitleRecord memory r;
+        if (returning) {
+            r = _records[eblId];
+            if (r.status != Status.Exported) revert TitleWrongStatus(eblId, r.status);
+            _takeExport(eblId, true);
+        } else {
+            if (t.carrier != address(0)) {
+                Organisation storage c = _registered(t.carrier);
+                if (c.role != Role.Carrier) revert MembershipRoleRequired(t.carrier, Role.Carrier);
+                r.carrier = c.index;
+            }
+            eblId = importedEblIdOf(t.carrier, t.carrierRef, t.tdrHash);
+            if (_records[eblId].status != Status.None) revert TitleAlreadyIssued(eblId);
+            _claimDocument(t.documentHash, eblId);
+            _documentHashes[eblId] = t.documentHash;
+            r.kind = t.kind;
+        }
+        address endorsee = t.endorsee;
+        uint8 flags = r.flags & TitleFlags.AMENDED;
+        if (r.kind == DocumentKind.ToOrder && t.blankEndorsed) {
+            endorsee = address(0);
+            r.endorsee = 0;
+            flags |= TitleFlags.BLANK | TitleFlags.ENDORSABLE;
+        } else {
+            if (endorsee == address(0)) revert TitleInvalidCounterparty(eblId, endorsee);
+            r.endorsee = endorsee == t.holder ? h.index : _activeMember(endorsee).index;
+            if (r.kind == DocumentKind.ToOrder && t.endorsable) flags |= TitleFlags.ENDORSABLE;
+        }
+        r.holder = h.index;
+        r.prevHolder = 0;
+        r.nominee = 0;
+        r.status = Status.Active;
+        r.reason = SurrenderReason.None;
+        r.flags = flags;
+        uint32 seq = 0;
+        if (returning) {
+            seq = _commit(eblId, r);
+        } else {
+            _records[eblId] = r;
+        }
+        _mintHolding(t.holder, h, eblId);
+        emit TitleImported(
+            eblId,
+            t.holder,
+            _orgAt[r.carrier],
+            endorsee,
+            r.kind,
+            t.documentHash,
+            t.tdrHash,
+            t.platform,
+            t.lastEntryChecksum,
+            returning
+        );
+        emit ActionRecorded(eblId, Action.ImportTitle, address(0), t.holder, msg.sender, t.lastEntryChecksum, seq);
+    }
+
     /// @dev Ends an eBL the issuing carrier holds after accepting a surrender for amendment: checks the
     /// carrier, the status and the surrender `reason`, moves it to the terminal `status` and burns it.
     function _endAmendmentSurrender(
@@ -554,6 +662,6 @@ contract TitleRegistry is ITitleRegistry, SignedActions, TitleTokenView {
     }
 
     function _isTerminal(Status s) private pure returns (bool) {
-        return s == Status.Surrendered || s == Status.Voided || s == Status.SwitchedToPaper;
+        return s == Status.Surrendered || s == Status.Voided || s == Status.SwitchedToPaper || s == Status.Exported;
     }
 }

@@ -120,11 +120,19 @@ class Status(IntEnum):
     SURRENDERED_FOR_AMENDMENT = 4  # carrier holds it until void / amend / switch to paper
     VOIDED = 5  # terminal
     SWITCHED_TO_PAPER = 6  # terminal
+    EXPORT_PENDING = 7  # sent to another platform (PINT), awaiting its answer: frozen
+    EXPORTED = 8  # held on another platform: terminal here until the same bill is imported back
 
     @property
     def is_terminal(self) -> bool:
-        """True for the absorbing states in which every write reverts."""
+        """True for the absorbing states in which every write reverts (Exported is not one: the
+        registry bridge re-activates it when the bill comes back; see :attr:`is_held_here`)."""
         return self in (Status.SURRENDERED, Status.VOIDED, Status.SWITCHED_TO_PAPER)
+
+    @property
+    def is_held_here(self) -> bool:
+        """False once the bill is held elsewhere (ended, or exported to another platform)."""
+        return self not in (Status.NONE, Status.EXPORTED) and not self.is_terminal
 
 
 class SurrenderReason(IntEnum):
@@ -155,6 +163,10 @@ class Action(IntEnum):
     SWITCH_TO_PAPER = 13
     ADD_KEY = 14
     REVOKE_KEY = 15
+    START_EXPORT = 16  # the holder sends the bill to another platform (PINT)
+    CLOSE_EXPORT = 17  # the registry bridge: the other platform accepted (RECE)
+    CANCEL_EXPORT = 18  # the registry bridge: refused or undeliverable, back to the holder
+    IMPORT_TITLE = 19  # the registry bridge: a bill arrived from another platform
 
     @property
     def dcsa_code(self) -> str:

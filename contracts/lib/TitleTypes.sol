@@ -30,6 +30,10 @@ enum DocumentKind {
 }
 
 /// @dev Life-cycle status of a title record. Surrendered, Voided and SwitchedToPaper are terminal.
+/// ExportPending: the holder has sent the bill to another platform (PINT) and awaits its answer; the
+/// record is frozen. Exported: the other platform accepted it (RECE), so it is held there, not here;
+/// terminal here, until the same bill is imported back (the same record, re-activated).
+/// Members are only ever appended: the values are stored and emitted.
 enum Status {
     None,
     Active,
@@ -37,7 +41,9 @@ enum Status {
     Surrendered,
     SurrenderedForAmendment,
     Voided,
-    SwitchedToPaper
+    SwitchedToPaper,
+    ExportPending,
+    Exported
 }
 
 /// @dev Why a surrender was requested.
@@ -49,6 +55,8 @@ enum SurrenderReason {
 }
 
 /// @dev Every recorded action, in DCSA eBL 3.0 words (AcceptSurrender = SACC, RejectSurrender = SREJ).
+/// StartExport is the holder's (signed like a transfer); CloseExport, CancelExport and ImportTitle are
+/// the registry bridge's (CROSS_PLATFORM_ROLE, plain calls, never signed actions).
 enum Action {
     Issue,
     Transfer,
@@ -65,7 +73,11 @@ enum Action {
     Amend,
     SwitchToPaper,
     AddKey,
-    RevokeKey
+    RevokeKey,
+    StartExport,
+    CloseExport,
+    CancelExport,
+    ImportTitle
 }
 
 /// @dev A member organisation, packed in one storage slot.
@@ -181,4 +193,31 @@ struct TitleView {
     uint256 predecessor;
     uint256 successor;
     bytes32 paperDocumentHash;
+}
+
+/// @dev A bill arriving from another platform through PINT, as the registry bridge records it.
+/// @param documentHash SHA-256 of the RFC 8785 canonical transport document (PINT's
+/// `transportDocumentChecksum`): the bill's identity across platforms.
+/// @param tdrHash keccak256 of the transport document reference.
+/// @param carrier The issuing carrier if it is a member carrier here; zero for a foreign carrier.
+/// @param carrierRef For a foreign carrier: keccak256 of its code and code list ("MSK@SMDG"); else zero.
+/// @param holder The member the envelope's last transaction names as recipient: the new holder.
+/// @param endorsee Straight: the consignee. To-order: the endorsee (zero when blank-endorsed).
+/// @param kind Straight or to-order.
+/// @param endorsable To-order: whether the endorsee may endorse further (false after a plain ENDORSE).
+/// @param blankEndorsed Whether the to-order bill arrives endorsed in blank (then `endorsee` is ignored).
+/// @param platform The sending platform's DCSA code (e.g. "WAVE"), left-aligned.
+/// @param lastEntryChecksum SHA-256 of the envelope's last transfer-chain entry (the signed JWS).
+struct ImportedTitle {
+    bytes32 documentHash;
+    bytes32 tdrHash;
+    address carrier;
+    bytes32 carrierRef;
+    address holder;
+    address endorsee;
+    DocumentKind kind;
+    bool endorsable;
+    bool blankEndorsed;
+    bytes4 platform;
+    bytes32 lastEntryChecksum;
 }

@@ -65,10 +65,15 @@ def deploy(
     deployer: TransactionSigner,
     governance: str | None = None,
     *,
+    bridge: str | None = None,
     artifact: Artifact | None = None,
     gas_price: int | None = None,
 ) -> Deployment:
     """Deploy ``TitleRegistry`` from ``deployer``; ``governance`` (default: deployer) gets the admin roles.
+
+    ``bridge`` (default: none) is the registry's bridge key, granted ``CROSS_PLATFORM_ROLE`` by the
+    constructor: the one account that ends exports to, and records imports from, other platforms
+    (PINT). The role administers itself, so it can only be given here, never later by governance.
 
     Raises:
         TransactionFailedError: when the deployment transaction fails.
@@ -76,7 +81,8 @@ def deploy(
     artifact = artifact or load_artifact()
     gov = to_checksum_address(governance or deployer.address)
     factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    tx = factory.constructor(gov).build_transaction(
+    bridge_key = to_checksum_address(bridge) if bridge else to_checksum_address("0x" + "00" * 20)
+    tx = factory.constructor(gov, bridge_key).build_transaction(
         {
             "from": deployer.address,
             "nonce": w3.eth.get_transaction_count(deployer.address, "pending"),
