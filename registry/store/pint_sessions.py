@@ -173,7 +173,7 @@ class PintSessions:
         with self._engine.connect() as conn:
             row = conn.execute(select(INCOMING).where(INCOMING.c.envelope_reference == reference)).mappings().first()
         if row is None:
-            raise NotFoundError(f"no envelope transfer {reference!r}")
+            raise NotFoundError("envelope transfer", reference)
         return _incoming(row)
 
     def incoming_for_entry(self, last_entry_checksum: str) -> list[IncomingSession]:
@@ -294,7 +294,7 @@ class PintSessions:
         with self._engine.connect() as conn:
             row = conn.execute(select(OUTGOING).where(OUTGOING.c.transfer_id == transfer_id)).mappings().first()
         if row is None:
-            raise NotFoundError(f"no outgoing transfer {transfer_id!r}")
+            raise NotFoundError("outgoing transfer", transfer_id)
         return _outgoing(row)
 
     def advance(self, transfer_id: str, step: str, detail: str | None = None, **values: Any) -> OutgoingTransfer:
