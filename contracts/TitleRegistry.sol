@@ -240,7 +240,7 @@ contract TitleRegistry is ITitleRegistry, SignedActions, TitleTokenView, Platfor
         } else if (action == Action.RevokeKey) {
             _revokeOwnKey(key, a.party);
         } else {
-            _startExport(key, a.eblId, a.party, a.data);
+            _startExport(key, a.eblId, _platformOf(a.party), a.data);
         }
     }
 
@@ -481,9 +481,12 @@ contract TitleRegistry is ITitleRegistry, SignedActions, TitleTokenView, Platfor
     // ------------------------------------------------------------------ internal: other platforms (PINT)
 
     /// @dev The holder sends the eBL to another platform: frozen until the bridge ends the export.
-    /// `party` carries the platform code ({PlatformBridge-_platformOf}), `envelopeChecksum` the envelope.
-    function _startExport(address key, uint256 eblId, address party, bytes32 envelopeChecksum) internal virtual {
-        bytes4 platform = _platformOf(party);
+    function _startExport(
+        address key,
+        uint256 eblId,
+        bytes4 platform,
+        bytes32 envelopeChecksum
+    ) internal virtual override {
         if (envelopeChecksum == bytes32(0)) revert TitleZeroHash();
         (address org, , TitleRecord memory r) = _holderAction(key, eblId);
         r.status = Status.ExportPending;

@@ -50,6 +50,7 @@ from registry.store.documents import SqlDocumentStore
 from registry.store.indexer import Indexer
 from registry.store.journal import SqlJournal
 from registry.title import TitleService
+from registry.title.bridge import PlatformBridge
 from registry.watchdog import ChainWatchdog, recheck_since
 
 __all__ = ["Runtime"]
@@ -58,6 +59,7 @@ log = logging.getLogger(__name__)
 
 GOVERNANCE = "governance"
 RELAYER = "relayer"
+BRIDGE = "bridge"
 _DEV_FUNDS = hex(10**27)
 
 INDEX_WAIT = 10.0
@@ -79,6 +81,7 @@ class Runtime:
         self.documents: SqlDocumentStore
         self.carrier_codes: SqlCarrierCodes
         self.title: TitleService
+        self.bridge: PlatformBridge
         self.members: MembershipService
         self.indexer: Indexer
         self._follow_stop = threading.Event()
@@ -146,10 +149,11 @@ class Runtime:
         self.keystore = KeyStore(s.resolved_keystore_dir, self._passphrase(), kdf_n=s.keystore_kdf_n)
         governance = self._operator_signer(GOVERNANCE)
         relayer_signer = self._operator_signer(RELAYER)
+        bridge_signer = self._operator_signer(BRIDGE)
         if s.env == "development":
-            self._fund_on_dev_chain(governance.address, relayer_signer.address)
+            self._fund_on_dev_chain(governance.address, relayer_signer.address, bridge_signer.address)
 
-        self.deployment = self._deployment(governance)
+        self.deployment = self._deployment(governance, bridge_signer)
 
         self.engine = create_engine_for(s.resolved_database_url)
         migrate(self.engine)
@@ -174,6 +178,14 @@ class Runtime:
             carriers=self.carrier_codes,
             index=self.engine,
             signature_ttl=s.signature_ttl,
+        )
+        self.bridge = PlatformBridge(
+            self.w3,
+            self.deployment,
+            self.title,
+            bridge_signer,
+            self.documents,
+            self.carrier_codes.owner_of,
         )
         self.members = MembershipService(
             self.w3, self.deployment, governance, self.keystore, self.title, carrier_codes=self.carrier_codes
@@ -249,7 +261,7 @@ class Runtime:
                 if "error" not in reply:
                     break
 
-    def _deployment(self, governance: LocalSigner) -> Deployment:
+    def _deployment(self, governance: LocalSigner, bridge: LocalSigner) -> Deployment:
         manifest: Path = self.settings.manifest_path
         if manifest.exists():
             deployment = Deployment.load(manifest)
@@ -257,7 +269,7 @@ class Runtime:
             return deployment
         if self.settings.env == "production":
             raise ConfigurationError(f"no deployment manifest at {manifest}: deploy the registry first")
-        deployment = deploy(self.w3, governance)
+        deployment = deploy(self.w3, governance, bridge=bridge.address)
         deployment.save(manifest)
         return deployment
 

@@ -48,6 +48,13 @@ def governance() -> LocalAccount:
 
 
 @pytest.fixture(scope="session")
+def bridge() -> LocalAccount:
+    """The registry's bridge key (CROSS_PLATFORM_ROLE, granted at deployment): ends exports to other
+    platforms and records bills arriving from them (PINT)."""
+    return test_key("bridge")
+
+
+@pytest.fixture(scope="session")
 def cast() -> dict[str, Party]:
     """Every member organisation of the tests, plus an outsider that is not a member."""
     members = {name: party(name, role) for name, role in CAST.items()}
@@ -56,15 +63,18 @@ def cast() -> dict[str, Party]:
 
 
 @pytest.fixture(scope="session")
-def deployment(w3: Web3, governance: LocalAccount, cast: dict[str, Party]) -> Deployment:
-    """The registry deployed once per session, members onboarded, keys funded."""
-    for account in [governance, *(p.key for p in cast.values())]:
+def deployment(
+    w3: Web3, governance: LocalAccount, bridge: LocalAccount, cast: dict[str, Party]
+) -> Deployment:
+    """The registry deployed once per session (the bridge key granted CROSS_PLATFORM_ROLE), members
+    onboarded, keys funded."""
+    for account in [governance, bridge, *(p.key for p in cast.values())]:
         w3.provider.make_request("anvil_setBalance", [account.address, hex(FUNDS)])
     w3.middleware_onion.inject(
-        SignAndSendRawMiddlewareBuilder.build([governance, *(p.key for p in cast.values())]),
+        SignAndSendRawMiddlewareBuilder.build([governance, bridge, *(p.key for p in cast.values())]),
         layer=0,
     )
-    dep = deploy(w3, governance)
+    dep = deploy(w3, governance, bridge=bridge.address)
     registry = w3.eth.contract(address=dep.address, abi=load_artifact().abi)
     for p in cast.values():
         if p.role is Role.NONE:

@@ -31,6 +31,12 @@ abstract contract PlatformBridge is ITitleBridge, Membership {
     }
 
     /// @inheritdoc ITitleBridge
+    function startExport(uint256 eblId, bytes4 platform, bytes32 envelopeChecksum) external virtual {
+        if (platform == bytes4(0)) revert BridgeInvalidPlatform(address(0));
+        _startExport(msg.sender, eblId, platform, envelopeChecksum);
+    }
+
+    /// @inheritdoc ITitleBridge
     function closeExport(uint256 eblId, bytes32 responseChecksum) external virtual onlyRole(CROSS_PLATFORM_ROLE) {
         _endExport(eblId, true, responseChecksum);
     }
@@ -58,6 +64,9 @@ abstract contract PlatformBridge is ITitleBridge, Membership {
         if (carrier != address(0)) return uint256(keccak256(abi.encode(carrier, tdrHash)));
         return uint256(keccak256(abi.encode(address(0), carrierRef, tdrHash)));
     }
+
+    /// @dev The holder organisation of `key` sends `eblId` to `platform`.
+    function _startExport(address key, uint256 eblId, bytes4 platform, bytes32 envelopeChecksum) internal virtual;
 
     /// @dev Ends the pending export of `eblId`: `accepted` → Exported, else Active with the same holder.
     function _endExport(uint256 eblId, bool accepted, bytes32 responseChecksum) internal virtual;

@@ -68,6 +68,16 @@ interface ITitleBridge {
         bool returning
     );
 
+    /// @notice The holder sends the eBL to another platform (PINT): it is frozen in `ExportPending`
+    /// until the registry bridge ends the export. Also a signed action (`StartExport`, with the platform
+    /// code in `party`, see {BridgeInvalidPlatform}, and the envelope checksum in `data`).
+    /// @dev Holder only, `Active` only; zero `platform` reverts with {BridgeInvalidPlatform}, a zero
+    /// checksum with {ITitleRegistry-TitleZeroHash}.
+    /// @param eblId The eBL id.
+    /// @param platform The receiving platform's DCSA code (e.g. "WAVE"), left-aligned.
+    /// @param envelopeChecksum SHA-256 of the envelope's last transfer-chain entry.
+    function startExport(uint256 eblId, bytes4 platform, bytes32 envelopeChecksum) external;
+
     /// @notice The bridge ends an export the receiving platform accepted (RECE): the eBL becomes
     /// `Exported`, held on that platform; nothing can act on it here any more.
     /// @dev `CROSS_PLATFORM_ROLE` only; the eBL must be `ExportPending` ({ITitleRegistry-TitleWrongStatus}).

@@ -75,7 +75,7 @@ REASONS: dict[str, str] = {
     "TitleNotEndorsee": "{org} is not the endorsee of the eBL, so it cannot nominate",
     "TitleNothingToReject": "the holder did not receive possession by the last action: nothing to reject",
     "TitleWrongSurrenderReason": "the surrender was requested for another reason than this action ends",
-    "TitleZeroHash": "a document or paper document hash must not be zero",
+    "TitleZeroHash": "a document, paper document or envelope checksum must not be zero",
     "TitleInvalidAction": "the action {action} cannot be used here",
     "TitleInvalidKind": "there is no document kind {kind}",
     "TitleExpiredSignature": "the signature expired: its deadline {deadline} (unix time) has passed",
@@ -83,6 +83,10 @@ REASONS: dict[str, str] = {
     "TitleNonceUsed": "nonce {nonce} of {signer} was already used",
     "TitleOnlySelf": "the batch entry point is internal to the registry",
     "TitleERC721Disabled": "ERC-721 approvals and transfers are disabled: title moves only by title actions",
+    # other platforms (PINT)
+    "BridgeInvalidPlatform": (
+        "{party} carries no eBL platform code: 1 to 4 ASCII bytes, left-aligned, the rest zero"
+    ),
     # membership
     "MembershipUnauthorizedKey": "{key} is not an active key of a member organisation",
     "MembershipUnknownOrganisation": "{org} is not a member organisation",

@@ -125,6 +125,7 @@ CONTRACT_PROBLEMS: dict[str, str] = {
     "ExpectedPause": "wrong_state",
     "InvalidShortString": "invalid_request",
     "StringTooLong": "invalid_request",
+    "BridgeInvalidPlatform": "invalid_request",
 }
 """Every custom error in the contracts' ABI → its problem code (the status is the code's)."""
 

@@ -40,6 +40,11 @@ def test_dispatcher_assumptions_about_enum_order_hold():
     bound = re.search(r"code > uint8\(Action\.(\w+)\)\) revert TitleInvalidAction", dispatcher)
     assert bound is not None
     assert bound.group(1) == "StartExport"
-    assert members[members.index("StartExport") :] == ["StartExport", "CloseExport", "CancelExport", "ImportTitle"]
+    assert members[members.index("StartExport") :] == [
+        "StartExport",
+        "CloseExport",
+        "CancelExport",
+        "ImportTitle",
+    ]
     last_branch = re.search(r"\} else \{\s*_startExport\(", dispatcher)
     assert last_branch is not None

@@ -192,6 +192,7 @@ MEMBER_KEY_GATED = {
     "voidEbl",
     "amend",
     "switchToPaper",
+    "startExport",
     "execute",
     "addKey",
     "revokeKey",
