@@ -23,7 +23,7 @@ from api.docs import install_docs
 from api.logs import RequestLog
 from api.problem_docs import document_problems
 from api.problems import install_problem_handlers
-from api.routes import auditors, banks, carriers, governance, holders, members, operations
+from api.routes import auditors, banks, carriers, governance, holders, members, operations, pint, platforms
 from registry.config import Settings
 from registry.runtime import Runtime
 
@@ -107,7 +107,7 @@ def create_app(
     install_problem_handlers(app)
     document_problems(app)
     install_docs(app)
-    for module in (carriers, holders, members, banks, auditors, governance, operations):
+    for module in (carriers, holders, members, banks, auditors, governance, platforms, operations, pint):
         app.include_router(module.router)
 
     app.add_middleware(Metrics)

@@ -42,6 +42,7 @@ from registry.chain.relayer import Relayer
 from registry.config import Settings
 from registry.data_lock import DataFolderLock
 from registry.errors import ConfigurationError
+from registry.interop.service import PintService
 from registry.keys import KeyStore, LocalSigner, PassphraseSource
 from registry.members import MembershipService
 from registry.store.carriers import SqlCarrierCodes
@@ -84,6 +85,7 @@ class Runtime:
         self.bridge: PlatformBridge
         self.members: MembershipService
         self.indexer: Indexer
+        self.pint: PintService
         self._follow_stop = threading.Event()
         self._follow_now = threading.Event()  # a waiter needs a block indexed: sync without delay
         self._follower: threading.Thread | None = None
@@ -187,6 +189,7 @@ class Runtime:
             self.documents,
             self.carrier_codes.owner_of,
         )
+        self.pint = PintService(s, self.engine, self.bridge, self.documents.get)
         self.members = MembershipService(
             self.w3, self.deployment, governance, self.keystore, self.title, carrier_codes=self.carrier_codes
         )
@@ -203,11 +206,14 @@ class Runtime:
             )
             self._watchdog = threading.Thread(target=watchdog.run, name="chain-watchdog", daemon=True)
             self._watchdog.start()
+            self.pint.start()  # resumes outgoing PINT transfers a crash interrupted
 
     def close(self) -> None:
         """Stop the indexer follower, drain the relayer, stop the embedded chain (by its pid)."""
         self._follow_stop.set()
         self._follow_now.set()
+        if hasattr(self, "pint"):
+            self.pint.stop()
         if self._watchdog is not None:
             self._watchdog.join(timeout=60)
         if self._follower is not None:

@@ -142,11 +142,16 @@ class PintReceiver:
         for earlier in self._sessions.incoming_for_entry(last):
             if earlier.state == "accepted":
                 return self._dupe(earlier)
-            if earlier.state in ("open", "accepting") and earlier.sending_platform == checked.sending_platform:
+            if (
+                earlier.state in ("open", "accepting")
+                and earlier.sending_platform == checked.sending_platform
+            ):
                 return self._progress(earlier)  # the sender retries the start of a transfer in progress
         verdict = compare_with_known(checked, self._known(checked.transport_document_checksum))
         if verdict is ResponseCode.DUPE:  # our own last entry came back: nothing new
-            return self._signed(last, ResponseCode.DISE, "the envelope ends with the entry this platform sent")
+            return self._signed(
+                last, ResponseCode.DISE, "the envelope ends with the entry this platform sent"
+            )
         if verdict is ResponseCode.DISE:
             return self._signed(
                 last,
@@ -265,7 +270,9 @@ class PintReceiver:
         """``POST /v3/receiver-validation``: 200 with the member's name, or 404."""
         name = self._directory.name_for(code)
         if name is None:
-            return _not_found("no party of this platform has this identifying code", status_text="Unknown party")
+            return _not_found(
+                "no party of this platform has this identifying code", status_text="Unknown party"
+            )
         return Answer(200, {"partyName": name})
 
     # ------------------------------------------------------------------ internals
@@ -292,8 +299,12 @@ class PintReceiver:
             code = ResponseCode.DISE if _held_conflict(exc) else ResponseCode.BENV
             return self._decide(session, code, f"the bill cannot be recorded here: {exc}"[:255])
         if op.status == "failed":
-            return self._decide(session, ResponseCode.BENV, f"the bill cannot be recorded here: {op.error_detail}")
-        received = sorted(self._sessions.received_checksums(session.envelope_reference) & set(session.expected_checksums))
+            return self._decide(
+                session, ResponseCode.BENV, f"the bill cannot be recorded here: {op.error_detail}"
+            )
+        received = sorted(
+            self._sessions.received_checksums(session.envelope_reference) & set(session.expected_checksums)
+        )
         response = sign_finished_response(
             self._signer,
             last_entry_checksum=session.last_entry_checksum,
@@ -308,7 +319,12 @@ class PintReceiver:
             ebl_id=str(int(op.ebl_id)),
             operation_id=op.operation_id[:36],
         )
-        log.info("envelope %s accepted: bill %s held by %s", session.envelope_reference, op.ebl_id, session.recipient_member)
+        log.info(
+            "envelope %s accepted: bill %s held by %s",
+            session.envelope_reference,
+            op.ebl_id,
+            session.recipient_member,
+        )
         return Answer(200, response, ResponseCode.RECE)
 
     def _decide(self, session: IncomingSession, code: ResponseCode, reason: str) -> Answer:
@@ -316,7 +332,11 @@ class PintReceiver:
             self._signer, last_entry_checksum=session.last_entry_checksum, code=code, reason=reason
         )
         self._sessions.set_incoming(
-            session.envelope_reference, state="refused", response_code=code.value, response=response, reason=reason
+            session.envelope_reference,
+            state="refused",
+            response_code=code.value,
+            response=response,
+            reason=reason,
         )
         return Answer(code.http_status, response, code)
 
@@ -352,8 +372,10 @@ class PintReceiver:
     def _known(self, document_checksum: str) -> list[str]:
         """The longest chain we know for the document: the last accepted here, or the last sent."""
         chains = [self._sent_chain(document_checksum)]
-        for session in self._sessions.accepted_for_document(document_checksum):
-            chains.append([jws_checksum(e) for e in session.envelope["envelopeTransferChain"]])
+        chains.extend(
+            [jws_checksum(e) for e in session.envelope["envelopeTransferChain"]]
+            for session in self._sessions.accepted_for_document(document_checksum)
+        )
         return max(chains, key=len)
 
     def _held_here(self, document_checksum: str) -> str | None:
@@ -394,8 +416,9 @@ def _endorsement_of(session: IncomingSession, chain: list[str]) -> tuple[str | N
     The holder (our recipient) is also the endorsee of record: a to-order bill passed here by TRANSFER
     keeps an endorsee on another platform, whom this registry cannot name as a member (see the notes).
     """
-    from registry.pint.jose import b64url_decode  # the payloads were verified by check_envelope
     import json
+
+    from registry.pint.jose import b64url_decode  # the payloads were verified by check_envelope
 
     blank, endorsable = False, True
     for compact in chain:

@@ -150,7 +150,9 @@ class PintSender:
             InvalidRequestError: an action that cannot cross platforms, or a recipient on another one.
         """
         if action not in SENDABLE_ACTIONS:
-            raise InvalidRequestError(f"{action} cannot be sent to another platform ({', '.join(SENDABLE_ACTIONS)})")
+            raise InvalidRequestError(
+                f"{action} cannot be sent to another platform ({', '.join(SENDABLE_ACTIONS)})"
+            )
         if self._platforms.get(platform) is None:
             raise UnknownPlatformError(platform)
         party = {**recipient, "eblPlatform": recipient.get("eblPlatform", platform)}
@@ -170,7 +172,11 @@ class PintSender:
                 "requested",
                 "supporting documents attached",
                 documents=[
-                    {"name": d.name, "mediaType": d.media_type, "content": base64.b64encode(d.content).decode()}
+                    {
+                        "name": d.name,
+                        "mediaType": d.media_type,
+                        "content": base64.b64encode(d.content).decode(),
+                    }
                     for d in documents
                 ],
             )
@@ -224,7 +230,8 @@ class PintSender:
                 issue_to=issue_to.model_dump(mode="json", exclude_none=True) if issue_to else {},
             )
         supporting = [
-            SupportingDocument(d["name"], d["mediaType"], base64.b64decode(d["content"])) for d in t.documents or ()
+            SupportingDocument(d["name"], d["mediaType"], base64.b64decode(d["content"]))
+            for d in t.documents or ()
         ]
         built = build_envelope(
             document=document,
@@ -252,11 +259,15 @@ class PintSender:
         if export.status is Status.EXPORT_PENDING and export.envelope_checksum == t.envelope_checksum:
             return self._sessions.advance(t.transfer_id, "export-started", "found pending on chain (resumed)")
         try:
-            op = self._bridge.start_export(t.org, ebl, platform=t.platform, envelope_checksum=t.envelope_checksum)
+            op = self._bridge.start_export(
+                t.org, ebl, platform=t.platform, envelope_checksum=t.envelope_checksum
+            )
         except RegistryError as exc:
             if _is_transient(exc):
                 raise
-            return self._sessions.advance(t.transfer_id, "refused-here", str(exc), reason=f"{exc.code}: {exc}")
+            return self._sessions.advance(
+                t.transfer_id, "refused-here", str(exc), reason=f"{exc.code}: {exc}"
+            )
         if op.status == "failed":
             reason = f"{op.error_code}: {op.error_detail}"
             return self._sessions.advance(t.transfer_id, "refused-here", reason, reason=reason)
@@ -282,7 +293,9 @@ class PintSender:
                         f"{len(started.get('missingAdditionalDocumentChecksums', []))} document(s) to send",
                         envelope_reference=str(started["envelopeReference"]),
                     )
-                    return self._documents_and_finish(t, client, started.get("missingAdditionalDocumentChecksums", []))
+                    return self._documents_and_finish(
+                        t, client, started.get("missingAdditionalDocumentChecksums", [])
+                    )
                 return self._verified(t, reply)
             return self._documents_and_finish(t, client, None)
 
@@ -298,7 +311,9 @@ class PintSender:
             for checksum in todo:
                 doc = docs.get(checksum)
                 if doc is None:
-                    raise PintError(f"the receiver asks for document {checksum}, which this transfer does not send")
+                    raise PintError(
+                        f"the receiver asks for document {checksum}, which this transfer does not send"
+                    )
                 reply = client.put(
                     f"/v3/envelopes/{t.envelope_reference}/additional-documents/{checksum}",
                     json=doc["content"],
@@ -330,7 +345,9 @@ class PintSender:
         if not isinstance(body, str):
             raise PintError(f"unsigned answer HTTP {reply.status_code}: {reply.text[:300]}")
         try:
-            response = check_finished_response(body, self._platforms.trust(), t.platform, last_entry_checksum=t.last_entry_checksum)
+            response = check_finished_response(
+                body, self._platforms.trust(), t.platform, last_entry_checksum=t.last_entry_checksum
+            )
         except SignatureRejected as exc:
             raise PintError(f"the signed answer does not verify: {exc}") from None
         code = ResponseCode(response.responseCode)
@@ -341,14 +358,21 @@ class PintSender:
     def _record(self, t: OutgoingTransfer, jws: str, code: ResponseCode) -> OutgoingTransfer:
         reason = _reason_of(jws)
         t = self._sessions.advance(
-            t.transfer_id, "response-verified", code.value, response=jws, response_code=code.value, reason=reason
+            t.transfer_id,
+            "response-verified",
+            code.value,
+            response=jws,
+            response_code=code.value,
+            reason=reason,
         )
         return self._close(t)
 
     def _close(self, t: OutgoingTransfer) -> OutgoingTransfer:
         assert t.response is not None and t.response_code is not None
         accepted = ResponseCode(t.response_code).accepted
-        op = self._bridge.close_export(int(t.ebl_id), accepted=accepted, response_checksum=jws_checksum(t.response))
+        op = self._bridge.close_export(
+            int(t.ebl_id), accepted=accepted, response_checksum=jws_checksum(t.response)
+        )
         if op.status == "failed":
             raise PintError(f"closing the export failed on chain: {op.error_code} {op.error_detail}")
         return self._sessions.advance(

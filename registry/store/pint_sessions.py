@@ -171,7 +171,11 @@ class PintSessions:
             NotFoundError: no envelope transfer has this reference.
         """
         with self._engine.connect() as conn:
-            row = conn.execute(select(INCOMING).where(INCOMING.c.envelope_reference == reference)).mappings().first()
+            row = (
+                conn.execute(select(INCOMING).where(INCOMING.c.envelope_reference == reference))
+                .mappings()
+                .first()
+            )
         if row is None:
             raise NotFoundError("envelope transfer", reference)
         return _incoming(row)
@@ -282,7 +286,9 @@ class PintSessions:
         }
         with write_lock(self._engine), self._engine.begin() as conn:
             conn.execute(OUTGOING.insert().values(**values))
-            conn.execute(STEPS.insert().values(transfer_id=transfer_id, seq=1, step="requested", detail=None, at=now))
+            conn.execute(
+                STEPS.insert().values(transfer_id=transfer_id, seq=1, step="requested", detail=None, at=now)
+            )
         return self.outgoing(transfer_id)
 
     def outgoing(self, transfer_id: str) -> OutgoingTransfer:
@@ -292,12 +298,16 @@ class PintSessions:
             NotFoundError: no such transfer.
         """
         with self._engine.connect() as conn:
-            row = conn.execute(select(OUTGOING).where(OUTGOING.c.transfer_id == transfer_id)).mappings().first()
+            row = (
+                conn.execute(select(OUTGOING).where(OUTGOING.c.transfer_id == transfer_id)).mappings().first()
+            )
         if row is None:
             raise NotFoundError("outgoing transfer", transfer_id)
         return _outgoing(row)
 
-    def advance(self, transfer_id: str, step: str, detail: str | None = None, **values: Any) -> OutgoingTransfer:
+    def advance(
+        self, transfer_id: str, step: str, detail: str | None = None, **values: Any
+    ) -> OutgoingTransfer:
         """Record that ``transfer_id`` reached ``step`` (with the fields it produced) and journal it, in
         one transaction: after a crash the journal's last step is the row's step."""
         now = _now()
@@ -311,7 +321,9 @@ class PintSessions:
                 .values(step=step, updated_at=now, **values)
             )
             conn.execute(
-                STEPS.insert().values(transfer_id=transfer_id, seq=int(seq) + 1, step=step, detail=detail, at=now)
+                STEPS.insert().values(
+                    transfer_id=transfer_id, seq=int(seq) + 1, step=step, detail=detail, at=now
+                )
             )
         return self.outgoing(transfer_id)
 
