@@ -1,0 +1,152 @@
+"""PINT between two complete registries: two `make run` gateways, each with its own anvil, database,
+keys and platform key (EBLA and EBLB), that trust each other through `/v1/platforms`. Bills cross over
+HTTP as a holder would send them, and after every step exactly one side holds the bill.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fixtures.dcsa import issued_example
+from tests.support.gateway_process import GatewayProcess
+
+
+
+@dataclass
+class Registry:
+    """One gateway and the demo credentials it printed."""
+
+    gateway: GatewayProcess
+    code: str
+
+    @property
+    def url(self) -> str:
+        return self.gateway.url
+
+    def token(self, who: str) -> str:
+        assert self.gateway.credentials is not None
+        return self.gateway.credentials[who]["token"]
+
+    def org(self, who: str) -> str:
+        assert self.gateway.credentials is not None
+        return self.gateway.credentials[who]["org"]
+
+    def client(self, who: str) -> httpx.Client:
+        return self.gateway.client(self.token(who), timeout=120)
+
+    def party(self, who: str) -> dict[str, Any]:
+        """The PINT RecipientParty naming our member ``who`` (by this platform's own code list)."""
+        return {
+            "partyName": who.capitalize(),
+            "eblPlatform": self.code,
+            "identifyingCodes": [{"codeListProvider": self.code, "partyCode": self.org(who)}],
+        }
+
+    def status(self, ebl: str) -> dict[str, Any]:
+        """The authoritative verification of ``ebl`` here (governance sees every eBL)."""
+        with self.client("governance") as gov:
+            answer = gov.get(f"/v1/banks/ebls/{ebl}/verification")
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+
+def _start(root: Any, name: str, code: str) -> Registry:
+    gateway = GatewayProcess(root / name, env={"EBL_PINT_PLATFORM_CODE": code, "EBL_PINT_RETRY_INTERVAL": "1"})
+    gateway.root.mkdir()
+    gateway.env["EBL_PINT_URL"] = gateway.url
+    gateway.start()
+    return Registry(gateway, code)
+
+
+def _trust(registry: Registry, other: Registry) -> None:
+    """``registry``'s governance trusts ``other``'s platform key, as an operator would."""
+    with other.client("governance") as gov:
+        own = next(p for p in gov.get("/v1/platforms").json() if p["own"])
+    entry = {"code": own["code"], "name": f"registry {own['code']}", "url": other.url, "jwks": own["jwks"]}
+    with registry.client("governance") as gov:
+        added = gov.post("/v1/platforms", json=entry)
+    assert added.status_code == 201, added.text
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, Registry]]:
+    root = tmp_path_factory.mktemp("pint")
+    started: list[Registry] = []
+    try:
+        started.append(_start(root, "a", "EBLA"))
+        started.append(_start(root, "b", "EBLB"))
+        a, b = started
+        _trust(a, b)
+        _trust(b, a)
+        yield a, b
+    finally:
+        for registry in started:
+            registry.gateway.close()
+
+
+def issue(registry: Registry, *, to_order: bool, holder: str = "shipper") -> str:
+    """The carrier issues a bill to ``holder`` (a straight bill names the consignee); its eBL id."""
+    reference = ("PT" + uuid.uuid4().hex.upper())[:20]
+    name = "regular" if to_order else "ctk-pint-straight"
+    document = issued_example(name, transportDocumentReference=reference, carrierCode="MSC")
+    body: dict[str, Any] = {"document": document, "issueTo": registry.org(holder)}
+    if not to_order:
+        body["endorsee"] = registry.org("consignee")
+    with registry.client("carrier") as carrier:
+        answer = carrier.post("/v1/carriers/ebls", json=body)
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["eblId"])
+
+
+def send(
+    sender: Registry, who: str, ebl: str, receiver: Registry, to: str, action: str = "TRANSFER", **extra: Any
+) -> httpx.Response:
+    with sender.client(who) as client:
+        return client.post(
+            f"/v1/holders/ebls/{ebl}/platform-transfers",
+            json={"platform": receiver.code, "recipient": receiver.party(to), "actionCode": action, **extra},
+        )
+
+
+def imported_id(registry: Registry, sent: dict[str, Any]) -> str:
+    """The eBL id the receiving registry recorded for the envelope ``sent`` (from its incoming view)."""
+    with registry.client("governance") as gov:
+        incoming = gov.get("/v1/incoming-envelopes").json()
+    match = [e for e in incoming if e["lastEntryChecksum"] == sent["lastEntryChecksum"]]
+    assert match and match[0]["state"] == "accepted", incoming
+    return str(match[0]["eblId"])
+
+
+def holds(registry: Registry, ebl: str) -> bool:
+    return registry.status(ebl)["status"] in ("ACTIVE", "ISSUED")
+
+
+def test_a_straight_bill_goes_to_the_other_platform_and_only_it_holds_the_bill(
+    pair: tuple[Registry, Registry],
+) -> None:
+    a, b = pair
+    ebl = issue(a, to_order=False)
+
+    answer = send(a, "shipper", ebl, b, "consignee")
+
+    assert answer.status_code == 201, answer.text
+    sent = answer.json()
+    assert sent["status"] == "EXPORTED" and sent["responseCode"] == "RECE"
+    assert [s["step"] for s in sent["journal"]] == [
+        "requested",
+        "envelope-built",
+        "export-started",
+        "response-verified",
+        "exported",
+    ]
+    assert a.status(ebl)["status"] == "EXPORTED"
+    there = imported_id(b, sent)
+    verified = b.status(there)
+    assert verified["status"] == "ACTIVE" and verified["holder"]["address"] == b.org("consignee")
