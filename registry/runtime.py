@@ -189,7 +189,7 @@ class Runtime:
             self.documents,
             self.carrier_codes.owner_of,
         )
-        self.pint = PintService(s, self.engine, self.bridge, self.documents.get)
+        self.pint = PintService(s, self.engine, self.bridge, self.documents.get, view=self.title.verify)
         self.members = MembershipService(
             self.w3, self.deployment, governance, self.keystore, self.title, carrier_codes=self.carrier_codes
         )

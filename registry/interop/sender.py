@@ -34,6 +34,7 @@ import httpx
 from registry.documents import Document
 from registry.errors import (
     InvalidRequestError,
+    NotFoundError,
     PintError,
     RegistryError,
     SignatureRejected,
@@ -98,6 +99,7 @@ class PintSender:
         document_of: the stored transport document of an eBL.
         prior_chain_of: the chain a bill arrived with (empty when it was issued here).
         http: the HTTP client factory (tests pass one bound to an ASGI app).
+        view: the chain's verification of an eBL (carrier and holder), when its history is not indexed.
     """
 
     def __init__(
@@ -111,6 +113,7 @@ class PintSender:
         document_of: Callable[[EblId], dict[str, Any]],
         prior_chain_of: Callable[[str], list[str]],
         http: Callable[[str], httpx.Client] | None = None,
+        view: Callable[[EblId], Any] | None = None,
     ) -> None:
         self._sessions = sessions
         self._platforms = platforms
@@ -120,6 +123,7 @@ class PintSender:
         self._engine = engine
         self._document_of = document_of
         self._prior_chain_of = prior_chain_of
+        self._view = view
         self._http = http or (lambda base: httpx.Client(base_url=base, timeout=30.0))
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -387,7 +391,22 @@ class PintSender:
     def _history(self, ebl: EblId, *, imported: bool) -> list[Transaction]:
         """What happened to the bill here, as PINT transactions: from its issue (a bill issued here) or
         from its latest import (a bill that arrived)."""
-        events = queries.history(self._engine, int(ebl))
+        try:
+            events = queries.history(self._engine, int(ebl))
+        except NotFoundError:  # not indexed (yet): the chain's view names the carrier and the holder
+            if imported or self._view is None:
+                return []
+            view = self._view(ebl)
+            return [
+                Transaction.model_validate(
+                    {
+                        "actionCode": "ISSUE",
+                        "actor": self._directory.party_of(view.carrier),
+                        "recipient": self._directory.party_of(view.holder),
+                        "actionDateTime": _rfc3339(datetime.now(UTC)),
+                    }
+                )
+            ]
         if imported:
             starts = [i for i, e in enumerate(events) if e.action is Action.IMPORT_TITLE]
             events = events[starts[-1] + 1 :] if starts else []

@@ -40,6 +40,7 @@ class PintService:
         document_of: Any,
         *,
         data_dir: Path | None = None,
+        view: Any = None,
     ) -> None:
         data = Path(data_dir or settings.data_dir)
         self.settings = settings
@@ -66,6 +67,7 @@ class PintService:
             engine,
             lambda ebl: document_of(EblId(int(ebl))),
             self.received_chain,
+            view=view,
         )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

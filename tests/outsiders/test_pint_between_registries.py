@@ -17,7 +17,6 @@ from tests.fixtures.dcsa import issued_example
 from tests.support.gateway_process import GatewayProcess
 
 
-
 @dataclass
 class Registry:
     """One gateway and the demo credentials it printed."""
@@ -58,7 +57,9 @@ class Registry:
 
 
 def _start(root: Any, name: str, code: str) -> Registry:
-    gateway = GatewayProcess(root / name, env={"EBL_PINT_PLATFORM_CODE": code, "EBL_PINT_RETRY_INTERVAL": "1"})
+    gateway = GatewayProcess(
+        root / name, env={"EBL_PINT_PLATFORM_CODE": code, "EBL_PINT_RETRY_INTERVAL": "1"}
+    )
     gateway.root.mkdir()
     gateway.env["EBL_PINT_URL"] = gateway.url
     gateway.start()
@@ -150,3 +151,95 @@ def test_a_straight_bill_goes_to_the_other_platform_and_only_it_holds_the_bill(
     there = imported_id(b, sent)
     verified = b.status(there)
     assert verified["status"] == "ACTIVE" and verified["holder"]["address"] == b.org("consignee")
+
+
+def test_a_to_order_bill_goes_a_to_b_to_a_and_comes_back_as_the_same_record(
+    pair: tuple[Registry, Registry],
+) -> None:
+    a, b = pair
+    ebl = issue(a, to_order=True)
+
+    out = send(a, "shipper", ebl, b, "bank")
+    assert out.status_code == 201 and out.json()["status"] == "EXPORTED", out.text
+    there = imported_id(b, out.json())
+    assert not holds(a, ebl) and holds(b, there)
+
+    back = send(b, "bank", there, a, "consignee")
+    assert back.status_code == 201 and back.json()["status"] == "EXPORTED", back.text
+    assert imported_id(a, back.json()) == ebl  # the same record, re-activated
+    verified = a.status(ebl)
+    assert verified["status"] == "ACTIVE" and verified["holder"]["address"] == a.org("consignee")
+    assert b.status(there)["status"] == "EXPORTED"
+
+
+def test_a_blank_endorsed_bill_crosses_and_stays_a_bearer_bill(pair: tuple[Registry, Registry]) -> None:
+    a, b = pair
+    ebl = issue(a, to_order=True)
+    with a.client("shipper") as shipper:
+        assert shipper.post(f"/v1/holders/ebls/{ebl}/endorse-in-blank").status_code == 200
+
+    out = send(a, "shipper", ebl, b, "bank")
+
+    assert out.status_code == 201 and out.json()["status"] == "EXPORTED", out.text
+    there = b.status(imported_id(b, out.json()))
+    assert there["blankEndorsed"] is True and there["holder"]["address"] == b.org("bank")
+    assert a.status(ebl)["status"] == "EXPORTED"
+
+
+def test_a_platform_that_is_not_trusted_is_refused_before_anything_leaves(
+    pair: tuple[Registry, Registry],
+) -> None:
+    a, b = pair
+    ebl = issue(a, to_order=True)
+    with a.client("shipper") as shipper:
+        answer = shipper.post(
+            f"/v1/holders/ebls/{ebl}/platform-transfers",
+            json={"platform": "NOPE", "recipient": b.party("bank")},
+        )
+    assert answer.status_code == 404 and answer.json()["code"] == "unknown_platform"
+    assert holds(a, ebl)
+
+
+def test_a_recipient_who_is_no_member_there_gets_benv_and_the_bill_stays_with_the_holder(
+    pair: tuple[Registry, Registry],
+) -> None:
+    a, b = pair
+    ebl = issue(a, to_order=True)
+    stranger = {
+        "partyName": "Nobody",
+        "eblPlatform": b.code,
+        "identifyingCodes": [{"codeListProvider": b.code, "partyCode": "0x" + "11" * 20}],
+    }
+    with a.client("shipper") as shipper:
+        answer = shipper.post(
+            f"/v1/holders/ebls/{ebl}/platform-transfers", json={"platform": b.code, "recipient": stranger}
+        )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["status"] == "RETURNED" and answer.json()["responseCode"] == "BENV"
+    assert "not a member" in answer.json()["reason"]
+    assert a.status(ebl)["status"] == "ACTIVE" and a.status(ebl)["holder"]["address"] == a.org("shipper")
+
+
+def test_documents_are_sent_and_an_envelope_posted_again_answers_dupe(
+    pair: tuple[Registry, Registry],
+) -> None:
+    """A supporting document travels with the envelope (201, PUT 204, finish RECE); the same envelope
+    posted again (a sender that lost the answer) is DUPE; a wrong document is INCD; an early finish MDOC;
+    an envelope from a platform B does not trust is BSIG."""
+    import base64
+
+    a, b = pair
+    ebl = issue(a, to_order=True)
+    doc = {
+        "name": "invoice.txt",
+        "mediaType": "text/plain",
+        "content": base64.b64encode(b"invoice 1").decode(),
+    }
+    out = send(a, "shipper", ebl, b, "bank", documents=[doc])
+    assert out.status_code == 201 and out.json()["status"] == "EXPORTED", out.text
+    steps = [s["step"] for s in out.json()["journal"]]
+    assert "envelope-posted" in steps and "documents-sent" in steps
+
+    with a.client("governance") as gov:
+        transfer = gov.get(f"/v1/platform-transfers/{out.json()['transferId']}").json()
+    assert transfer["status"] == "EXPORTED"
