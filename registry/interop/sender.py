@@ -397,16 +397,23 @@ class PintSender:
             if imported or self._view is None:
                 return []
             view = self._view(ebl)
-            return [
-                Transaction.model_validate(
+            now = _rfc3339(datetime.now(UTC))
+            issued = {
+                "actionCode": "ISSUE",
+                "actor": self._directory.party_of(view.carrier),
+                "recipient": self._directory.party_of(view.holder),
+                "actionDateTime": now,
+            }
+            seen = [issued]
+            if view.blank_endorsed:
+                seen.append(
                     {
-                        "actionCode": "ISSUE",
-                        "actor": self._directory.party_of(view.carrier),
-                        "recipient": self._directory.party_of(view.holder),
-                        "actionDateTime": _rfc3339(datetime.now(UTC)),
+                        "actionCode": "BLANK_ENDORSE",
+                        "actor": self._directory.party_of(view.holder),
+                        "actionDateTime": now,
                     }
                 )
-            ]
+            return [Transaction.model_validate(tx) for tx in seen]
         if imported:
             starts = [i for i, e in enumerate(events) if e.action is Action.IMPORT_TITLE]
             events = events[starts[-1] + 1 :] if starts else []
