@@ -7,11 +7,13 @@ events with a dynamic parameter (``BatchEntryFailed``'s ``reason``): the indexer
 a block range on its catch-up path, where a generic decoder per log costs more than the database write.
 
 Values are spelled as the index stores them: addresses checksummed (the zero address is None),
-integers as ``int``, ``bytes32`` as 0x-hex, ``bool`` as ``bool``.
+integers as ``int``, ``bytes32`` as 0x-hex, a shorter ``bytesN`` (a platform code's ``bytes4``) as
+0x-hex of its N bytes, ``bool`` as ``bool``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,7 +45,20 @@ def _convert(abi_type: str, word: bytes) -> Any:
         return int.from_bytes(word, "big", signed=abi_type.startswith("int"))
     if abi_type == "bool":
         return word[-1] != 0
+    if abi_type != "bytes32" and _FIXED_BYTES.fullmatch(abi_type):  # bytes4 ...: left-aligned
+        return "0x" + word[: int(abi_type[5:])].hex()
     return "0x" + word.hex()  # bytes32
+
+
+_FIXED_BYTES = re.compile(r"bytes([1-9]|[12][0-9]|3[0-2])")
+
+
+def _static(abi_type: str) -> bool:
+    return (
+        abi_type in ("address", "bool")
+        or abi_type.startswith(("uint", "int"))
+        or bool(_FIXED_BYTES.fullmatch(abi_type))
+    )
 
 
 @dataclass(frozen=True)
@@ -80,7 +95,7 @@ def event_specs(abi: Iterable[Mapping[str, Any]]) -> dict[str, EventSpec]:
         inputs = entry["inputs"]
         indexed = tuple((p["name"], type_string(p)) for p in inputs if p["indexed"])
         data = tuple((p["name"], type_string(p)) for p in inputs if not p["indexed"])
-        static = all(t in ("address", "bool", "bytes32") or t.startswith(("uint", "int")) for _, t in data)
+        static = all(_static(t) for _, t in data)
         specs["0x" + keccak(text=signature(entry)).hex()] = EventSpec(entry["name"], indexed, data, static)
     return specs
 

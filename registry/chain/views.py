@@ -74,7 +74,8 @@ class TitleState:
     reason: SurrenderReason
     holder: OrgAddress
     endorsee: OrgAddress | None
-    carrier: OrgAddress
+    carrier: OrgAddress | None
+    """None for a bill of a foreign carrier, imported from another platform."""
     nominee: OrgAddress | None
     previous_holder: OrgAddress | None
     endorsable: bool
@@ -110,7 +111,7 @@ class TitleState:
             paper_document_hash,
         ) = _TITLE_FIELDS(view)
         holder, carrier = _address(holder_word), _address(carrier_word)
-        assert holder is not None and carrier is not None  # every issued eBL has both
+        assert holder is not None  # every eBL has one (a foreign carrier's has no carrier here)
         return cls(
             ebl_id=EblId(ebl_id),
             status=Status(status),

@@ -70,14 +70,18 @@ def b64url_decode(segment: str) -> bytes:
 
 
 def decode_header(compact: str) -> dict[str, Any]:
-    """The protected header of a compact JWS, not verified.
+    """The protected header of a compact JWS, not verified. Every segment must be the canonical
+    base64url of its bytes: a lenient decoder reads a changed last character (unused low bits) as the
+    same signature, and the JWS, a different string with a different checksum, would still verify.
 
     Raises:
-        ValueError: not three base64url segments, or a header that is not a JSON object.
+        ValueError: not three canonical base64url segments, or a header that is not a JSON object.
     """
     parts = compact.split(".")
     if len(parts) != 3 or not all(parts):
         raise ValueError("a compact JWS has three non-empty segments")
+    b64url_decode(parts[1])
+    b64url_decode(parts[2])
     header = json.loads(b64url_decode(parts[0]))
     if not isinstance(header, dict):
         raise ValueError("the JWS header is not a JSON object")

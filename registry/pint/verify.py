@@ -216,9 +216,8 @@ def check_envelope(
             raise _benv(f"{what} is the first entry and names a previous entry")
         if index > 0 and previous != entry_checksums[index - 1]:
             raise _benv(
-                f"{what}.previousEnvelopeTransferChainEntrySignedContentChecksum is {previous}, not the "
-                f"checksum of entry {index - 1} ({entry_checksums[index - 1]}): the chain is broken or out "
-                "of order"
+                f"{what} names {str(previous)[:12]}… as previous entry, not entry {index - 1} "
+                f"({entry_checksums[index - 1][:12]}…): the chain is broken or out of order"
             )
         if entry.transportDocumentChecksum != td_checksum:
             raise _benv(f"{what} is an entry of another transport document")

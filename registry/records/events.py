@@ -20,7 +20,8 @@ class EventOut(Record):
     ebl_id: EblIdField
     seq: int
     action: str
-    actor: str
+    actor: str | None
+    """None for the registry bridge's actions (CLOSE_EXPORT, CANCEL_EXPORT, IMPORT_TITLE)."""
     counterparty: str | None
     actor_key: str
     data: str
@@ -28,6 +29,8 @@ class EventOut(Record):
     block_time: datetime
     tx_hash: str
     log_index: int
+    platform: str | None = None
+    """The other platform of an export or import (START_EXPORT ... IMPORT_TITLE), e.g. ``WAVE``."""
 
     @computed_field(description="``eblId`` as 0x-prefixed 32-byte hex")
     def ebl_id_hex(self) -> EblIdHex:
@@ -47,6 +50,7 @@ class EventOut(Record):
             block_time=datetime.fromtimestamp(e.block_time, UTC),
             tx_hash=e.tx_hash,
             log_index=e.log_index,
+            platform=e.platform,
         )
 
 

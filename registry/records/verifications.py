@@ -26,7 +26,8 @@ class VerificationOut(Record):
     live: bool
     holder: OrganisationOut
     endorsee: OrganisationOut | None
-    carrier: OrganisationOut
+    carrier: OrganisationOut | None
+    """None for a bill of a foreign carrier, imported from another platform (PINT)."""
     kind: str
     blank_endorsed: bool
     document_hash: str
@@ -41,6 +42,10 @@ class VerificationOut(Record):
     anchored_at: datetime
     registry: str
     chain_id: int
+    exported_to: str | None = None
+    """EXPORT_PENDING / EXPORTED: the DCSA code of the platform the bill was sent to (PINT)."""
+    export_envelope_checksum: str | None = None
+    """EXPORT_PENDING / EXPORTED: the checksum of the envelope it was sent in, as recorded on chain."""
 
     @computed_field(description="``eblId`` as 0x-prefixed 32-byte hex")
     def ebl_id_hex(self) -> EblIdHex:
@@ -71,7 +76,7 @@ class VerificationOut(Record):
             return None if address is None else known.get(address, OrganisationOut(address=address))
 
         holder, carrier = org(v.holder), org(v.carrier)
-        assert holder is not None and carrier is not None
+        assert holder is not None
         return cls(
             ebl_id=int(v.ebl_id),
             status=v.status.name,
@@ -93,4 +98,6 @@ class VerificationOut(Record):
             anchored_at=v.block_time,
             registry=registry,
             chain_id=chain_id,
+            exported_to=v.exported_to,
+            export_envelope_checksum=v.export_envelope_checksum,
         )

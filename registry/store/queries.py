@@ -46,7 +46,7 @@ class TitleState:
     ebl_id: int
     status: Status
     kind: DocumentKind
-    carrier: str
+    carrier: str | None
     holder: str
     endorsee: str | None
     nominee: str | None
@@ -70,7 +70,8 @@ class EventRecord:
     ebl_id: int
     seq: int
     action: Action
-    actor: str
+    actor: str | None
+    """None for the registry bridge's actions (CLOSE_EXPORT, CANCEL_EXPORT, IMPORT_TITLE)."""
     counterparty: str | None
     actor_key: str
     data: str
@@ -78,6 +79,8 @@ class EventRecord:
     block_time: int
     tx_hash: str
     log_index: int
+    platform: str | None = None
+    """The other platform of an export or import action (PINT)."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ def _event(row: Any) -> EventRecord:
         block_time=row.block_time,
         tx_hash=row.tx_hash,
         log_index=row.log_index,
+        platform=row.platform,
     )
 
 

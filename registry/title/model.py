@@ -78,7 +78,7 @@ class Verification:
     live: bool
     holder: OrgAddress
     endorsee: OrgAddress | None
-    carrier: OrgAddress
+    carrier: OrgAddress | None  # None: a foreign carrier's bill, imported from another platform
     kind: DocumentKind
     blank_endorsed: bool
     document_hash: str
@@ -91,3 +91,7 @@ class Verification:
     block_number: int
     block_hash: str
     block_time: datetime
+    exported_to: str | None = None
+    """EXPORT_PENDING / EXPORTED: the DCSA code of the platform the bill was sent to (PINT)."""
+    export_envelope_checksum: str | None = None
+    """EXPORT_PENDING / EXPORTED: the checksum of the envelope it was sent in, as recorded on chain."""

@@ -90,6 +90,13 @@ class TitleReads:
         if title is None:
             raise NotFoundError("eBL", ebl_id)
         issued_hash = title.document_hash.removeprefix("0x")
+        exported_to = envelope = None
+        if title.status in (Status.EXPORT_PENDING, Status.EXPORTED):
+            code, checksum = self._registry.functions.exportOf(int(title.ebl_id)).call(
+                block_identifier=block.number
+            )
+            exported_to = bytes(code).rstrip(b"\0").decode("ascii", "replace")
+            envelope = bytes(checksum).hex()
         return Verification(
             ebl_id=title.ebl_id,
             status=title.status,
@@ -111,6 +118,8 @@ class TitleReads:
             block_number=block.number,
             block_hash=block.hash,
             block_time=datetime.fromtimestamp(block.timestamp, UTC),
+            exported_to=exported_to,
+            export_envelope_checksum=envelope,
         )
 
     def history(self, ebl_id: int) -> list[EventRecord]:

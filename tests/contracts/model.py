@@ -54,8 +54,11 @@ PAUSER_ROLE = keccak(text="PAUSER_ROLE")
 FAR_FUTURE = 2**255
 """A signature deadline that never expires."""
 
-TITLE_ACTION_CODES = range(int(Action.TRANSFER), int(Action.REVOKE_KEY) + 1)
-"""Action codes a signed ``TitleAction`` may carry (``Issue`` has its own signed struct)."""
+TITLE_ACTION_CODES = range(int(Action.TRANSFER), int(Action.START_EXPORT) + 1)
+"""Action codes a signed ``TitleAction`` may carry (``Issue`` has its own signed struct; the bridge's
+CLOSE_EXPORT, CANCEL_EXPORT and IMPORT_TITLE are never signed)."""
+CROSS_PLATFORM_ROLE = keccak(text="CROSS_PLATFORM_ROLE")
+NO_PLATFORM = b"\x00" * 4
 
 
 class KeyStatus(IntEnum):
@@ -152,11 +155,13 @@ class Title:
     predecessor: int = 0
     successor: int = 0
     paper_hash: bytes = ZERO32
+    export_platform: bytes = NO_PLATFORM
+    export_envelope: bytes = ZERO32
 
     @property
     def live(self) -> bool:
-        """Not in a terminal (absorbing) state."""
-        return not self.status.is_terminal
+        """Held here: not ended (terminal) and not held on another platform (Exported)."""
+        return self.status.is_held_here
 
     @property
     def entitled(self) -> bool:
@@ -164,12 +169,137 @@ class Title:
         return self.blank or self.endorsee == self.holder
 
 
-class Model:
+def platform_of(party: str) -> bytes:
+    """The platform code a signed StartExport carries in ``party`` (4 bytes left-aligned, rest zero)."""
+    raw = bytes.fromhex(party[2:])
+    if raw[:4] == NO_PLATFORM or any(raw[4:]):
+        raise Revert("BridgeInvalidPlatform", party)
+    return raw[:4]
+
+
+def imported_id_of(carrier: str, carrier_ref: bytes, tdr_hash: bytes) -> int:
+    """The id of a bill new here arriving from another platform (``importedEblIdOf``)."""
+    if carrier != ZERO:
+        return ebl_id_of(carrier, tdr_hash)
+    raw = encode(["address", "bytes32", "bytes32"], [ZERO, carrier_ref, tdr_hash])
+    return int.from_bytes(keccak(raw), "big")
+
+
+class CrossPlatform:
+    """The PINT rules, mixed into :class:`Model`: written from the law (a bill has exactly one holder
+    across platforms), then checked against the contract's order of checks."""
+
+    def start_export(self: Model, key: str, ebl_id: int, platform: bytes, envelope: bytes) -> list[Event]:
+        if envelope == ZERO32:
+            raise Revert("TitleZeroHash")
+        org, t = self._holder_action(key, ebl_id)
+        t.status = Status.EXPORT_PENDING
+        t.nominee = ZERO
+        t.rejectable = False
+        t.export_platform, t.export_envelope = platform, envelope
+        seq = self._commit(t)
+        return [Recorded(ebl_id, Action.START_EXPORT, org, ZERO, key, envelope, seq)]
+
+    def start_export_direct(
+        self: Model, key: str, ebl_id: int, platform: bytes, envelope: bytes
+    ) -> list[Event]:
+        """``startExport(eblId, platform, envelopeChecksum)`` sent by the holder's key itself."""
+        if platform == NO_PLATFORM:
+            raise Revert("BridgeInvalidPlatform", ZERO)
+        return self.start_export(key, ebl_id, platform, envelope)
+
+    def end_export(self: Model, sender: str, ebl_id: int, accepted: bool, response: bytes) -> list[Event]:
+        self._only_role(sender, CROSS_PLATFORM_ROLE)
+        self._require_not_paused()
+        if accepted and response == ZERO32:
+            raise Revert("TitleZeroHash")
+        t = self._existing(ebl_id)
+        if t.status is not Status.EXPORT_PENDING:
+            raise Revert("TitleWrongStatus", ebl_id, t.status)
+        seq = self._commit(t)
+        if accepted:
+            t.status = Status.EXPORTED
+            self.abroad[t.document_hash] = t.export_platform  # held there now, not here
+        else:
+            t.status = Status.ACTIVE  # the same holder, who never stopped holding
+            t.export_platform, t.export_envelope = NO_PLATFORM, ZERO32
+        action = Action.CLOSE_EXPORT if accepted else Action.CANCEL_EXPORT
+        return [Recorded(ebl_id, action, ZERO, t.holder, sender, response, seq)]
+
+    def import_title(
+        self: Model,
+        sender: str,
+        doc: bytes,
+        tdr: bytes,
+        carrier: str,
+        carrier_ref: bytes,
+        holder: str,
+        endorsee: str,
+        kind: DocumentKind,
+        endorsable: bool,
+        blank: bool,
+        platform: bytes,
+        last: bytes,
+    ) -> list[Event]:
+        self._only_role(sender, CROSS_PLATFORM_ROLE)
+        self._require_not_paused()
+        if doc == ZERO32 or last == ZERO32:
+            raise Revert("TitleZeroHash")
+        if platform == NO_PLATFORM:
+            raise Revert("BridgeInvalidPlatform", ZERO)
+        self._active_member(holder)
+        existing = self.record_of_document(doc)
+        if existing is not None:
+            t = self.titles[existing]
+            if t.status is not Status.EXPORTED:  # held here (or ended): it cannot arrive
+                raise Revert("TitleWrongStatus", existing, t.status)
+            ebl_id, record_kind = existing, t.kind
+        else:
+            if carrier != ZERO:
+                c = self._registered(carrier)
+                if c.role is not Role.CARRIER:
+                    raise Revert("MembershipRoleRequired", carrier, Role.CARRIER)
+            ebl_id, record_kind, t = imported_id_of(carrier, carrier_ref, tdr), kind, None
+            if ebl_id in self.titles:
+                raise Revert("TitleAlreadyIssued", ebl_id)
+        to_order = record_kind is DocumentKind.TO_ORDER
+        if to_order and blank:
+            new_endorsee = ZERO
+        else:
+            if endorsee == ZERO:
+                raise Revert("TitleInvalidCounterparty", ebl_id, endorsee)
+            if endorsee != holder:
+                self._active_member(endorsee)
+            new_endorsee = endorsee
+        # effects: from here nothing reverts
+        if t is None:
+            t = Title(ebl_id, record_kind, carrier, holder, new_endorsee, doc)
+            self.titles[ebl_id] = t
+            seq = 0
+        else:
+            t.seq += 1
+            seq = t.seq
+            t.export_platform, t.export_envelope = NO_PLATFORM, ZERO32
+        self.abroad.pop(doc, None)
+        t.holder, t.endorsee, t.previous_holder, t.nominee = holder, new_endorsee, ZERO, ZERO
+        t.status, t.reason, t.rejectable = Status.ACTIVE, SurrenderReason.NONE, False
+        t.blank = to_order and blank
+        t.endorsable = to_order and (blank or endorsable)
+        return [Recorded(ebl_id, Action.IMPORT_TITLE, ZERO, holder, sender, last, seq)]
+
+
+class Model(CrossPlatform):
     """Registry state and rules. Methods named after contract functions; ``key`` is the acting key."""
 
-    def __init__(self, governance: str, members: dict[str, Role], keys: dict[str, str]) -> None:
-        """``members``: organisation → role; ``keys``: each organisation's initial key → organisation."""
+    def __init__(
+        self, governance: str, members: dict[str, Role], keys: dict[str, str], bridge: str = ZERO
+    ) -> None:
+        """``members``: organisation → role; ``keys``: each organisation's initial key → organisation;
+        ``bridge``: the registry's bridge key (CROSS_PLATFORM_ROLE)."""
         self.governance = governance
+        self.bridge = bridge
+        self.abroad: dict[bytes, bytes] = {}
+        """The law's other side: document → the platform holding the bill while it is not held here."""
         self.orgs: dict[str, Org] = {org: Org(org, role) for org, role in members.items()}
         self.keys: dict[str, tuple[str, KeyStatus]] = {}
         for key, org in keys.items():
@@ -189,6 +319,7 @@ class Model:
             tuple(self.keys.items()),
             len(self.used_nonces),
             self.paused,
+            tuple(self.abroad.items()),
         )
 
     def possession(self) -> dict[int, str | None]:
@@ -513,7 +644,8 @@ class Model:
         return []
 
     def _only_role(self, sender: str, role: bytes) -> None:
-        if sender != self.governance:
+        holder = self.bridge if role == CROSS_PLATFORM_ROLE else self.governance
+        if sender != holder:
             raise Revert("AccessControlUnauthorizedAccount", sender, role)
 
     def suspend(self, sender: str, org: str) -> list[Event]:
@@ -636,5 +768,7 @@ class Model:
                 return self.switch_to_paper(key, ebl_id, data)
             case Action.ADD_KEY:
                 return self.add_key(key, party)
-            case _:
+            case Action.REVOKE_KEY:
                 return self.revoke_key(key, party)
+            case _:
+                return self.start_export(key, ebl_id, platform_of(party), data)

@@ -391,6 +391,8 @@ signature, garbage bytes, a code that is no TitleAction ("bad-action"), an exact
 signature, or the resubmission of one that failed (its nonce is still unused)."""
 
 TITLE_ACTIONS = tuple(a for a in Action if a is not Action.ISSUE)
+PLATFORMS = (b"WAVE", b"BOLE", b"IDT\0")
+"""Other platforms' DCSA codes, as bytes4."""
 
 real_send = st.sampled_from((False,) * 9 + (True,))
 """Whether an expected failure is also sent as a real transaction (1 in 10)."""
@@ -521,6 +523,8 @@ class Env:
     """Every key that may act: each member's pool keys, governance, the outsider."""
     org_pool: dict[str, list[str]]
     """Organisation address → its pool key addresses (only key 0 is registered at onboarding)."""
+    bridge: LocalAccount | None = None
+    """The registry's bridge key (CROSS_PLATFORM_ROLE): ends exports, records arriving bills."""
 
 
 @dataclass
@@ -562,6 +566,7 @@ class RegistryMachine(RuleBasedStateMachine):
             governance=env.governance.address,
             members={p.org: p.role for p in env.members.values()},
             keys={p.address: p.org for p in env.members.values()},
+            bridge=env.bridge.address if env.bridge is not None else ZERO,
         )
         self.fresh = 0
         self.drawn: list[bytes] = []
@@ -701,6 +706,8 @@ class RegistryMachine(RuleBasedStateMachine):
         key = self._actor_key(op.actor, title, op.index)
         if op.action in (Action.ADD_KEY, Action.REVOKE_KEY):
             party = self._key_target(op.party, key, op.index)
+        elif op.action is Action.START_EXPORT and op.index % 4:
+            party = "0x" + PLATFORMS[op.index % len(PLATFORMS)].ljust(20, b"\0").hex()
         else:
             party = self._party(op.party, title, op.index // 8)
         return key, ebl_id, party, self._data(op.data, op.index)
@@ -763,7 +770,11 @@ class RegistryMachine(RuleBasedStateMachine):
     def _direct(self, op: OpSpec) -> None:
         """A title or key action sent by the acting key itself."""
         key, ebl_id, party, data = self._resolve(op)
-        expected = self._predict(lambda: self.model.dispatch(key, int(op.action), ebl_id, party, data))
+        if op.action is Action.START_EXPORT:
+            code = bytes.fromhex(party[2:10])
+            expected = self._predict(lambda: self.model.start_export_direct(key, ebl_id, code, data))
+        else:
+            expected = self._predict(lambda: self.model.dispatch(key, int(op.action), ebl_id, party, data))
         if op.action in (Action.ADD_KEY, Action.REVOKE_KEY):
             self.membership_dirty = True
         self._perform(
@@ -1124,6 +1135,108 @@ class RegistryMachine(RuleBasedStateMachine):
             index % 10 == 0,
         )
 
+    # ------------------------------------------------------------------ rules: other platforms (PINT)
+
+    def _bridge_sender(self, who: str, index: int) -> str:
+        if who == "bridge" and self.env.bridge is not None:
+            return self.env.bridge.address
+        if who == "governance":
+            return self.env.governance.address
+        return self.env.pool[index % len(self.env.pool)].address
+
+    @rule(
+        ebl=st.integers(0, 7),
+        accepted=st.booleans(),
+        response=st.sampled_from(("fresh", "fresh", "zero")),
+        who=st.sampled_from(("bridge",) * 6 + ("governance", "member")),
+        index=st.integers(0, 63),
+    )
+    def end_export(self, ebl: int, accepted: bool, response: str, who: str, index: int) -> None:
+        """The receiving platform answers: RECE (the bill is held there now) or a refusal."""
+        STATS.steps += 1
+        pending = [i for i, t in self.model.titles.items() if t.status is Status.EXPORT_PENDING]
+        ebl_id = pending[ebl % len(pending)] if pending and ebl < 6 else self._ebl(ebl)
+        sender = self._bridge_sender(who, index)
+        data = self._data(response, index)
+        expected = self._predict(lambda: self.model.end_export(sender, ebl_id, accepted, data))
+        name = "closeExport" if accepted else "cancelExport"
+        self._perform(name.upper(), sender, self.env.abi.calldata(name, ebl_id, data), expected, False)
+
+    @rule(
+        doc=st.sampled_from(("exported",) * 3 + ("abroad",) * 3 + ("held", "zero")),
+        holder=st.sampled_from((*MEMBERS, *MEMBERS, "outsider")),
+        endorsee=st.sampled_from(("holder",) * 4 + (*MEMBERS, "zero", "outsider")),
+        carrier=st.sampled_from(("foreign", "foreign", *CARRIERS, "shipper")),
+        kind=st.sampled_from((DocumentKind.TO_ORDER, DocumentKind.STRAIGHT)),
+        endorsable=st.booleans(),
+        blank=st.sampled_from((False, False, True)),
+        platform=st.sampled_from((*PLATFORMS, b"\0" * 4)),
+        last=st.sampled_from(("fresh",) * 5 + ("zero",)),
+        who=st.sampled_from(("bridge",) * 6 + ("governance", "member")),
+        index=st.integers(0, 63),
+    )
+    def import_title(
+        self,
+        doc: str,
+        holder: str,
+        endorsee: str,
+        carrier: str,
+        kind: DocumentKind,
+        endorsable: bool,
+        blank: bool,
+        platform: bytes,
+        last: str,
+        who: str,
+        index: int,
+    ) -> None:
+        """A bill arrives from another platform: one exported from here coming back, one new here, or
+        (refused) one held here or with no document."""
+        STATS.steps += 1
+        model = self.model
+        exported = [t.document_hash for t in model.titles.values() if t.status is Status.EXPORTED]
+        held = [t.document_hash for t in model.titles.values() if t.live]
+        if doc == "exported" and exported:
+            doc_hash = exported[index % len(exported)]
+        elif doc == "held" and held:
+            doc_hash = held[index % len(held)]
+        elif doc == "zero":
+            doc_hash = ZERO32
+        else:
+            doc_hash = self._fresh_hash()
+            model.abroad.setdefault(doc_hash, platform)  # held on that platform until it arrives
+        holder_org = self.env.outsider.org if holder == "outsider" else self.env.members[holder].org
+        endorsee_org = {
+            "holder": holder_org,
+            "zero": ZERO,
+            "outsider": self.env.outsider.org,
+        }.get(endorsee) or self.env.members[endorsee].org
+        carrier_org = ZERO if carrier == "foreign" else self.env.members[carrier].org
+        ref = keccak(text=f"carrier-{index % 3}@SMDG") if carrier_org == ZERO else ZERO32
+        tdr = keccak(text=f"abroad-TDR-{index % TDRS_PER_CARRIER}")
+        last_hash = self._data(last, index)
+        sender = self._bridge_sender(who, index)
+        args = (doc_hash, tdr, carrier_org, ref, holder_org, endorsee_org, kind, endorsable, blank)
+        expected = self._predict(lambda: model.import_title(sender, *args, platform, last_hash))
+        if isinstance(expected, Revert) and model.record_of_document(doc_hash) is None:
+            model.abroad.pop(doc_hash, None)  # a refused arrival: the bill stays where it was
+        calldata = self.env.abi.calldata(
+            "importTitle", (*args[:6], int(kind), endorsable, blank, platform, last_hash)
+        )
+        self._perform("IMPORT_TITLE", sender, calldata, expected, False)
+
+    @invariant()
+    def one_holder_across_platforms(self) -> None:
+        """The law: a bill not ended has exactly one holder across platforms, here or elsewhere."""
+        model = self.model
+        for t in model.titles.values():
+            abroad = t.document_hash in model.abroad
+            if t.status is Status.EXPORTED:
+                assert abroad, f"eBL {t.ebl_id:#x} is exported but no platform holds it"
+            else:
+                assert not abroad, f"eBL {t.ebl_id:#x} is held here and on {model.abroad[t.document_hash]!r}"
+            if t.live:
+                assert t.holder in model.orgs, "a bill held here is held by a member"
+
     # ------------------------------------------------------------------ invariants
 
     @invariant()
@@ -1242,6 +1355,8 @@ def direct_calldata(abi: Abi, action: Action, ebl_id: int, party: str, data: byt
             return abi.calldata("addKey", party)
         case Action.REVOKE_KEY:
             return abi.calldata("revokeKey", party)
+        case Action.START_EXPORT:
+            return abi.calldata("startExport", ebl_id, bytes.fromhex(party[2:10]), data)
     raise ValueError(action)
 
 
@@ -1311,7 +1426,11 @@ def _expected_view(t: Title) -> tuple[object, ...]:
 
 
 def test_registry_behaves_like_the_model(
-    registry: Any, anvil: Any, cast: dict[str, parties.Party], governance: LocalAccount
+    registry: Any,
+    anvil: Any,
+    cast: dict[str, parties.Party],
+    governance: LocalAccount,
+    bridge: LocalAccount,
 ) -> None:
     """Random operation sequences by random actors never make the chain diverge from the rules."""
     members = {name: p for name, p in cast.items() if p.role is not Role.NONE}
@@ -1319,13 +1438,13 @@ def test_registry_behaves_like_the_model(
         p.org: [parties.test_key(name, n).address for n in range(KEYS_PER_ORG)] for name, p in members.items()
     }
     pool = [parties.test_key(name, n) for name in members for n in range(KEYS_PER_ORG)]
-    pool += [governance, cast["outsider"].key]
+    pool += [governance, cast["outsider"].key, bridge]
     rpc = Rpc(anvil.url)
     try:
         rpc.batch([("anvil_setBalance", [k.address, hex(10**24)]) for k in pool])
         abi = Abi(load_artifact().abi)
         chain = Chain(rpc, registry.address, abi, pool)
-        RegistryMachine.env = Env(chain, abi, governance, cast["outsider"], members, pool, org_pool)
+        RegistryMachine.env = Env(chain, abi, governance, cast["outsider"], members, pool, org_pool, bridge)
         STATS.reset()
         started = time.perf_counter()
         run_state_machine_as_test(RegistryMachine, settings=hypothesis_profiles.profile_settings())

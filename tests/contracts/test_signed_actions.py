@@ -346,7 +346,7 @@ def test_claimed_signer_contract_without_erc1271_reverts_invalid_signature(
         registry.functions.execute((action, registry.address, signature)).transact({"from": outsider.address})
 
 
-@pytest.mark.parametrize("code", [int(Action.ISSUE), 16, 255])
+@pytest.mark.parametrize("code", [int(Action.ISSUE), int(Action.CLOSE_EXPORT), int(Action.IMPORT_TITLE), 255])
 def test_signed_action_reverts_for_invalid_action_code(
     registry, reverts, issue, outsider, shipper, bank, code
 ):

@@ -14,6 +14,12 @@ model). Event → state rules, as ``contracts/TitleRegistry.sol`` applies them:
   paper); SACC ends in SURRENDERED (delivery) or SURRENDERED_FOR_AMENDMENT; SREJ returns it to the
   requester, ACTIVE; VOID → VOIDED; AMEND → VOIDED with ``successor`` = data; SWTP →
   SWITCHED_TO_PAPER with ``paper_hash`` = data. The event's ``seq`` becomes the eBL's seq.
+* Other platforms (PINT): START_EXPORT → EXPORT_PENDING with ``platform`` (from the ``ExportStarted``
+  beside it) and ``platform_checksum`` = data (the envelope's); CLOSE_EXPORT → EXPORTED (held on that
+  platform, not here); CANCEL_EXPORT → ACTIVE, the same holder, no platform; IMPORT_TITLE → ACTIVE,
+  holder = counterparty, the endorsee of the ``TitleImported`` beside it, ``platform_checksum`` = data
+  (the last entry's). ``TitleImported`` of a bill new here creates its state like ``Issued`` (carrier
+  None for a foreign carrier, ``origin_platform`` / ``origin_checksum`` kept for good).
 
 Idempotent: an ``Issued`` for a title already held, or an ``ActionRecorded`` whose ``seq`` is not
 above the state's, returns the state unchanged (the same object).
@@ -35,7 +41,9 @@ __all__ = [
     "acted",
     "at_issuance",
     "fold",
+    "imported",
     "issued",
+    "platform_code",
     "recorded",
     "replay",
 ]
@@ -54,7 +62,7 @@ class TitleRow(TypedDict):
     ebl_id: str
     status: str
     kind: str
-    carrier: str
+    carrier: str | None
     holder: str
     endorsee: str | None
     nominee: str | None
@@ -67,6 +75,10 @@ class TitleRow(TypedDict):
     predecessor: str | None
     successor: str | None
     paper_hash: str | None
+    platform: str | None
+    platform_checksum: str | None
+    origin_platform: str | None
+    origin_checksum: str | None
     seq: int
     issued_block: int
     issued_time: int
@@ -93,10 +105,33 @@ def issued(args: Mapping[str, Any], block: int, time: int) -> TitleRow:
         "predecessor": str(predecessor) if predecessor else None,
         "successor": None,
         "paper_hash": None,
+        "platform": None,
+        "platform_checksum": None,
+        "origin_platform": None,
+        "origin_checksum": None,
         "seq": 0,
         "issued_block": block,
         "issued_time": time,
         "updated_block": block,
+    }
+
+
+def platform_code(word: str | None) -> str | None:
+    """A platform code as the index stores it (``WAVE``) from its ``bytes4`` 0x-hex."""
+    if not word:
+        return None
+    return bytes.fromhex(word.removeprefix("0x")).rstrip(b"\0").decode("ascii", "replace") or None
+
+
+def imported(args: Mapping[str, Any], block: int, time: int) -> TitleRow:
+    """The state a ``TitleImported`` event creates for a bill new here (decoded ``args``)."""
+    platform, checksum = platform_code(args["platform"]), args["lastEntryChecksum"]
+    return {
+        **issued({**args, "predecessor": 0}, block, time),
+        "platform": platform,
+        "platform_checksum": checksum,
+        "origin_platform": platform,
+        "origin_checksum": checksum,
     }
 
 
@@ -108,8 +143,15 @@ def recorded(
     data: str,
     seq: int,
     block: int,
+    *,
+    platform: str | None = None,
+    endorsee: str | None = None,
 ) -> TitleRow:
-    """The state after one ``ActionRecorded`` (mined in ``block``); ``state`` itself if ``seq`` is old."""
+    """The state after one ``ActionRecorded`` (mined in ``block``); ``state`` itself if ``seq`` is old.
+
+    ``platform`` and ``endorsee`` come from the cross-platform event beside an export or import action
+    (``ExportStarted`` / ``TitleImported``; the stored event row keeps them for a replay).
+    """
     if seq <= state["seq"]:
         return state
     new = state.copy()
@@ -132,7 +174,8 @@ def recorded(
         else:
             reason = SurrenderReason.AMENDMENT
         new["surrender_reason"] = reason.name
-        new["previous_holder"], new["holder"] = state["holder"], state["carrier"]
+        # A foreign carrier's bill (carrier None) cannot be surrendered here: the chain refuses it.
+        new["previous_holder"], new["holder"] = state["holder"], state["carrier"]  # type: ignore[typeddict-item]
         new["status"] = Status.SURRENDER_REQUESTED.name
         new["nominee"] = None
     elif action is Action.ACCEPT_SURRENDER:
@@ -150,24 +193,42 @@ def recorded(
     elif action is Action.SWITCH_TO_PAPER:
         new["status"] = Status.SWITCHED_TO_PAPER.name
         new["paper_hash"] = data
+    elif action is Action.START_EXPORT:
+        new["status"] = Status.EXPORT_PENDING.name
+        new["nominee"] = None
+        new["platform"], new["platform_checksum"] = platform, data
+    elif action is Action.CLOSE_EXPORT:
+        new["status"] = Status.EXPORTED.name
+    elif action is Action.CANCEL_EXPORT:
+        new["status"] = Status.ACTIVE.name
+        new["platform"], new["platform_checksum"] = None, None
+    elif action is Action.IMPORT_TITLE:
+        new["status"] = Status.ACTIVE.name
+        new["previous_holder"], new["holder"] = None, counterparty  # type: ignore[typeddict-item]
+        new["endorsee"], new["nominee"] = endorsee, None
+        new["surrender_reason"] = SurrenderReason.NONE.name
+        new["platform"], new["platform_checksum"] = platform, data
     new["seq"] = seq
     new["updated_block"] = block
     return new
 
 
-def fold(state: TitleRow | None, log: Log, time: int) -> TitleRow:
-    """The state of ``log``'s eBL after the ``Issued`` or ``ActionRecorded`` ``log``; ``time`` is the
-    timestamp of the log's block (it dates an issuance).
+def fold(state: TitleRow | None, log: Log, time: int, companion: Log | None = None) -> TitleRow:
+    """The state of ``log``'s eBL after the ``Issued``, ``TitleImported`` or ``ActionRecorded`` ``log``;
+    ``time`` is the timestamp of the log's block (it dates an issuance); ``companion`` the
+    cross-platform event of the same transaction and eBL beside an ``ActionRecorded``, if any.
 
     Raises:
         StoreError: an action on an eBL with no state: the index is out of step with the chain.
     """
     if log.name == "Issued":
         return issued(log.args, log.block_number, time) if state is None else state
-    return acted(state, log)
+    if log.name == "TitleImported":  # a returning bill changes with the IMPORT_TITLE beside it
+        return imported(log.args, log.block_number, time) if state is None else state
+    return acted(state, log, companion)
 
 
-def acted(state: TitleRow | None, log: Log) -> TitleRow:
+def acted(state: TitleRow | None, log: Log, companion: Log | None = None) -> TitleRow:
     """The state after the ``ActionRecorded`` ``log`` (see :func:`fold`)."""
     args = log.args
     action = ACTIONS[args["action"]]
@@ -176,8 +237,17 @@ def acted(state: TitleRow | None, log: Log) -> TitleRow:
             f"block {log.block_number} records {action.dcsa_code} on eBL {args['eblId']}, which the index"
             " does not hold: the index is out of step with the chain (run Indexer.rebuild)"
         )
+    extra = companion.args if companion is not None else {}
     return recorded(
-        state, action, args["actor"], args["counterparty"], args["data"], args["seq"], log.block_number
+        state,
+        action,
+        args["actor"],
+        args["counterparty"],
+        args["data"],
+        args["seq"],
+        log.block_number,
+        platform=platform_code(extra.get("platform")),
+        endorsee=extra.get("endorsee"),
     )
 
 
@@ -193,6 +263,8 @@ def at_issuance(row: TitleRow) -> TitleRow:
         "surrender_reason": SurrenderReason.NONE.name,
         "successor": None,
         "paper_hash": None,
+        "platform": row["origin_platform"],
+        "platform_checksum": row["origin_checksum"],
         "seq": 0,
         "updated_block": row["issued_block"],
     }
@@ -210,5 +282,7 @@ def replay(row: TitleRow, events: Iterable[Mapping[str, Any]]) -> TitleRow:
             ev["data"],
             ev["seq"],
             ev["block_number"],
+            platform=ev.get("platform"),
+            endorsee=ev.get("endorsee"),
         )
     return state

@@ -8,7 +8,9 @@ executemany each. Events are inserted with ``ON CONFLICT (tx_hash, log_index) DO
 ignores an action whose ``seq`` is not new, so applying a range twice changes nothing.
 
 Membership events maintain ``organisations`` and ``org_keys``. ERC-721 ``Transfer``, ``BatchEntryFailed``
-and ``NonceInvalidated`` carry nothing the index needs and are skipped.
+and ``NonceInvalidated`` carry nothing the index needs and are skipped. The cross-platform events
+(``ExportStarted``, ``ExportClosed``, ``TitleImported``) are folded with the ``ActionRecorded`` of the
+same transaction and eBL; a ``TitleImported`` of a bill new here also creates its row.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 
 from registry.chain.events import Log
-from registry.store.indexer.fold import ACTIONS, TitleRow, acted, fold
+from registry.store.indexer.fold import ACTIONS, TitleRow, fold, platform_code
 from registry.store.indexer.tables import EBLS, EVENTS, KEYS, ORGS, chunks, insert_new
 from registry.types import Action, KeyStatus, OrgStatus, Role
 
 __all__ = ["MUTABLE", "apply_logs"]
 
 ZERO32 = "0x" + "00" * 32
+_COMPANIONS = frozenset({"ExportStarted", "ExportClosed", "TitleImported"})
+_TITLE_EVENTS = frozenset({"Issued", "ActionRecorded", "TitleImported"})
 _ROLES = tuple(Role)
 MUTABLE = (
     "status",
@@ -36,6 +40,8 @@ MUTABLE = (
     "surrender_reason",
     "successor",
     "paper_hash",
+    "platform",
+    "platform_checksum",
     "seq",
     "updated_block",
 )
@@ -50,7 +56,9 @@ def apply_logs(conn: Connection, logs: Sequence[Log], block_times: Mapping[int, 
     Raises:
         StoreError: an action on an eBL the index does not hold (the transaction must be rolled back).
     """
-    ids = sorted({str(lg.args["eblId"]) for lg in logs if lg.name in ("Issued", "ActionRecorded")})
+    ids = sorted({str(lg.args["eblId"]) for lg in logs if lg.name in _TITLE_EVENTS})
+    # The cross-platform event beside an export / import action, by transaction and eBL.
+    companions = {(lg.tx_hash, lg.args["eblId"]): lg for lg in logs if lg.name in _COMPANIONS}
     states: dict[str, TitleRow] = {}
     for chunk in chunks(ids):
         for found in conn.execute(select(EBLS).where(EBLS.c.ebl_id.in_(chunk))).mappings():
@@ -69,10 +77,15 @@ def apply_logs(conn: Connection, logs: Sequence[Log], block_times: Mapping[int, 
                 _event_row(lg, time, key, 0, Action.ISSUE, args["carrier"], args["holder"], args["actorKey"])
             )
             events[-1]["data"] = args["documentHash"]
+        elif lg.name == "TitleImported":
+            key = str(args["eblId"])
+            if key not in states:
+                states[key] = fold(None, lg, block_times[lg.block_number])
         elif lg.name == "ActionRecorded":
             key = str(args["eblId"])
             state = states.get(key)
-            new = acted(state, lg)
+            companion = companions.get((lg.tx_hash, args["eblId"]))
+            new = fold(state, lg, block_times[lg.block_number], companion)
             if new is not state:
                 states[key] = new
                 changed.add(key)
@@ -87,7 +100,12 @@ def apply_logs(conn: Connection, logs: Sequence[Log], block_times: Mapping[int, 
                 args["actorKey"],
             )
             row["data"] = args["data"]
+            if companion is not None:
+                row["platform"] = platform_code(companion.args["platform"])
+                row["endorsee"] = companion.args.get("endorsee")
             events.append(row)
+        elif lg.name in _COMPANIONS:
+            pass  # folded with the ActionRecorded beside it
         else:
             _apply_membership(conn, lg, dialect)
     new_rows = [states[k] for k in ids if k not in known]
@@ -128,6 +146,8 @@ def _event_row(
         "tx_hash": lg.tx_hash,
         "log_index": lg.log_index,
         "block_hash": lg.block_hash,
+        "platform": None,
+        "endorsee": None,
     }
 
 

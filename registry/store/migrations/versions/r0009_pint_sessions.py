@@ -2,10 +2,10 @@
 signed response we gave) and transfers we send, with the journal of their steps.
 
 NOTE for the merge: the agreed chain is 0007 (wip/dcsa) -> 0008 (wip/pintchain) -> 0009 (this). On
-wip/pintwire, until both land, this revision follows 0006; set ``down_revision = "0008"`` when merging.
+wip/pintwire it follows 0008 (wip/pintchain's, which itself follows 0006 until 0007 lands).
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-03
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | Sequence[str] | None = "0006"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
