@@ -420,7 +420,7 @@ class PintSender:
         out: list[Transaction] = []
         for event in events:
             code = _HISTORY_ACTIONS.get(event.action)
-            if code is None:
+            if code is None or event.actor is None:  # a bridge action has no member actor
                 continue
             tx: dict[str, Any] = {
                 "actionCode": code,
