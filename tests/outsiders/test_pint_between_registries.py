@@ -243,3 +243,76 @@ def test_documents_are_sent_and_an_envelope_posted_again_answers_dupe(
     with a.client("governance") as gov:
         transfer = gov.get(f"/v1/platform-transfers/{out.json()['transferId']}").json()
     assert transfer["status"] == "EXPORTED"
+
+
+def _payload(jws: str) -> dict[str, Any]:
+    import base64
+    import json
+
+    segment = jws.split(".")[1]
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    return decoded
+
+
+def test_an_envelope_signed_by_an_untrusted_platform_answers_a_signed_bsig(
+    pair: tuple[Registry, Registry],
+) -> None:
+    from registry.pint.build import build_envelope, sign_issuance_manifest
+    from registry.pint.envelope import Transaction
+    from registry.pint.signer import PlatformSigner
+
+    _, b = pair
+    intruder = PlatformSigner.generate("ES256")
+    document = issued_example(transportDocumentReference=("BS" + uuid.uuid4().hex.upper())[:20])
+    party = {
+        "partyName": "Intruder",
+        "eblPlatform": "EVIL",
+        "identifyingCodes": [{"codeListProvider": "EVIL", "partyCode": "x"}],
+    }
+    issue_tx = Transaction.model_validate(
+        {
+            "actionCode": "ISSUE",
+            "actor": party,
+            "recipient": b.party("bank"),
+            "actionDateTime": "2026-12-04T00:00:00.000Z",
+        }
+    )
+    built = build_envelope(
+        document=document,
+        prior_chain=[],
+        transactions=[issue_tx],
+        issuance_manifest=sign_issuance_manifest(intruder, document=document, issue_to=b.party("bank")),
+        supporting=[],
+        visualisation=None,
+        signer=intruder,
+        platform="EVIL",
+    )
+
+    answer = httpx.post(f"{b.url}/v3/envelopes", json=built.envelope, timeout=60)
+
+    assert answer.status_code == 422 and answer.headers["API-Version"] == "3.0.0"
+    response = _payload(answer.json())
+    assert response["responseCode"] == "BSIG" and "UNKNOWN_KEY_ID" in response["reason"]
+    assert response["lastEnvelopeTransferChainEntrySignedContentChecksum"] == built.last_entry_checksum
+
+
+def test_receiver_validation_names_a_member_and_404s_a_stranger(pair: tuple[Registry, Registry]) -> None:
+    _, b = pair
+    known = httpx.post(
+        f"{b.url}/v3/receiver-validation",
+        json={"codeListProvider": b.code, "partyCode": b.org("bank")},
+        timeout=30,
+    )
+    assert known.status_code == 200 and known.json()["partyName"]
+    unknown = httpx.post(
+        f"{b.url}/v3/receiver-validation",
+        json={"codeListProvider": b.code, "partyCode": "0x" + "22" * 20},
+        timeout=30,
+    )
+    assert unknown.status_code == 404 and unknown.json()["statusCode"] == 404
+
+
+def test_finish_of_an_unknown_envelope_reference_is_404(pair: tuple[Registry, Registry]) -> None:
+    _, b = pair
+    answer = httpx.put(f"{b.url}/v3/envelopes/nope/finish-transfer", timeout=30)
+    assert answer.status_code == 404 and answer.json()["requestUri"] == "/v3/envelopes/nope/finish-transfer"
