@@ -316,3 +316,80 @@ def test_finish_of_an_unknown_envelope_reference_is_404(pair: tuple[Registry, Re
     _, b = pair
     answer = httpx.put(f"{b.url}/v3/envelopes/nope/finish-transfer", timeout=30)
     assert answer.status_code == 404 and answer.json()["requestUri"] == "/v3/envelopes/nope/finish-transfer"
+
+
+def test_incd_mdoc_rece_and_dupe_over_raw_pint_requests(pair: tuple[Registry, Registry]) -> None:
+    """A sends B an envelope by hand (signed with A's platform key): a document with the wrong bytes is
+    INCD, finishing early is MDOC with the missing checksum, then 204 and RECE; posting the same envelope
+    again is DUPE naming the accepted last entry; another history of the same bill is DISE."""
+    import base64
+
+    from registry.pint.build import SupportingDocument, build_envelope, sign_issuance_manifest
+    from registry.pint.envelope import Transaction
+    from registry.pint.signer import PlatformSigner
+
+    a, b = pair
+    signer = PlatformSigner.load(a.gateway.data_dir / "pint" / "platform-key.jwk")
+    document = issued_example(transportDocumentReference=("RW" + uuid.uuid4().hex.upper())[:20])
+    issue_tx = Transaction.model_validate(
+        {
+            "actionCode": "ISSUE",
+            "actor": a.party("carrier"),
+            "recipient": b.party("bank"),
+            "actionDateTime": "2026-12-04T00:00:00.000Z",
+        }
+    )
+    invoice = SupportingDocument("invoice.txt", "text/plain", b"invoice 42")
+    built = build_envelope(
+        document=document,
+        prior_chain=[],
+        transactions=[issue_tx],
+        issuance_manifest=sign_issuance_manifest(signer, document=document, issue_to=b.party("bank")),
+        supporting=[invoice],
+        visualisation=None,
+        signer=signer,
+        platform=a.code,
+    )
+    with httpx.Client(base_url=b.url, timeout=60) as peer:
+        started = peer.post("/v3/envelopes", json=built.envelope)
+        assert started.status_code == 201, started.text
+        ref = started.json()["envelopeReference"]
+        assert started.json()["missingAdditionalDocumentChecksums"] == [invoice.checksum]
+
+        wrong = peer.put(
+            f"/v3/envelopes/{ref}/additional-documents/{invoice.checksum}",
+            json=base64.b64encode(b"x").decode(),
+        )
+        assert wrong.status_code == 409 and _payload(wrong.json())["responseCode"] == "INCD"
+
+        early = peer.put(f"/v3/envelopes/{ref}/finish-transfer")
+        assert early.status_code == 409
+        assert _payload(early.json())["missingAdditionalDocumentChecksums"] == [invoice.checksum]
+
+        sent = peer.put(f"/v3/envelopes/{ref}/additional-documents/{invoice.checksum}", json=invoice.body)
+        assert sent.status_code == 204
+        finished = peer.put(f"/v3/envelopes/{ref}/finish-transfer")
+        assert finished.status_code == 200 and _payload(finished.json())["responseCode"] == "RECE"
+        assert _payload(finished.json())["receivedAdditionalDocumentChecksums"] == [invoice.checksum]
+
+        again = peer.post("/v3/envelopes", json=built.envelope)
+        assert again.status_code == 200
+        dupe = _payload(again.json())
+        assert dupe["responseCode"] == "DUPE"
+        assert (
+            dupe["duplicateOfAcceptedEnvelopeTransferChainEntrySignedContent"]
+            == built.envelope["envelopeTransferChain"][-1]
+        )
+
+        rewritten = build_envelope(
+            document=document,
+            prior_chain=[],
+            transactions=[issue_tx.model_copy(update={"actionDateTime": "2026-12-04T00:00:01.000Z"})],
+            issuance_manifest=sign_issuance_manifest(signer, document=document, issue_to=b.party("bank")),
+            supporting=[],
+            visualisation=None,
+            signer=signer,
+            platform=a.code,
+        )
+        disputed = peer.post("/v3/envelopes", json=rewritten.envelope)
+        assert disputed.status_code == 409 and _payload(disputed.json())["responseCode"] == "DISE"
