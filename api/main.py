@@ -33,6 +33,8 @@ from api.routes import (
     holders,
     members,
     operations,
+    pint,
+    platforms,
 )
 from registry.config import Settings
 from registry.runtime import Runtime
@@ -117,7 +119,7 @@ def create_app(
     install_problem_handlers(app)
     document_problems(app)
     install_docs(app)
-    for module in (carriers, holders, members, banks, auditors, governance, operations):
+    for module in (carriers, holders, members, banks, auditors, governance, platforms, operations, pint):
         app.include_router(module.router)
     if limits.dcsa_platform is not None:  # the DCSA platform APIs: /v3 (and the carriers' endpoint)
         app.include_router(dcsa_carriers.endpoints)

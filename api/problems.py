@@ -38,7 +38,10 @@ from registry.errors import (
     NoMatchingEblError,
     NotFoundError,
     RegistryError,
+    TransferInProgressError,
+    TrustListError,
     UnknownKeyError,
+    UnknownPlatformError,
     render_value,
 )
 from registry.records.problems import (
@@ -188,6 +191,12 @@ def _for_registry_error(exc: RegistryError) -> Problem:
         return Problem(409, "duplicate", "Already requested", str(exc))
     if isinstance(exc, NotFoundError):
         return Problem(404, "not_found", "Not found", str(exc))
+    if isinstance(exc, UnknownPlatformError):
+        return Problem(404, "unknown_platform", "Unknown platform", str(exc))
+    if isinstance(exc, TransferInProgressError):
+        return Problem(409, "transfer_in_progress", "A transfer of this bill is unfinished", str(exc))
+    if isinstance(exc, TrustListError):
+        return Problem(422, "invalid_platform", "The platform entry is not usable", str(exc))
     if isinstance(exc, IdempotencyConflictError):
         return Problem(
             409, "idempotency_conflict", "Idempotency-Key reused for a different request", str(exc)

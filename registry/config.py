@@ -43,6 +43,22 @@ class Settings(BaseSettings):
     relayer_max_delay: float = Field(default=0.05, ge=0)
     signature_ttl: int = Field(default=3600, gt=0)
 
+    pint_platform_code: str = Field(
+        default="EBLR",
+        min_length=1,
+        max_length=4,
+        pattern=r"^\S+$",
+        description="this registry's eBL platform code in PINT envelopes (eblPlatform)",
+    )
+    pint_platform_name: str = Field(default="eBL title registry", min_length=1, max_length=200)
+    pint_url: str | None = Field(
+        default=None,
+        description="the base URL other platforms reach our /v3 endpoints at (shown to operators)",
+    )
+    pint_retry_interval: float = Field(
+        default=5.0, gt=0, description="seconds between resumes of unfinished outgoing PINT transfers"
+    )
+
     rate_limit_file: Path | None = Field(
         default=None,
         description="SQLite file in which every gateway process on this host counts each credential's "

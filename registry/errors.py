@@ -37,6 +37,8 @@
         ├── EnvelopeRefused                (an envelope refused with a PINT ``response_code``)
         ├── PlatformKeyError               (our platform key file is missing, unreadable, unsupported)
         ├── TrustListError                 (the trust list file or an entry of it is invalid)
+        ├── UnknownPlatformError           (a platform code that is not on our trust list)
+        ├── TransferInProgressError        (a bill already on its way to another platform)
         └── ResponseMismatchError          (a signed response that does not answer our envelope)
 
 The per-contract-error subclasses are generated from the ABI in :mod:`registry.chain.errors`, so a
@@ -87,8 +89,10 @@ __all__ = [
     "StoreError",
     "ToolchainError",
     "TransactionFailedError",
+    "TransferInProgressError",
     "TrustListError",
     "UnknownKeyError",
+    "UnknownPlatformError",
     "Violation",
     "render_value",
 ]
@@ -494,3 +498,23 @@ class ResponseMismatchError(PintError):
     for its code."""
 
     code = "pint_response_mismatch"
+
+
+class UnknownPlatformError(PintError):
+    """Raised when a transfer names a platform code that is not on our trust list."""
+
+    code = "unknown_platform"
+
+    def __init__(self, platform: str) -> None:
+        self.platform = platform
+        super().__init__(f"platform {platform!r} is not on this registry's trust list (ebl platforms add)")
+
+
+class TransferInProgressError(PintError):
+    """Raised when a bill is sent to another platform while an earlier transfer of it is unfinished."""
+
+    code = "transfer_in_progress"
+
+    def __init__(self, transfer_id: str, step: str) -> None:
+        self.transfer_id, self.step = transfer_id, step
+        super().__init__(f"transfer {transfer_id} of this bill is unfinished (step {step})")

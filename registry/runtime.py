@@ -43,6 +43,7 @@ from registry.config import Settings
 from registry.data_lock import DataFolderLock
 from registry.dcsa import CallbackDrainer, CallbackOutbox
 from registry.errors import ConfigurationError
+from registry.interop.service import PintService
 from registry.keys import KeyStore, LocalSigner, PassphraseSource
 from registry.members import MembershipService
 from registry.store.carriers import SqlCarrierCodes
@@ -85,6 +86,7 @@ class Runtime:
         self.bridge: PlatformBridge
         self.members: MembershipService
         self.indexer: Indexer
+        self.pint: PintService
         self.dcsa: CallbackOutbox | None = None
         """The DCSA callback outbox (``EBL_DCSA_PLATFORM`` set), drained by :attr:`dcsa_drainer`."""
         self.dcsa_drainer: CallbackDrainer | None = None
@@ -191,6 +193,7 @@ class Runtime:
             self.documents,
             self.carrier_codes.owner_of,
         )
+        self.pint = PintService(s, self.engine, self.bridge, self.documents.get, view=self.title.verify)
         self.members = MembershipService(
             self.w3, self.deployment, governance, self.keystore, self.title, carrier_codes=self.carrier_codes
         )
@@ -207,6 +210,7 @@ class Runtime:
             )
             self._watchdog = threading.Thread(target=watchdog.run, name="chain-watchdog", daemon=True)
             self._watchdog.start()
+            self.pint.start()  # resumes outgoing PINT transfers a crash interrupted
         if s.dcsa_platform is not None:
             self.dcsa = CallbackOutbox(self.engine, s.dcsa_platform, max_backoff=s.dcsa_callback_max_backoff)
             if follow:  # the process that follows the chain delivers the callbacks
@@ -221,6 +225,8 @@ class Runtime:
             self.dcsa_drainer = None
         self._follow_stop.set()
         self._follow_now.set()
+        if hasattr(self, "pint"):
+            self.pint.stop()
         if self._watchdog is not None:
             self._watchdog.join(timeout=60)
         if self._follower is not None:

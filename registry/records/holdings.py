@@ -24,7 +24,9 @@ class HoldingOut(Record):
     ebl_id: EblIdField
     status: str
     kind: str
-    carrier: OrganisationOut
+    carrier: OrganisationOut | None = Field(
+        description="The issuing carrier; null for a bill a carrier of another platform issued"
+    )
     holder: OrganisationOut
     endorsee: OrganisationOut | None
     nominee: OrganisationOut | None
@@ -57,7 +59,7 @@ class HoldingOut(Record):
             ebl_id=t.ebl_id,
             status=t.status.name,
             kind=t.kind.name,
-            carrier=org(t.carrier),
+            carrier=None if t.carrier is None else org(t.carrier),
             holder=org(t.holder),
             endorsee=None if t.endorsee is None else org(t.endorsee),
             nominee=None if t.nominee is None else org(t.nominee),

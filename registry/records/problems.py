@@ -44,6 +44,7 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     # 404
     "not_found": (404, "No such eBL, organisation or operation, or none this principal may see"),
     "no_matching_ebl": (404, "No eBL was issued for the presented document"),
+    "unknown_platform": (404, "The platform code is not on this registry's PINT trust list"),
     # 405
     "method_not_allowed": (405, "The path does not accept this HTTP method"),
     # 409
@@ -58,6 +59,7 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
     "last_key": (409, "An organisation cannot revoke its last active key"),
     "idempotency_conflict": (409, "The Idempotency-Key was used before for a different request"),
     "no_custodial_key": (409, "The gateway holds no active key for this organisation: sign it yourself"),
+    "transfer_in_progress": (409, "The bill is already on its way to another platform (PINT)"),
     "refused": (409, "The ledger refused the operation without a reason the registry knows"),
     # 413
     "payload_too_large": (413, "The request body is larger than the gateway accepts"),
@@ -68,6 +70,7 @@ PROBLEM_CODES: dict[str, tuple[int, str]] = {
         422,
         "The document names another carrier than the one issuing it ($.carrierCode is not one of its codes)",
     ),
+    "invalid_platform": (422, "The platform entry is not usable (its JWK set, certificates or code)"),
     "duplicate_key": (422, "The JSON names a key twice in one object (I-JSON)"),
     "role_mismatch": (422, "The credential's role is not the organisation's role on chain"),
     "unknown_organisation": (422, "The organisation named is not a member"),

@@ -40,6 +40,8 @@ class GatewayProcess:
     credentials: dict[str, dict[str, str]] | None = None
     runs: int = 0
     proc: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    """Extra environment of every run (``EBL_PINT_PLATFORM_CODE`` ...)."""
     relative_data_dir: bool = False
     """Run from ``root`` with ``EBL_DATA_DIR=data``, as ``make run`` does in a checkout (else from the
     project root with the absolute data folder)."""
@@ -73,6 +75,7 @@ class GatewayProcess:
             "EBL_CHAIN_BLOCK_TIME": str(self.block_time),
             "EBL_KEYSTORE_KDF_N": "16384",
             "PYTHONUNBUFFERED": "1",
+            **self.env,
         }
         if self.relative_data_dir:
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(project_root()), env.get("PYTHONPATH")]))

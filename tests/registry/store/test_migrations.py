@@ -26,6 +26,10 @@ TABLES = {
     "org_profiles",
     "api_credentials",
     "carrier_codes",
+    "pint_incoming",
+    "pint_incoming_documents",
+    "pint_outgoing",
+    "pint_outgoing_steps",
 }
 
 
