@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from api.dcsa_errors import error_body
 from api.deps import RuntimeDep
 from registry.interop.receiver import Answer
 
@@ -38,23 +38,19 @@ def _respond(answer: Answer, request: Request) -> Response:
         return Response(status_code=204, headers=headers)
     body: Any = answer.body
     if answer.status >= 400 and isinstance(body, dict):  # unsigned: the YAML's ErrorResponse
-        body = _error(
-            request, answer.status, body.get("statusCodeText", "Error"), body.get("statusCodeMessage", "")
+        body = error_body(
+            request.method,
+            request.url.path,
+            answer.status,
+            body.get("statusCodeText", "Error"),
+            body.get("statusCodeMessage", ""),
+            correlation=str(uuid.uuid4()),
         )
     return JSONResponse(body, status_code=answer.status, headers=headers)
 
 
-def _error(request: Request, status: int, text: str, message: str) -> dict[str, Any]:
-    return {
-        "httpMethod": request.method,
-        "requestUri": request.url.path,
-        "statusCode": status,
-        "statusCodeText": text[:50],
-        "statusCodeMessage": message[:200],
-        "providerCorrelationReference": str(uuid.uuid4()),
-        "errorDateTime": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "errors": [{"errorCodeText": text[:100], "errorCodeMessage": message[:5000]}],
-    }
+def _bad_request(message: str) -> Answer:
+    return Answer(400, {"statusCodeText": "Bad Request", "statusCodeMessage": message})
 
 
 async def _json(request: Request) -> tuple[bool, Any]:
@@ -70,7 +66,7 @@ async def post_envelopes(request: Request, runtime: RuntimeDep) -> Response:
     """Start the eBL envelope transfer (``post-envelopes``)."""
     ok, body = await _json(request)
     if not ok:
-        return JSONResponse(_error(request, 400, "Bad Request", "the body is not JSON"), status_code=400)
+        return _respond(_bad_request("the body is not JSON"), request)
     answer = await run_in_threadpool(runtime.pint.receiver.start, body)
     return _respond(answer, request)
 
@@ -85,7 +81,7 @@ async def put_additional_document(
     """Transfer an additional document of the envelope transfer (``put-additional-documents``)."""
     ok, body = await _json(request)
     if not ok:
-        return JSONResponse(_error(request, 400, "Bad Request", "the body is not JSON"), status_code=400)
+        return _respond(_bad_request("the body is not JSON"), request)
     answer = await run_in_threadpool(
         runtime.pint.receiver.put_document, envelopeReference, documentChecksum, body
     )
@@ -108,10 +104,6 @@ async def post_receiver_validation(request: Request, runtime: RuntimeDep) -> Res
     """Validate that a party code names a party of this platform (``post-receiver-validation``)."""
     ok, body = await _json(request)
     if not ok or not isinstance(body, dict) or not isinstance(body.get("partyCode"), str):
-        return JSONResponse(
-            _error(request, 400, "Bad Request", "the body is not an IdentifyingCode"),
-            status_code=400,
-            headers={"API-Version": API_VERSION},
-        )
+        return _respond(_bad_request("the body is not an IdentifyingCode"), request)
     answer = await run_in_threadpool(runtime.pint.receiver.validate_receiver, body)
     return _respond(answer, request)
