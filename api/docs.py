@@ -178,6 +178,40 @@ def _request_examples() -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
                 {"paperDocumentHash": "0x" + keccak(b"printed paper bill, page 1 of 1").hex()},
             )
         },
+        ("post", "/v1/holders/ebls/{ebl_id}/platform-transfers"): {
+            "to-platform-b": _body(
+                "Send the bill to the bank on platform EBLB (PINT)",
+                {
+                    "platform": "EBLB",
+                    "recipient": {
+                        "partyName": "Bank",
+                        "eblPlatform": "EBLB",
+                        "identifyingCodes": [{"codeListProvider": "EBLB", "partyCode": BANK}],
+                    },
+                    "actionCode": "TRANSFER",
+                },
+            )
+        },
+        ("post", "/v1/platforms"): {
+            "platform-b": _body(
+                "Trust platform EBLB: its code, PINT URL and public JWK set",
+                {
+                    "code": "EBLB",
+                    "name": "Registry B",
+                    "url": "http://b.example:8000",
+                    "jwks": {
+                        "keys": [
+                            {
+                                "kty": "OKP",
+                                "crv": "Ed25519",
+                                "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+                                "kid": "eblb-1",
+                            }
+                        ]
+                    },
+                },
+            )
+        },
         ("post", "/v1/holders/ebls/{ebl_id}/transfer"): {
             "to-bank": _body("Hand possession to the bank", {"to": BANK})
         },
@@ -245,6 +279,10 @@ def _parameter_examples() -> dict[str, Any]:
         "key": Account.from_key(_EXAMPLE_KEY).address,
         "credential_id": "3f9a0c1b2d4e5f60",
         "Idempotency-Key": "bl-0001",
+        "transfer_id": "9c1e7d2a-4b6f-4e3a-8d5c-1f0a2b3c4d5e",
+        "code": "EBLB",
+        "envelopeReference": "4TkP5nvgTly0MwFrDxfIkR2rvOjkUIgzibBoKABU",
+        "documentChecksum": "583c29ab3e47f2d80899993200d3fbadb9f8a367f3a39f715935c46d7a283006",
     }
 
 

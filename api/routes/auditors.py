@@ -39,6 +39,7 @@ _FIELDS = [
     "tx_hash",
     "log_index",
     "ebl_id_hex",
+    "platform",
 ]
 
 

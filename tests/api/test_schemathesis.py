@@ -60,7 +60,8 @@ OPERATIONS = sorted(
     f"{method.upper()} {path}"
     for path, item in create_app().openapi()["paths"].items()
     for method in item
-    if method in {"get", "post", "put", "patch", "delete"}
+    # /v3 speaks DCSA (ErrorResponse, signed PINT answers), not /v1's problem+json: its own suites test it
+    if method in {"get", "post", "put", "patch", "delete"} and not path.startswith("/v3/")
 )
 
 

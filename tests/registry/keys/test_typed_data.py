@@ -273,7 +273,7 @@ def test_lowercase_addresses_are_checksummed() -> None:
 @pytest.mark.parametrize(
     "overrides",
     [
-        {"action": 16},
+        {"action": len(Action)},  # the first code past the last action
         {"action": -1},
         {"action": True},
         {"ebl_id": 2**256},
