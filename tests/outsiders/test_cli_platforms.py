@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 
 from registry.pint.signer import PlatformSigner
 from tests.outsiders.conftest import Served
+from tests.outsiders.test_pint_between_registries import Registry, _start, imported_id, issue
 
 EBL = str(Path(sys.executable).with_name("ebl"))
 
@@ -184,3 +186,57 @@ def test_direct_mode_adds_lists_and_removes_a_platform(jwks_file: Path, tmp_path
     bad.write_text('{"keys": [{"kty": "EC", "crv": "P-256"}]}')
     assert "[invalid_platform]" in _refused(_add("BADJ", bad), env, tmp_path)
     assert "[not_found]" in _refused(["pint", "status", "no-such-transfer"], env, tmp_path)
+
+
+# ====================================================================== two registries, CLI only
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, Registry]]:
+    """Two registries (EBLA, EBLB) whose operators trust each other with ``ebl platforms add``, each
+    handing the other its own entry from ``ebl platforms list``."""
+    root = tmp_path_factory.mktemp("pint-cli")
+    started: list[Registry] = []
+    try:
+        started.append(_start(root, "a", "EBLA"))
+        started.append(_start(root, "b", "EBLB"))
+        a, b = started
+        for here, other in ((a, b), (b, a)):
+            own = next(
+                p for p in _ok([*_gov(other), "platforms", "list", "--json"], _clean_env(), root) if p["own"]
+            )
+            jwks = root / f"{own['code']}.jwks.json"
+            jwks.write_text(json.dumps(own["jwks"]))
+            entry = ["--code", own["code"], "--name", f"registry {own['code']}", "--url", other.url]
+            _ok([*_gov(here), "platforms", "add", *entry, "--jwks", str(jwks), "--json"], _clean_env(), root)
+        yield a, b
+    finally:
+        for registry in started:
+            registry.gateway.close()
+
+
+def _gov(registry: Registry) -> list[str]:
+    return ["--gateway", registry.url, "--token", registry.token("governance")]
+
+
+def test_a_holder_sends_a_bill_to_the_other_registry_and_follows_it(
+    pair: tuple[Registry, Registry], tmp_path: Path
+) -> None:
+    a, b = pair
+    ebl = issue(a, to_order=True)
+    shipper = ["--gateway", a.url, "--token", a.token("shipper")]
+    recipient = tmp_path / "bank.json"
+    recipient.write_text(json.dumps(b.party("bank")))
+
+    sent = _ok(
+        [*shipper, "pint", "send", ebl, "--platform", b.code, "--recipient-file", str(recipient), "--json"],
+        _clean_env(),
+        tmp_path,
+    )
+
+    assert (sent["status"], sent["responseCode"], sent["eblId"]) == ("EXPORTED", "RECE", ebl)
+    assert a.status(ebl)["status"] == "EXPORTED"
+    assert b.status(imported_id(b, sent))["holder"]["address"] == b.org("bank")
+    followed = _ok([*shipper, "pint", "status", sent["transferId"], "--json"], _clean_env(), tmp_path)
+    assert followed == sent
+    assert "EXPORTED" in _ok([*shipper, "pint", "status", sent["transferId"]], _clean_env(), tmp_path)
