@@ -186,6 +186,9 @@ def test_direct_mode_adds_lists_and_removes_a_platform(jwks_file: Path, tmp_path
     bad.write_text('{"keys": [{"kty": "EC", "crv": "P-256"}]}')
     assert "[invalid_platform]" in _refused(_add("BADJ", bad), env, tmp_path)
     assert "[not_found]" in _refused(["pint", "status", "no-such-transfer"], env, tmp_path)
+    party = ["--party-name", "Bank", "--party-code", "W3C:did:web:bank.example", "--as", "LEI:SHIPPER"]
+    sent = _refused(["pint", "send", "1", "--platform", "NOPE", *party], env, tmp_path)
+    assert "[unknown_platform]" in sent and "NOPE" in sent, sent
 
 
 # ====================================================================== two registries, CLI only
