@@ -46,6 +46,7 @@ from registry.records import (
 from registry.records.platforms import (
     PlatformIn,
     PlatformTransferIn,
+    incoming_out,
     platform_out,
     transfer_out,
 )
@@ -338,6 +339,9 @@ class DirectBackend:
     def platform_transfer(self, transfer_id: str) -> dict[str, Any]:
         sessions = self.runtime.pint.sessions
         return dump(transfer_out(sessions.outgoing(transfer_id), sessions.steps(transfer_id)))
+
+    def incoming_envelopes(self) -> list[dict[str, Any]]:
+        return [dump(incoming_out(s)) for s in self.runtime.pint.sessions.list_incoming()]
 
     # reads ----------------------------------------------------------------------
 

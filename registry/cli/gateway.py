@@ -42,7 +42,7 @@ from registry.records import (
     VerificationOut,
     dump,
 )
-from registry.records.platforms import PlatformOut, TransferOut
+from registry.records.platforms import IncomingEnvelopeOut, PlatformOut, TransferOut
 
 _R = TypeVar("_R", bound=Record)
 
@@ -302,6 +302,9 @@ class HttpBackend:
 
     def platform_transfer(self, transfer_id: str) -> dict[str, Any]:
         return _record(TransferOut, self._get(f"/platform-transfers/{quote(transfer_id, safe='')}"))
+
+    def incoming_envelopes(self) -> list[dict[str, Any]]:
+        return _records(IncomingEnvelopeOut, self._get("/incoming-envelopes"))
 
     # reads ----------------------------------------------------------------------
 

@@ -275,3 +275,22 @@ def pint_status(
     _print_transfer(one, "platform transfer")
     for step in one.get("journal") or []:
         out_console().print(f"  {step.get('at')}  {step.get('step')}  {step.get('detail') or ''}")
+
+
+@pint_app.command("incoming")
+def pint_incoming(ctx: typer.Context, as_json: JsonOut = False) -> None:
+    """Envelopes other platforms sent, newest first (a member's own; every one for governance)."""
+    with guard():
+        envelopes = state_of(ctx).backend().incoming_envelopes()
+    if as_json:
+        print_json(envelopes)
+        return
+    from rich.table import Table
+
+    table = Table(title="incoming envelopes")
+    for column in ("envelope", "from", "recipient", "state", "response", "eBL"):
+        table.add_column(column)
+    for e in envelopes:
+        keys = ("envelopeReference", "sendingPlatform", "recipient", "state", "responseCode", "eblId")
+        table.add_row(*(str(e.get(k) or "") for k in keys))
+    out_console().print(table)

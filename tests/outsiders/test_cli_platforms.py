@@ -242,4 +242,10 @@ def test_a_holder_sends_a_bill_to_the_other_registry_and_follows_it(
     assert b.status(imported_id(b, sent))["holder"]["address"] == b.org("bank")
     followed = _ok([*shipper, "pint", "status", sent["transferId"], "--json"], _clean_env(), tmp_path)
     assert followed == sent
+    received = _ok([*_gov(b), "pint", "incoming", "--json"], _clean_env(), tmp_path)
+    with b.client("governance") as gov:
+        assert gov.get("/v1/incoming-envelopes").json() == received
+    assert [e["state"] for e in received if e["lastEntryChecksum"] == sent["lastEntryChecksum"]] == [
+        "accepted"
+    ]
     assert "EXPORTED" in _ok([*shipper, "pint", "status", sent["transferId"]], _clean_env(), tmp_path)
