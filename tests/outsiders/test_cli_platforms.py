@@ -249,3 +249,19 @@ def test_a_holder_sends_a_bill_to_the_other_registry_and_follows_it(
         "accepted"
     ]
     assert "EXPORTED" in _ok([*shipper, "pint", "status", sent["transferId"]], _clean_env(), tmp_path)
+
+
+def test_a_send_the_receiver_refuses_exits_1_with_its_code_and_the_bill_stays(
+    pair: tuple[Registry, Registry], tmp_path: Path
+) -> None:
+    a, b = pair
+    ebl = issue(a, to_order=True)
+    shipper = ["--gateway", a.url, "--token", a.token("shipper")]
+    nobody = ["--party-name", "Nobody", "--party-code", f"{b.code}:0x{'11' * 20}"]
+
+    printed = _refused([*shipper, "pint", "send", ebl, "--platform", b.code, *nobody], _clean_env(), tmp_path)
+
+    assert "RETURNED" in printed and "[BENV]" in printed, printed
+    assert a.status(ebl)["status"] == "ACTIVE"
+    listed = _ok([*shipper, "pint", "status", "--json"], _clean_env(), tmp_path)
+    assert [t["status"] for t in listed if t["eblId"] == ebl] == ["RETURNED"]
