@@ -26,7 +26,7 @@ from registry.cli.backend import (  # noqa: F401
     org_ref,
     parse_ebl_id,
 )
-from registry.errors import InvalidRequestError
+from registry.errors import InvalidRequestError, TrustListError
 from registry.records import (
     CredentialInfoOut,
     CredentialOut,
@@ -43,6 +43,14 @@ from registry.records import (
     VerificationOut,
     dump,
 )
+from registry.records.platforms import (
+    PlatformIn,
+    PlatformTransferIn,
+    incoming_out,
+    platform_out,
+    transfer_out,
+)
+from registry.records.problems import PROBLEM_CODES
 
 
 def _operation(op: Operation) -> dict[str, Any]:
@@ -275,6 +283,65 @@ class DirectBackend:
         if reason == "DELIVERY":
             return _operation(title.surrender_for_delivery(self._actor(actor), ebl_id))
         return _operation(title.surrender_for_amendment(self._actor(actor), ebl_id, reason_code or ""))
+
+    # PINT -----------------------------------------------------------------------
+
+    def platforms(self) -> list[dict[str, Any]]:
+        pint = self.runtime.pint
+        return [dump(platform_out(pint.platforms.own, own=True))] + [
+            dump(platform_out(e)) for e in pint.platforms.list()
+        ]
+
+    def add_platform(self, platform: dict[str, Any]) -> dict[str, Any]:
+        from registry.pint.trust import PlatformEntry
+
+        body = PlatformIn.read(platform)
+        entry = PlatformEntry(
+            code=body.code,
+            name=body.name,
+            url=body.url,
+            jwks=body.jwks,
+            x509_anchors=tuple(body.x509_anchors),
+            x509_chain=tuple(body.x509_chain),
+            crls=tuple(body.crls),
+            carriers=tuple(body.carriers),
+        )
+        try:
+            return dump(platform_out(self.runtime.pint.platforms.add(entry)))
+        except TrustListError as exc:  # the gateway's code for it (api/problems.py)
+            raise CliError("invalid_platform", str(exc)) from None
+
+    def remove_platform(self, code: str) -> None:
+        if not self.runtime.pint.platforms.remove(code):
+            raise CliError("not_found", f"platform {code} is not trusted")
+
+    def send_to_platform(self, actor: str | None, ebl_id: int, transfer: dict[str, Any]) -> dict[str, Any]:
+        from registry.types import EblId
+
+        body = PlatformTransferIn.read(transfer)
+        pint = self.runtime.pint
+        t = pint.sender.send(
+            self._actor(actor),
+            EblId(ebl_id),
+            platform=body.platform,
+            recipient=body.recipient,
+            action=body.action_code,
+        )
+        if t.step == "refused-here":  # as POST /v1/holders/ebls/{id}/platform-transfers answers it
+            code = (t.reason or "refused").split(":", 1)[0]
+            raise CliError(code if code in PROBLEM_CODES else "refused", t.reason or "")
+        return dump(transfer_out(t, pint.sessions.steps(t.transfer_id)))
+
+    def platform_transfers(self) -> list[dict[str, Any]]:
+        sessions = self.runtime.pint.sessions
+        return [dump(transfer_out(t, sessions.steps(t.transfer_id))) for t in sessions.list_outgoing()]
+
+    def platform_transfer(self, transfer_id: str) -> dict[str, Any]:
+        sessions = self.runtime.pint.sessions
+        return dump(transfer_out(sessions.outgoing(transfer_id), sessions.steps(transfer_id)))
+
+    def incoming_envelopes(self) -> list[dict[str, Any]]:
+        return [dump(incoming_out(s)) for s in self.runtime.pint.sessions.list_incoming()]
 
     # reads ----------------------------------------------------------------------
 

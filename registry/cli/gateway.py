@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import ValidationError
@@ -41,6 +42,7 @@ from registry.records import (
     VerificationOut,
     dump,
 )
+from registry.records.platforms import IncomingEnvelopeOut, PlatformOut, TransferOut
 
 _R = TypeVar("_R", bound=Record)
 
@@ -280,6 +282,29 @@ class HttpBackend:
         if reason_code:
             body["reasonCode"] = reason_code
         return self._operation(f"/holders/ebls/{ebl_id}/surrender", body)
+
+    # PINT -----------------------------------------------------------------------
+
+    def platforms(self) -> list[dict[str, Any]]:
+        return _records(PlatformOut, self._get("/platforms"))
+
+    def add_platform(self, platform: dict[str, Any]) -> dict[str, Any]:
+        return _record(PlatformOut, self._post("/platforms", platform))
+
+    def remove_platform(self, code: str) -> None:
+        self._request("DELETE", f"/platforms/{quote(code, safe='')}")
+
+    def send_to_platform(self, actor: str | None, ebl_id: int, transfer: dict[str, Any]) -> dict[str, Any]:
+        return _record(TransferOut, self._post(f"/holders/ebls/{ebl_id}/platform-transfers", transfer))
+
+    def platform_transfers(self) -> list[dict[str, Any]]:
+        return _records(TransferOut, self._get("/platform-transfers"))
+
+    def platform_transfer(self, transfer_id: str) -> dict[str, Any]:
+        return _record(TransferOut, self._get(f"/platform-transfers/{quote(transfer_id, safe='')}"))
+
+    def incoming_envelopes(self) -> list[dict[str, Any]]:
+        return _records(IncomingEnvelopeOut, self._get("/incoming-envelopes"))
 
     # reads ----------------------------------------------------------------------
 
