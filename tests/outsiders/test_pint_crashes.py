@@ -125,6 +125,23 @@ def _assert_held_once(c: Crossing, ebl: str, transfer: dict[str, Any]) -> None:
         assert _last_entry(envelope) == transfer["lastEntryChecksum"]
 
 
+def _states(registry: Registry) -> list[str]:
+    with registry.client("governance") as gov:
+        return [e["state"] for e in gov.get("/v1/incoming-envelopes").json()]
+
+
+def _wait_accepting(registry: Registry, accepted_before: int, timeout: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = _states(registry)
+        if "accepting" in states or states.count("accepted") > accepted_before:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the receiver never started accepting")
+
+
 def _last_entry(envelope: dict[str, Any]) -> str:
     from registry.pint.checksums import jws_checksum
 
@@ -135,7 +152,7 @@ def _crash(
     c: Crossing,
     method: str,
     path: str,
-    when: Literal["before", "after"],
+    when: Literal["before", "during", "after"],
     victim: Literal["a", "b"],
     documents: list[dict[str, str]] | None = None,
 ) -> tuple[str, dict[str, Any]]:
@@ -143,10 +160,13 @@ def _crash(
     the bill and its settled transfer."""
     ebl = issue(c.a, to_order=True)
     c.proxy.seen.clear()
+    accepted_before = _states(c.b).count("accepted")
     c.proxy.withhold(method, path, when)
     request = _send_in_background(c, ebl, documents or [])
     c.proxy.wait_withheld()
     gateway = (c.a if victim == "a" else c.b).gateway
+    if when == "during":  # kill B once it started accepting (or, were it quicker, once it accepted)
+        _wait_accepting(c.b, accepted_before)
     gateway.kill_gateway()
     c.proxy.release()
     gateway.start()
@@ -209,4 +229,20 @@ def test_receiver_killed_after_it_finished_the_transfer(crossing: Crossing) -> N
     B's restart A's retry gets the stored RECE."""
     ebl, transfer = _crash(crossing, "PUT", "/finish-transfer", "after", "b", documents=[INVOICE])
     assert transfer["status"] == "EXPORTED" and transfer["responseCode"] == "RECE", transfer
+    _assert_held_once(crossing, ebl, transfer)
+
+
+def test_receiver_killed_while_it_accepts_the_envelope(crossing: Crossing) -> None:
+    """No document: B accepts at POST /v3/envelopes (importing the bill on its chain) and is killed
+    while doing so; after B's restart A's retry is answered and the bill is held once."""
+    ebl, transfer = _crash(crossing, "POST", "/v3/envelopes", "during", "b")
+    assert transfer["status"] == "EXPORTED", transfer
+    _assert_held_once(crossing, ebl, transfer)
+
+
+def test_receiver_killed_while_it_finishes_the_transfer(crossing: Crossing) -> None:
+    """With a document: B is killed while finish-transfer imports the bill; A's retry after B's
+    restart is answered and the bill is held once."""
+    ebl, transfer = _crash(crossing, "PUT", "/finish-transfer", "during", "b", documents=[INVOICE])
+    assert transfer["status"] == "EXPORTED", transfer
     _assert_held_once(crossing, ebl, transfer)

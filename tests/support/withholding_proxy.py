@@ -37,7 +37,7 @@ class Seen:
 class _Rule:
     method: str
     path_contains: str
-    when: Literal["before", "after"]
+    when: Literal["before", "during", "after"]
     reached: threading.Event = field(default_factory=threading.Event)
     released: threading.Event = field(default_factory=threading.Event)
     used: bool = False
@@ -61,8 +61,9 @@ class WithholdingProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def withhold(self, method: str, path_contains: str, when: Literal["before", "after"]) -> None:
-        """Withhold the next ``method`` request whose path contains ``path_contains``."""
+    def withhold(self, method: str, path_contains: str, when: Literal["before", "during", "after"]) -> None:
+        """Withhold the next ``method`` request whose path contains ``path_contains`` (``during``: do
+        not withhold it, only tell :meth:`wait_withheld` it is being forwarded)."""
         with self._guard:
             self._rule = _Rule(method, path_contains, when)
 
@@ -109,6 +110,9 @@ class WithholdingProxy:
                     rule.released.wait()
                     self.close_connection = True
                     return
+                if rule is not None and rule.when == "during":
+                    rule.reached.set()
+                    rule = None
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
                 try:
                     answer = httpx.request(
