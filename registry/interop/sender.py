@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from registry.chain.errors import error_class
 from registry.documents import Document
 from registry.errors import (
     InvalidRequestError,
@@ -164,6 +165,7 @@ class PintSender:
             raise InvalidRequestError(f"the recipient is on platform {party['eblPlatform']}, not {platform}")
         if not party.get("partyName") or not party.get("identifyingCodes"):
             raise InvalidRequestError("the recipient needs a partyName and at least one identifyingCode")
+        self._require_sendable(org, ebl_id)
         for earlier in self._sessions.outgoing_for_ebl(str(int(ebl_id))):
             if earlier.step not in TERMINAL_STEPS:
                 raise TransferInProgressError(earlier.transfer_id, earlier.step)
@@ -185,6 +187,22 @@ class PintSender:
                 ],
             )
         return self.resume(transfer.transfer_id)
+
+    def _require_sendable(self, org: str, ebl_id: EblId) -> None:
+        """Refuse, before any transfer is journaled, a bill the sender does not hold or that is not ACTIVE,
+        exactly as the contract would refuse its START_EXPORT (a journaled transfer of a bill the sender
+        cannot export used to be retried for ever, 202 IN_PROGRESS).
+
+        Raises:
+            ContractRevertError: ``TitleWrongStatus`` or ``TitleNotHolder``, as the chain answers them.
+        """
+        if self._view is None:
+            return
+        title = self._view(ebl_id)
+        if title.status is not Status.ACTIVE:
+            raise error_class("TitleWrongStatus")({"eblId": int(ebl_id), "status": title.status})
+        if str(title.holder).lower() != org.lower():
+            raise error_class("TitleNotHolder")({"eblId": int(ebl_id), "org": org})
 
     # ------------------------------------------------------------------ the state machine
 
