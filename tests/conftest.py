@@ -3,6 +3,7 @@ onboarded, and an EVM snapshot around every test that touches the registry."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,6 +24,17 @@ from registry.chain.errors import type_string
 from registry.types import DocumentKind, Role
 from tests import hypothesis_profiles  # noqa: F401 - registers and loads HYPOTHESIS_PROFILE for every test
 from tests.contracts.parties import CAST, Party, party, test_key
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``long`` run in ``make test-long`` (HYPOTHESIS_PROFILE=long), not in ``make test``:
+    CI on two cores has 20 minutes, and the PINT crash tests alone take five."""
+    if os.environ.get("HYPOTHESIS_PROFILE") == "long":
+        return
+    skip = pytest.mark.skip(reason="long: runs in make test-long")
+    for item in items:
+        if item.get_closest_marker("long") is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,8 @@ import pytest
 from tests.outsiders.test_pint_between_registries import Registry, _start, issue, send
 from tests.support.withholding_proxy import WithholdingProxy
 
+pytestmark = pytest.mark.long  # five minutes of kill -9 and restarts: make test-long
+
 
 @dataclass
 class Crossing:
