@@ -16,7 +16,6 @@ from api.problems import Problem, problem_responses
 from api.routes._common import EblIdPath, hide_unless_party, parse_ebl_id
 from registry.errors import ContractRevertError
 from registry.pint.build import SupportingDocument
-from registry.pint.trust import PlatformEntry
 from registry.records.platforms import (
     IncomingEnvelopeOut,
     PlatformIn,
@@ -142,17 +141,7 @@ def list_platforms(runtime: RuntimeDep, principal: CurrentPrincipal) -> list[Pla
 @router.post("/platforms", response_model=PlatformOut, status_code=201, responses=problem_responses(422))
 def add_platform(body: PlatformIn, runtime: RuntimeDep, principal: Governance) -> PlatformOut:
     """Trust a platform (or replace its entry): its code, PINT URL and JWK set (optionally X.509)."""
-    entry = PlatformEntry(
-        code=body.code,
-        name=body.name,
-        url=body.url,
-        jwks=body.jwks,
-        x509_anchors=tuple(body.x509_anchors),
-        x509_chain=tuple(body.x509_chain),
-        crls=tuple(body.crls),
-        carriers=tuple(body.carriers),
-    )
-    return platform_out(runtime.pint.platforms.add(entry))
+    return platform_out(runtime.pint.platforms.add(body.to_entry()))
 
 
 @router.delete("/platforms/{code}", status_code=204)

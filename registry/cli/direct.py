@@ -293,19 +293,7 @@ class DirectBackend:
         ]
 
     def add_platform(self, platform: dict[str, Any]) -> dict[str, Any]:
-        from registry.pint.trust import PlatformEntry
-
-        body = PlatformIn.read(platform)
-        entry = PlatformEntry(
-            code=body.code,
-            name=body.name,
-            url=body.url,
-            jwks=body.jwks,
-            x509_anchors=tuple(body.x509_anchors),
-            x509_chain=tuple(body.x509_chain),
-            crls=tuple(body.crls),
-            carriers=tuple(body.carriers),
-        )
+        entry = PlatformIn.read(platform).to_entry()
         try:
             return dump(platform_out(self.runtime.pint.platforms.add(entry)))
         except TrustListError as exc:  # the gateway's code for it (api/problems.py)

@@ -45,6 +45,21 @@ class PlatformIn(Record):
     crls: list[str] = []
     carriers: list[str] = []
 
+    def to_entry(self) -> PlatformEntry:
+        """The trust-list entry this request asks for (the gateway's route and the CLI's direct mode)."""
+        from registry.pint.trust import PlatformEntry
+
+        return PlatformEntry(
+            code=self.code,
+            name=self.name,
+            url=self.url,
+            jwks=self.jwks,
+            x509_anchors=tuple(self.x509_anchors),
+            x509_chain=tuple(self.x509_chain),
+            crls=tuple(self.crls),
+            carriers=tuple(self.carriers),
+        )
+
 
 class PlatformOut(Record):
     """A trusted platform: its code, name, PINT URL and key ids (``own``: this registry itself)."""
