@@ -50,8 +50,9 @@ def print_json(value: Any) -> None:
 
 
 def print_error(code: str, detail: str) -> None:
-    """``[code] detail`` in red on stderr."""
-    err_console().print(Text(f"[{code}] {detail}", style="bold red"))
+    """``[code] detail`` in red on stderr, on one line however narrow the terminal: a wrapped line
+    breaks the paths and ids a user copies out of it."""
+    err_console().print(Text(f"[{code}] {detail}", style="bold red"), soft_wrap=True)
 
 
 def print_violations(violations: Iterable[Mapping[str, Any]], title: str = "Invalid document") -> None:
