@@ -274,11 +274,15 @@ class PintSender:
             last_entry_checksum=built.last_entry_checksum,
         )
 
+    def _pending_on_chain(self, t: OutgoingTransfer) -> bool:
+        """Whether the chain already holds this transfer's export (same envelope checksum)."""
+        export = self._bridge.export_of(int(t.ebl_id))
+        return export.status is Status.EXPORT_PENDING and export.envelope_checksum == t.envelope_checksum
+
     def _start_export(self, t: OutgoingTransfer) -> OutgoingTransfer:
         assert t.envelope_checksum is not None
         ebl = int(t.ebl_id)
-        export = self._bridge.export_of(ebl)
-        if export.status is Status.EXPORT_PENDING and export.envelope_checksum == t.envelope_checksum:
+        if self._pending_on_chain(t):
             return self._sessions.advance(t.transfer_id, "export-started", "found pending on chain (resumed)")
         try:
             op = self._bridge.start_export(
@@ -287,10 +291,14 @@ class PintSender:
         except RegistryError as exc:
             if _is_transient(exc):
                 raise
+            if self._pending_on_chain(t):  # an earlier StartExport of ours landed meanwhile
+                return self._sessions.advance(t.transfer_id, "export-started", "found pending on chain")
             return self._sessions.advance(
                 t.transfer_id, "refused-here", str(exc), reason=f"{exc.code}: {exc}"
             )
         if op.status == "failed":
+            if self._pending_on_chain(t):  # refused only because our first StartExport already landed
+                return self._sessions.advance(t.transfer_id, "export-started", "found pending on chain")
             reason = f"{op.error_code}: {op.error_detail}"
             return self._sessions.advance(t.transfer_id, "refused-here", reason, reason=reason)
         if op.status != "final":  # pending on chain: the next resume finds it (or not) on chain
