@@ -20,7 +20,9 @@ import pytest
 from tests.outsiders.test_pint_between_registries import Registry, _start, issue, send
 from tests.support.withholding_proxy import WithholdingProxy
 
-pytestmark = pytest.mark.long  # five minutes of kill -9 and restarts: make test-long
+# The issue's two cases run in make test (a sender killed mid-transfer, a receiver killed mid-envelope);
+# the other seven add about four minutes of kill -9 and restarts on two cores: make test-long.
+LONG = pytest.mark.long
 
 
 @dataclass
@@ -179,6 +181,7 @@ def _crash(
     return ebl, settled
 
 
+@LONG
 def test_sender_killed_before_the_receiver_saw_the_envelope(crossing: Crossing) -> None:
     """A's bill is frozen for export and its envelope on the wire; B never got it; A dies and on
     restart posts the very same envelope."""
@@ -195,6 +198,7 @@ def test_sender_killed_after_the_receiver_accepted_but_before_it_heard_so(crossi
     _assert_held_once(crossing, ebl, transfer)
 
 
+@LONG
 def test_receiver_killed_before_it_answered_the_envelope(crossing: Crossing) -> None:
     """B is killed while A's envelope is on its way to it; B starts again and A's retry lands."""
     ebl, transfer = _crash(crossing, "POST", "/v3/envelopes", "before", "b")
@@ -202,6 +206,7 @@ def test_receiver_killed_before_it_answered_the_envelope(crossing: Crossing) -> 
     _assert_held_once(crossing, ebl, transfer)
 
 
+@LONG
 def test_receiver_killed_after_it_accepted_the_envelope(crossing: Crossing) -> None:
     """B accepted the envelope and is killed before its answer got out; after B's restart A's retry
     is answered DUPE (or the stored RECE) and the bill is B's once only."""
@@ -210,6 +215,7 @@ def test_receiver_killed_after_it_accepted_the_envelope(crossing: Crossing) -> N
     _assert_held_once(crossing, ebl, transfer)
 
 
+@LONG
 def test_sender_killed_while_the_receiver_finishes_the_transfer(crossing: Crossing) -> None:
     """With a document: B got the envelope and the document, and answered finish-transfer (RECE);
     A, killed before it heard, asks again after restart and gets B's stored answer."""
@@ -218,6 +224,7 @@ def test_sender_killed_while_the_receiver_finishes_the_transfer(crossing: Crossi
     _assert_held_once(crossing, ebl, transfer)
 
 
+@LONG
 def test_receiver_killed_between_the_envelope_and_finish_transfer(crossing: Crossing) -> None:
     """With a document: B answered the envelope (201) and took the document; it is killed before
     finish-transfer reaches it, starts again with the envelope it journaled, and A's retry finishes."""
@@ -226,6 +233,7 @@ def test_receiver_killed_between_the_envelope_and_finish_transfer(crossing: Cros
     _assert_held_once(crossing, ebl, transfer)
 
 
+@LONG
 def test_receiver_killed_after_it_finished_the_transfer(crossing: Crossing) -> None:
     """With a document: B accepted at finish-transfer and is killed before its answer got out; after
     B's restart A's retry gets the stored RECE."""
@@ -242,6 +250,7 @@ def test_receiver_killed_while_it_accepts_the_envelope(crossing: Crossing) -> No
     _assert_held_once(crossing, ebl, transfer)
 
 
+@LONG
 def test_receiver_killed_while_it_finishes_the_transfer(crossing: Crossing) -> None:
     """With a document: B is killed while finish-transfer imports the bill; A's retry after B's
     restart is answered and the bill is held once."""
