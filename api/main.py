@@ -121,7 +121,7 @@ def create_app(
     install_docs(app)
     for module in (carriers, holders, members, banks, auditors, governance, platforms, operations, pint):
         app.include_router(module.router)
-    if limits.dcsa_platform is not None:  # the DCSA platform APIs: /v3 (and the carriers' endpoint)
+    if limits.dcsa_apis:  # the DCSA platform APIs: /v3 (and the carriers' endpoint)
         app.include_router(dcsa_carriers.endpoints)
         app.include_router(dcsa_carriers.router)
         app.include_router(dcsa_endorsement.router)

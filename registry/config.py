@@ -43,14 +43,15 @@ class Settings(BaseSettings):
     relayer_max_delay: float = Field(default=0.05, ge=0)
     signature_ttl: int = Field(default=3600, gt=0)
 
-    pint_platform_code: str = Field(
+    platform_code: str = Field(
         default="EBLR",
         min_length=1,
         max_length=4,
         pattern=r"^\S+$",
-        description="this registry's eBL platform code in PINT envelopes (eblPlatform)",
+        description="this registry's eBL platform code (DCSA eblPlatform): in PINT envelopes, in the "
+        "endorsement chain, and in the carriers' DCSA callbacks",
     )
-    pint_platform_name: str = Field(default="eBL title registry", min_length=1, max_length=200)
+    platform_name: str = Field(default="eBL title registry", min_length=1, max_length=200)
     pint_url: str | None = Field(
         default=None,
         description="the base URL other platforms reach our /v3 endpoints at (shown to operators)",
@@ -65,11 +66,10 @@ class Settings(BaseSettings):
         "requests (several workers); unset: each process counts its own",
     )
 
-    dcsa_platform: str | None = Field(
-        default=None,
-        pattern=r"^[A-Z]{3,4}$",
-        description="our eBL platform code on DCSA's eblsolutionproviders list (e.g. WAVE); set: the DCSA "
-        "platform APIs are served under /v3 and carriers' callbacks are delivered; unset: /v3 answers 404",
+    dcsa_apis: bool = Field(
+        default=False,
+        description="serve the DCSA platform APIs (Issuance, Surrender, Endorsement Chain) under /v3 and "
+        "deliver the carriers' callbacks, as platform_code; off: those paths answer 404",
     )
     dcsa_callback_timeout: float = Field(default=10.0, gt=0, description="seconds per DCSA callback")
     dcsa_callback_max_backoff: float = Field(

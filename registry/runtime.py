@@ -88,7 +88,7 @@ class Runtime:
         self.indexer: Indexer
         self.pint: PintService
         self.dcsa: CallbackOutbox | None = None
-        """The DCSA callback outbox (``EBL_DCSA_PLATFORM`` set), drained by :attr:`dcsa_drainer`."""
+        """The DCSA callback outbox (``EBL_DCSA_APIS`` on), drained by :attr:`dcsa_drainer`."""
         self.dcsa_drainer: CallbackDrainer | None = None
         self._follow_stop = threading.Event()
         self._follow_now = threading.Event()  # a waiter needs a block indexed: sync without delay
@@ -211,8 +211,8 @@ class Runtime:
             self._watchdog = threading.Thread(target=watchdog.run, name="chain-watchdog", daemon=True)
             self._watchdog.start()
             self.pint.start()  # resumes outgoing PINT transfers a crash interrupted
-        if s.dcsa_platform is not None:
-            self.dcsa = CallbackOutbox(self.engine, s.dcsa_platform, max_backoff=s.dcsa_callback_max_backoff)
+        if s.dcsa_apis:
+            self.dcsa = CallbackOutbox(self.engine, s.platform_code, max_backoff=s.dcsa_callback_max_backoff)
             if follow:  # the process that follows the chain delivers the callbacks
                 self.dcsa_drainer = CallbackDrainer(
                     self.dcsa, self._operation_status, timeout=s.dcsa_callback_timeout

@@ -8,7 +8,7 @@ registers the base URL of its own callback endpoints.
   for a second answer.
 * ``POST /v1/carriers/dcsa-endpoint`` — the callback base URL (and the bearer token we present to it).
 
-Mounted only when ``EBL_DCSA_PLATFORM`` is set. Errors under ``/v3`` are DCSA ``ErrorResponse``.
+Mounted only when ``EBL_DCSA_APIS`` is on. Errors under ``/v3`` are DCSA ``ErrorResponse``.
 """
 
 from __future__ import annotations

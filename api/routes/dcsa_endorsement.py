@@ -3,7 +3,7 @@
 The chain comes from the index in one query (:func:`registry.dcsa.endorsement_chains`). Visibility is
 that of ``/v1``: auditors and governance see every chain; a member sees the chains of the eBLs it
 issued or is named in (actor or recipient); any other reference answers ``404``, as one that does not
-exist. Mounted only when ``EBL_DCSA_PLATFORM`` is set.
+exist. Mounted only when ``EBL_DCSA_APIS`` is on.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ async def get_endorsement_chain(
     carrierSCACCode: Annotated[str | None, Query(max_length=4, pattern=r"^\S+$")] = None,
 ) -> JSONResponse:
     """Every Endorsement Chain of the transport document that matches the filter (``getEndorsementChain``)."""
-    platform = runtime.settings.dcsa_platform or ""
+    platform = runtime.settings.platform_code
     chains = await run_in_threadpool(
         endorsement_chains,
         runtime.engine,

@@ -44,12 +44,12 @@ class PintService:
     ) -> None:
         data = Path(data_dir or settings.data_dir)
         self.settings = settings
-        self.code = settings.pint_platform_code
+        self.code = settings.platform_code
         self.signer = PlatformSigner.load_or_create(data)
         self.platforms = Platforms.for_signer(
             data,
             code=self.code,
-            name=settings.pint_platform_name,
+            name=settings.platform_name,
             url=settings.pint_url or "http://127.0.0.1",
             signer=self.signer,
         )

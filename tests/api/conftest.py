@@ -87,7 +87,7 @@ def members(gateway: Gateway, governance_token: str) -> dict[str, Member]:
     return out
 
 
-# ---------------------------------------------------------------- DCSA platform APIs (EBL_DCSA_PLATFORM)
+# ---------------------------------------------------------------- DCSA platform APIs (EBL_DCSA_APIS)
 
 DCSA_PLATFORM = "WAVE"
 
@@ -111,7 +111,8 @@ def dcsa_gateway(api_chain: AnvilProcess, tmp_path_factory: pytest.TempPathFacto
         rpc_url=api_chain.url,
         keystore_kdf_n=2**14,
         relayer_max_delay=0.01,
-        dcsa_platform=DCSA_PLATFORM,
+        dcsa_apis=True,
+        platform_code=DCSA_PLATFORM,
         dcsa_callback_max_backoff=1.0,
     )
     with callback_receiver() as receiver, Runtime.open(settings) as runtime:

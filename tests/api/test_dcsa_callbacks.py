@@ -41,7 +41,8 @@ def test_a_callback_queued_before_a_restart_is_delivered_after_it(
         rpc_url=api_chain.url,
         keystore_kdf_n=2**14,
         relayer_max_delay=0.01,
-        dcsa_platform=DCSA_PLATFORM,
+        dcsa_apis=True,
+        platform_code=DCSA_PLATFORM,
         dcsa_callback_max_backoff=1.0,
     )
     dead = f"http://127.0.0.1:{free_port()}"  # nothing listens: every attempt fails

@@ -157,7 +157,7 @@ def test_an_unknown_v3_path_is_an_error_response_404(dcsa_gateway: DcsaGateway) 
         assert_error_response(carrier.get("/v3/no-such-thing"), 404)
 
 
-def test_without_EBL_DCSA_PLATFORM_there_is_no_v3(gateway: Gateway, members: dict) -> None:  # type: ignore[type-arg]
+def test_without_EBL_DCSA_APIS_there_is_no_v3(gateway: Gateway, members: dict) -> None:  # type: ignore[type-arg]
     with gateway.client(members["carrier"].token) as carrier:
         assert carrier.put("/v3/ebl-issuance-requests", json={}).status_code == 404
         assert carrier.get("/v3/endorsement-chains/ABC").status_code == 404

@@ -57,9 +57,7 @@ class Registry:
 
 
 def _start(root: Any, name: str, code: str) -> Registry:
-    gateway = GatewayProcess(
-        root / name, env={"EBL_PINT_PLATFORM_CODE": code, "EBL_PINT_RETRY_INTERVAL": "1"}
-    )
+    gateway = GatewayProcess(root / name, env={"EBL_PLATFORM_CODE": code, "EBL_PINT_RETRY_INTERVAL": "1"})
     gateway.root.mkdir()
     gateway.env["EBL_PINT_URL"] = gateway.url
     gateway.start()

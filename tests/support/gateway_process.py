@@ -41,7 +41,7 @@ class GatewayProcess:
     runs: int = 0
     proc: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)
-    """Extra environment of every run (``EBL_PINT_PLATFORM_CODE`` ...)."""
+    """Extra environment of every run (``EBL_PLATFORM_CODE`` ...)."""
     relative_data_dir: bool = False
     """Run from ``root`` with ``EBL_DATA_DIR=data``, as ``make run`` does in a checkout (else from the
     project root with the absolute data folder)."""
