@@ -26,7 +26,6 @@ import base64
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import httpx
@@ -35,7 +34,6 @@ from registry.chain.errors import error_class
 from registry.documents import Document
 from registry.errors import (
     InvalidRequestError,
-    NotFoundError,
     PintError,
     RegistryError,
     SignatureRejected,
@@ -44,16 +42,15 @@ from registry.errors import (
 )
 from registry.interop.directory import MemberDirectory
 from registry.interop.platforms import Platforms
+from registry.interop.transactions import EntryTransactions
 from registry.pint.build import SupportingDocument, build_envelope, sign_issuance_manifest
 from registry.pint.checksums import jws_checksum
 from registry.pint.codes import ResponseCode
-from registry.pint.envelope import Transaction
 from registry.pint.signer import JwsSigner
 from registry.pint.verify import check_finished_response
-from registry.store import queries
 from registry.store.pint_sessions import OutgoingTransfer, PintSessions
 from registry.title.model import Operation
-from registry.types import Action, EblId, Status
+from registry.types import EblId, Status
 
 __all__ = ["SENDABLE_ACTIONS", "TERMINAL_STEPS", "PintSender"]
 
@@ -66,15 +63,6 @@ TERMINAL_STEPS = ("exported", "returned", "refused-here")
 
 _MAX_ROUNDS = 3
 """Document rounds per attempt: a receiver still answering MDOC after three resends is retried later."""
-
-_HISTORY_ACTIONS = {
-    Action.ISSUE: "ISSUE",
-    Action.TRANSFER: "TRANSFER",
-    Action.ENDORSE: "ENDORSE",
-    Action.ENDORSE_TO_ORDER: "ENDORSE_TO_ORDER",
-    Action.BLANK_ENDORSE: "BLANK_ENDORSE",
-}
-"""The recorded actions that become PINT transactions of our chain entry (a NOMINATE, say, is ours)."""
 
 
 class Bridge(Protocol):
@@ -125,6 +113,7 @@ class PintSender:
         self._document_of = document_of
         self._prior_chain_of = prior_chain_of
         self._view = view
+        self._entry = EntryTransactions(engine, directory, view)
         self._http = http or (lambda base: httpx.Client(base_url=base, timeout=30.0))
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -242,7 +231,7 @@ class PintSender:
         ebl = EblId(int(t.ebl_id))
         document = Document.from_value(self._document_of(ebl))
         prior = self._prior_chain_of(document.hash)
-        transactions = [*self._history(ebl, imported=bool(prior)), self._final(t)]
+        transactions = [*self._entry.history(ebl, imported=bool(prior)), self._entry.final(t)]
         issuance = None
         if not prior:
             issue_to = transactions[0].recipient
@@ -412,62 +401,6 @@ class PintSender:
             close_operation_id=op.operation_id[:36],
         )
 
-    # ------------------------------------------------------------------ the chain entry's transactions
-
-    def _history(self, ebl: EblId, *, imported: bool) -> list[Transaction]:
-        """What happened to the bill here, as PINT transactions: from its issue (a bill issued here) or
-        from its latest import (a bill that arrived)."""
-        try:
-            events = queries.history(self._engine, int(ebl))
-        except NotFoundError:  # not indexed (yet): the chain's view names the carrier and the holder
-            if imported or self._view is None:
-                return []
-            view = self._view(ebl)
-            now = _rfc3339(datetime.now(UTC))
-            issued = {
-                "actionCode": "ISSUE",
-                "actor": self._directory.party_of(view.carrier),
-                "recipient": self._directory.party_of(view.holder),
-                "actionDateTime": now,
-            }
-            seen = [issued]
-            if view.blank_endorsed:
-                seen.append(
-                    {
-                        "actionCode": "BLANK_ENDORSE",
-                        "actor": self._directory.party_of(view.holder),
-                        "actionDateTime": now,
-                    }
-                )
-            return [Transaction.model_validate(tx) for tx in seen]
-        if imported:
-            starts = [i for i, e in enumerate(events) if e.action is Action.IMPORT_TITLE]
-            events = events[starts[-1] + 1 :] if starts else []
-        out: list[Transaction] = []
-        for event in events:
-            code = _HISTORY_ACTIONS.get(event.action)
-            if code is None or event.actor is None:  # a bridge action has no member actor
-                continue
-            tx: dict[str, Any] = {
-                "actionCode": code,
-                "actor": self._directory.party_of(event.actor),
-                "actionDateTime": _rfc3339(datetime.fromtimestamp(event.block_time, UTC)),
-            }
-            if event.counterparty:
-                tx["recipient"] = self._directory.party_of(event.counterparty)
-            out.append(Transaction.model_validate(tx))
-        return out
-
-    def _final(self, t: OutgoingTransfer) -> Transaction:
-        return Transaction.model_validate(
-            {
-                "actionCode": t.action_code,
-                "actor": self._directory.party_of(t.org),
-                "recipient": t.recipient,
-                "actionDateTime": _rfc3339(t.created_at),
-            }
-        )
-
     # ------------------------------------------------------------------ internals
 
     def _lock_for(self, transfer_id: str) -> threading.Lock:
@@ -482,10 +415,6 @@ def _base(url: str) -> str:
     """A platform's PINT base URL without a trailing ``/v3`` (the paths carry it)."""
     url = url.rstrip("/")
     return url[: -len("/v3")] if url.endswith("/v3") else url
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _reason_of(jws: str) -> str | None:
