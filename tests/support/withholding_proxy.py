@@ -62,8 +62,9 @@ class WithholdingProxy:
         return f"http://127.0.0.1:{self.port}"
 
     def withhold(self, method: str, path_contains: str, when: Literal["before", "during", "after"]) -> None:
-        """Withhold the next ``method`` request whose path contains ``path_contains`` (``during``: do
-        not withhold it, only tell :meth:`wait_withheld` it is being forwarded)."""
+        """Withhold the next ``method`` request whose path contains ``path_contains`` (``during``: forward
+        it at once and tell :meth:`wait_withheld` so, but hold back its answer, should the upstream answer
+        before the test kills it, so that the caller must ask again)."""
         with self._guard:
             self._rule = _Rule(method, path_contains, when)
 
@@ -111,8 +112,7 @@ class WithholdingProxy:
                     self.close_connection = True
                     return
                 if rule is not None and rule.when == "during":
-                    rule.reached.set()
-                    rule = None
+                    rule.reached.set()  # forwarded now; its answer (if B answers before the kill) is held
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
                 try:
                     answer = httpx.request(
