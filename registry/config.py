@@ -7,6 +7,7 @@ it needs an explicit ledger URL, database URL and keystore passphrase source.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -15,7 +16,68 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from registry.errors import ConfigurationError
 
-__all__ = ["Settings"]
+__all__ = ["LEDGER_PROFILES", "LedgerKind", "LedgerProfile", "Settings"]
+
+LedgerKind = Literal["embedded", "hardhat", "qbft"]
+
+
+@dataclass(frozen=True)
+class LedgerProfile:
+    """What the registry may assume about its ledger, per kind of node (``EBL_LEDGER``).
+
+    Every kind is a single-finality chain: a receipt is final in the block that holds it
+    (``confirmations`` 0) and no block is ever replaced by a competing one. What differs is who pays
+    for gas, whether the node takes development calls, and whether a restart can lose blocks.
+    """
+
+    kind: LedgerKind
+    finality: Literal["immediate"]
+    """A mined (QBFT: sealed) block is final at once; nothing waits for blocks on top of it."""
+    confirmations: int
+    """Blocks a receipt needs on top of it before it is final: 0 on every kind (``EBL_CONFIRMATIONS``
+    may ask for more on a development chain; on QBFT anything but 0 is refused)."""
+    reorgs: bool
+    """Whether a competing chain can replace final blocks (never: one sequencer, or BFT consensus)."""
+    gas_price: int | None
+    """A fixed legacy gas price (wei) for the registry's transactions; None follows the node's fees."""
+    dev_funding: bool
+    """Whether the node gives operator accounts gas money on request (``anvil_setBalance``…)."""
+    rollback_on_restart: bool
+    """Whether a restarted node can come back behind blocks already answered final (the watchdog then
+    resubmits from the journal): anvil reloads its last state dump, the Hardhat node keeps none."""
+
+
+LEDGER_PROFILES: dict[LedgerKind, LedgerProfile] = {
+    "embedded": LedgerProfile(
+        kind="embedded",
+        finality="immediate",
+        confirmations=0,
+        reorgs=False,
+        gas_price=None,
+        dev_funding=True,
+        rollback_on_restart=True,
+    ),
+    "hardhat": LedgerProfile(
+        kind="hardhat",
+        finality="immediate",
+        confirmations=0,
+        reorgs=False,
+        gas_price=None,
+        dev_funding=True,
+        rollback_on_restart=True,
+    ),
+    "qbft": LedgerProfile(
+        kind="qbft",
+        finality="immediate",
+        confirmations=0,
+        reorgs=False,
+        gas_price=0,
+        dev_funding=False,
+        rollback_on_restart=False,
+    ),
+}
+"""The profile of each ledger kind. QBFT (Besu): a block sealed by ceil(2n/3) validators is final and
+never reorganised, and a permissioned network charges no gas (``min-gas-price=0``, ``zeroBaseFee``)."""
 
 
 class Settings(BaseSettings):
@@ -27,6 +89,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
 
     rpc_url: str | None = Field(default=None, description="EVM JSON-RPC URL; unset: embedded anvil")
+    ledger: LedgerKind = Field(
+        default="embedded",
+        description="the kind of node at rpc_url: embedded (anvil, started by the registry when rpc_url is "
+        "unset), hardhat (a Hardhat node) or qbft (a Besu QBFT network); see LEDGER_PROFILES",
+    )
     chain_block_time: float = Field(default=1.0, gt=0, description="embedded anvil: seconds per block")
     chain_gas_limit: int = Field(default=1_000_000_000, gt=0)
     chain_port: int | None = None
@@ -77,6 +144,19 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
+    def _refuse_contradicting_ledger(self) -> Settings:
+        if self.ledger != "embedded" and self.rpc_url is None:
+            raise ConfigurationError(
+                f"EBL_LEDGER={self.ledger} needs EBL_RPC_URL: the only node the registry starts is anvil"
+            )
+        if self.ledger == "qbft" and self.confirmations != 0:
+            raise ConfigurationError(
+                f"EBL_CONFIRMATIONS={self.confirmations} contradicts QBFT, whose blocks are final once "
+                "sealed and never reorganised: use 0"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.env != "production":
             return self
@@ -97,6 +177,11 @@ class Settings(BaseSettings):
         if self.keystore_kdf_n < 2**18:
             raise ConfigurationError("production keystores need a scrypt cost of at least 2**18")
         return self
+
+    @property
+    def ledger_profile(self) -> LedgerProfile:
+        """What the registry may assume about its ledger (finality, reorgs, gas, development calls)."""
+        return LEDGER_PROFILES[self.ledger]
 
     @property
     def embedded_chain(self) -> bool:

@@ -139,6 +139,8 @@ class MembershipService:
         governance: signer holding ``DEFAULT_ADMIN_ROLE``.
         keystore: where organisations' custodial keys live.
         title: the title service that signs and relays the organisations' own key actions.
+        carrier_codes: each carrier's codes, recorded at onboarding.
+        gas_price: a fixed legacy gas price (wei) for governance transactions; None follows the node.
     """
 
     def __init__(
@@ -150,6 +152,7 @@ class MembershipService:
         title: TitleService,
         *,
         carrier_codes: SqlCarrierCodes,
+        gas_price: int | None = None,
     ) -> None:
         self._w3 = w3
         self._deployment = deployment
@@ -158,7 +161,8 @@ class MembershipService:
         self._title = title
         self.carrier_codes = carrier_codes
         """Each carrier's ``carrierCode`` / ``carrierCodeListProvider`` pairs, recorded at onboarding."""
-        self._fees = FeePolicy(w3, refresh=0.0)  # governance sends rarely: ask the node each time
+        # governance sends rarely: ask the node each time (unless the ledger fixes the price: QBFT's 0)
+        self._fees = FeePolicy(w3, gas_price=gas_price, refresh=0.0)
         self.registry: Contract = w3.eth.contract(address=deployment.address, abi=load_artifact().abi)
 
     def onboard(

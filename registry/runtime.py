@@ -37,6 +37,7 @@ from web3 import Web3
 from web3.types import RPCEndpoint
 
 from registry.chain.anvil import AnvilConfig, AnvilProcess
+from registry.chain.anvil_dev import fund_dev_accounts
 from registry.chain.deploy import Deployment, deploy, verify_deployment
 from registry.chain.relayer import Relayer
 from registry.config import Settings
@@ -62,7 +63,6 @@ log = logging.getLogger(__name__)
 GOVERNANCE = "governance"
 RELAYER = "relayer"
 BRIDGE = "bridge"
-_DEV_FUNDS = hex(10**27)
 
 INDEX_WAIT = 10.0
 """Seconds a write answered final waits at most for the index to show it (read your own writes)."""
@@ -156,8 +156,10 @@ class Runtime:
         governance = self._operator_signer(GOVERNANCE)
         relayer_signer = self._operator_signer(RELAYER)
         bridge_signer = self._operator_signer(BRIDGE)
-        if s.env == "development":
-            self._fund_on_dev_chain(governance.address, relayer_signer.address, bridge_signer.address)
+        if s.env == "development" and s.ledger_profile.dev_funding:
+            # gas money on a development node only; elsewhere the operator funds these accounts (in the
+            # genesis alloc), or the chain charges no gas, as the Besu QBFT profile does
+            fund_dev_accounts(self.w3, (governance.address, relayer_signer.address, bridge_signer.address))
 
         self.deployment = self._deployment(governance, bridge_signer)
 
@@ -173,6 +175,7 @@ class Runtime:
             max_batch=s.relayer_max_batch,
             max_delay=s.relayer_max_delay,
             confirmations=s.confirmations,
+            gas_price=s.ledger_profile.gas_price,
         ).start()
         self.title = TitleService(
             self.w3,
@@ -192,10 +195,17 @@ class Runtime:
             bridge_signer,
             self.documents,
             self.carrier_codes.owner_of,
+            gas_price=s.ledger_profile.gas_price,
         )
         self.pint = PintService(s, self.engine, self.bridge, self.documents.get, view=self.title.verify)
         self.members = MembershipService(
-            self.w3, self.deployment, governance, self.keystore, self.title, carrier_codes=self.carrier_codes
+            self.w3,
+            self.deployment,
+            governance,
+            self.keystore,
+            self.title,
+            carrier_codes=self.carrier_codes,
+            gas_price=s.ledger_profile.gas_price,
         )
         self.indexer = Indexer(self.w3, self.deployment, self.engine)
         resubmitted = self.title.recover(recheck_final_since=recheck_since(self.anvil, None))
@@ -275,15 +285,6 @@ class Runtime:
         info = active[0] if active else self.keystore.create_key(name, label=name)
         return self.keystore.signer(info.address)
 
-    def _fund_on_dev_chain(self, *addresses: str) -> None:
-        """Give operator accounts gas money on a development chain (anvil or Hardhat node); elsewhere the
-        operator funds them (or the chain charges no gas, as a permissioned Besu network may)."""
-        for address in addresses:
-            for method in ("anvil_setBalance", "hardhat_setBalance"):
-                reply = self.w3.provider.make_request(method, [address, _DEV_FUNDS])  # type: ignore[arg-type]
-                if "error" not in reply:
-                    break
-
     def _deployment(self, governance: LocalSigner, bridge: LocalSigner) -> Deployment:
         manifest: Path = self.settings.manifest_path
         if manifest.exists():
@@ -292,7 +293,9 @@ class Runtime:
             return deployment
         if self.settings.env == "production":
             raise ConfigurationError(f"no deployment manifest at {manifest}: deploy the registry first")
-        deployment = deploy(self.w3, governance, bridge=bridge.address)
+        deployment = deploy(
+            self.w3, governance, bridge=bridge.address, gas_price=self.settings.ledger_profile.gas_price
+        )
         deployment.save(manifest)
         return deployment
 

@@ -1,0 +1,1 @@
+"""Operator tooling that writes deployment files; nothing here runs inside the registry."""
