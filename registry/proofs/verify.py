@@ -204,10 +204,7 @@ def _check_claims(payload: Mapping[str, Any], t: ProvenTitle) -> None:
         "successor": (lineage("successor"), t.successor),
         "documentMatches": (matches, None if presented is None else presented == t.document_hash),
     }
-    try:
-        claims["eblIdHex"] = (payload.get("eblIdHex"), ebl_id_hex(t.ebl_id))
-    except ValueError:
-        pass
+    claims["eblIdHex"] = (payload.get("eblIdHex"), ebl_id_hex(t.ebl_id))
     wrong = [name for name, (said, proven) in claims.items() if said != proven]
     if wrong:
         said, proven = claims[wrong[0]]
