@@ -31,6 +31,7 @@ from api.routes import (
     dcsa_endorsement,
     governance,
     holders,
+    keysets,
     members,
     operations,
     pint,
@@ -119,7 +120,18 @@ def create_app(
     install_problem_handlers(app)
     document_problems(app)
     install_docs(app)
-    for module in (carriers, holders, members, banks, auditors, governance, platforms, operations, pint):
+    for module in (
+        carriers,
+        holders,
+        members,
+        banks,
+        auditors,
+        governance,
+        platforms,
+        operations,
+        pint,
+        keysets,
+    ):
         app.include_router(module.router)
     if limits.dcsa_apis:  # the DCSA platform APIs: /v3 (and the carriers' endpoint)
         app.include_router(dcsa_carriers.endpoints)

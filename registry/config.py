@@ -127,6 +127,12 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="seconds between resumes of unfinished outgoing PINT transfers"
     )
 
+    attestation_alg: Literal["EdDSA", "ES256"] = Field(
+        default="EdDSA",
+        description="the algorithm of an attestation key created now (title attestations, JWS); existing "
+        "keys keep theirs",
+    )
+
     rate_limit_file: Path | None = Field(
         default=None,
         description="SQLite file in which every gateway process on this host counts each credential's "

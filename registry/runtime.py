@@ -47,6 +47,8 @@ from registry.errors import ConfigurationError
 from registry.interop.service import PintService
 from registry.keys import KeyStore, LocalSigner, PassphraseSource
 from registry.members import MembershipService
+from registry.proofs.attestation import Attester
+from registry.proofs.keyring import AttestationKeys
 from registry.store.carriers import SqlCarrierCodes
 from registry.store.db import create_engine_for, migrate
 from registry.store.documents import SqlDocumentStore
@@ -87,6 +89,7 @@ class Runtime:
         self.members: MembershipService
         self.indexer: Indexer
         self.pint: PintService
+        self.attester: Attester
         self.dcsa: CallbackOutbox | None = None
         """The DCSA callback outbox (``EBL_DCSA_APIS`` on), drained by :attr:`dcsa_drainer`."""
         self.dcsa_drainer: CallbackDrainer | None = None
@@ -208,6 +211,13 @@ class Runtime:
             gas_price=s.ledger_profile.gas_price,
         )
         self.indexer = Indexer(self.w3, self.deployment, self.engine)
+        self.attester = Attester(
+            self.w3,
+            self.deployment.address,
+            self.deployment.chain_id,
+            self.title.head,
+            AttestationKeys(s.data_dir, s.attestation_alg),
+        )
         resubmitted = self.title.recover(recheck_final_since=recheck_since(self.anvil, None))
         if resubmitted:
             log.warning("resubmitted %d journaled operations after restart", resubmitted)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal
@@ -15,6 +15,8 @@ from api.routes._common import EblIdPath, ebl_not_found, organisations, parse_eb
 from api.schemas import VerificationOut
 from registry.documents import Document
 from registry.errors import NotFoundError
+from registry.proofs.attestation import PartyProfile
+from registry.records import AttestationOut
 from registry.runtime import Runtime
 from registry.title import Verification
 from registry.types import EblId
@@ -118,3 +120,68 @@ async def verify_document(
         return _out(runtime, credentials, runtime.title.verify(document=_document(body)))
 
     return await run_in_threadpool(verify)
+
+
+JOSE = "application/jose"
+"""The media type of a compact JWS (RFC 7515 section 9.2.1)."""
+
+_OPTIONAL_DOCUMENT = {
+    "required": False,
+    "description": "Optionally, the DCSA eBL 3.0 transport document JSON exactly as presented: the "
+    "attestation then says whether it is the issued document (`presentedHash`, `documentMatches`)",
+    "content": _PRESENTED_DOCUMENT["content"],
+}
+
+_ATTESTATION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The signed attestation: JSON with the compact JWS in `attestation`, or with "
+        "`Accept: application/jose` the compact JWS alone",
+        "content": {JOSE: {"schema": {"type": "string", "description": "compact JWS"}}},
+    },
+    **problem_responses(422),
+}
+
+
+@router.post(
+    "/ebls/{ebl_id}/attestations",
+    response_model=AttestationOut,
+    openapi_extra={"requestBody": _OPTIONAL_DOCUMENT},
+    responses=_ATTESTATION_RESPONSES,
+)
+async def attest(
+    ebl_id: EblIdPath,
+    request: Request,
+    body: Annotated[JsonBody, Depends(json_body)],
+    runtime: RuntimeDep,
+    principal: Verifier,
+    credentials: CredentialsDep,
+) -> AttestationOut | Response:
+    """A signed title attestation to file: "at block N, at time T, this eBL was in this state", with the
+    block header and the `eth_getProof` storage proof of its title record, all of one block, signed by
+    the registry's attestation key (`/.well-known/jwks.json`). Anyone can check it offline, years
+    later, with `ebl attest verify FILE --jwks JWKS_FILE`. Banks and auditors may attest any eBL; other
+    members the eBLs they are party to, or any eBL by its own document."""
+    ebl = parse_ebl_id(ebl_id)
+    presented = _document(body).hash if body.raw.strip() else None
+
+    def sign() -> AttestationOut:
+        if principal.role != "bank" and presented is None:
+            require_visible(runtime, principal, ebl)
+        try:
+            signed = runtime.attester.attest(
+                ebl,
+                presented_hash=presented,
+                profiles=lambda wanted: {
+                    a: PartyProfile.of(p.name, p.identifier) for a, p in credentials.profiles(wanted).items()
+                },
+            )
+        except NotFoundError:
+            raise ebl_not_found() from None
+        if principal.role != "bank" and not signed.payload["documentMatches"]:
+            require_visible(runtime, principal, ebl)
+        return AttestationOut.from_domain(signed)
+
+    out = await run_in_threadpool(sign)
+    if JOSE in request.headers.get("accept", ""):
+        return Response(out.attestation, media_type=JOSE)
+    return out

@@ -25,6 +25,7 @@ from api.schemas import (
     RotatedKeyOut,
 )
 from registry.members import carrier_code
+from registry.records import AttestationKeyOut
 from registry.runtime import Runtime
 from registry.types import Role
 
@@ -151,3 +152,17 @@ def organisation(org: OrgPath, runtime: RuntimeDep, principal: Governance) -> Me
     o = runtime.members.organisation(org)
     codes = runtime.members.carrier_codes.codes_of(o.address)
     return MemberDetailOut.from_domain_with(o, codes, runtime.members.org_keys(org))
+
+
+@router.get("/attestation-keys", response_model=list[AttestationKeyOut])
+def attestation_keys(runtime: RuntimeDep, principal: Governance) -> list[AttestationKeyOut]:
+    """The registry's attestation keys: which one signs, which are retired (out of the JWK set)."""
+    return [AttestationKeyOut(**k) for k in runtime.attester.keys.describe()]
+
+
+@router.post("/attestation-keys/rotate", response_model=AttestationKeyOut, status_code=201)
+def rotate_attestation_key(runtime: RuntimeDep, principal: Governance) -> AttestationKeyOut:
+    """A new attestation key signs from now on; the previous one stays in `/.well-known/jwks.json`, so
+    attestations it signed still verify."""
+    kid = runtime.attester.keys.rotate()
+    return next(AttestationKeyOut(**k) for k in runtime.attester.keys.describe() if k["kid"] == kid)

@@ -11,6 +11,7 @@ exact JSON the gateway answers with.
 The problem codes every error answer carries are in :mod:`registry.records.problems`.
 """
 
+from registry.records.attestations import AttestationKeyOut, AttestationOut
 from registry.records.credentials import CredentialInfoOut, CredentialOut
 from registry.records.events import EventOut, EventPageOut
 from registry.records.fields import EBL_ID_PATTERN, EblIdField, EblIdHex, Record
@@ -34,6 +35,8 @@ from registry.records.verifications import VerificationOut
 
 __all__ = [
     "EBL_ID_PATTERN",
+    "AttestationKeyOut",
+    "AttestationOut",
     "CarrierCodeItem",
     "CredentialInfoOut",
     "CredentialOut",

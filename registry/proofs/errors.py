@@ -1,0 +1,94 @@
+"""The exceptions of offline proofs, under the registry's root exception.
+
+::
+
+    RegistryError
+    └── ProofError                     (``reason``: a stable category a verifier prints and tests assert)
+        ├── HeaderError                (a block header that does not hash to its block hash, or is malformed)
+        ├── TrieProofError             (a Merkle-Patricia proof that does not lead from the root to the value)
+        ├── AttestationError           (an attestation refused: signature, key, claims, shape)
+        └── AttestationKeyError        (the attestation key file is missing, unreadable or unsupported)
+
+They live here rather than in :mod:`registry.errors` to keep that module from growing; each derives
+from :class:`~registry.errors.RegistryError`, so ``except RegistryError`` still catches them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from registry.errors import RegistryError
+
+__all__ = [
+    "AttestationError",
+    "AttestationKeyError",
+    "HeaderError",
+    "ProofError",
+    "ProofReason",
+    "TrieProofError",
+]
+
+ProofReason = Literal[
+    "malformed",
+    "signature",
+    "unknown_key",
+    "header",
+    "account_proof",
+    "storage_proof",
+    "claims",
+    "key_file",
+]
+"""Why a proof or an attestation was refused:
+
+* ``malformed`` -- not the shape of an attestation (JSON, fields, hex);
+* ``signature`` -- the JWS signature does not verify under the key its ``kid`` names;
+* ``unknown_key`` -- the ``kid`` is not in the JWK set given;
+* ``header`` -- the block header does not hash to the block hash, or disagrees with the block claimed;
+* ``account_proof`` -- the registry's account is not proven against the header's state root;
+* ``storage_proof`` -- a title record slot is not proven against the account's storage root;
+* ``claims`` -- the proven record disagrees with what the attestation states;
+* ``key_file`` -- the attestation key cannot be loaded or saved.
+"""
+
+
+class ProofError(RegistryError):
+    """Raised when a proof (or a document built on one) does not verify.
+
+    Attributes:
+        reason: the category (:data:`ProofReason`).
+    """
+
+    code = "proof_error"
+    reason: ProofReason = "malformed"
+
+    def __init__(self, message: str, reason: ProofReason | None = None) -> None:
+        if reason is not None:
+            self.reason = reason
+        super().__init__(message)
+
+
+class HeaderError(ProofError):
+    """Raised when a block header is malformed or its RLP does not hash to the block hash."""
+
+    code = "invalid_header"
+    reason: ProofReason = "header"
+
+
+class TrieProofError(ProofError):
+    """Raised when an account or storage proof does not verify against its root."""
+
+    code = "invalid_trie_proof"
+    reason: ProofReason = "storage_proof"
+
+
+class AttestationError(ProofError):
+    """Raised when a title attestation is refused (its ``reason`` says which check failed)."""
+
+    code = "invalid_attestation"
+
+
+class AttestationKeyError(ProofError):
+    """Raised when the attestation signing key cannot be loaded, created or saved."""
+
+    code = "attestation_key_error"
+    reason: ProofReason = "key_file"
