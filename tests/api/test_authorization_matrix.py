@@ -393,6 +393,10 @@ EXPECTATIONS: dict[str, Expectation] = {
     "/v1/banks/ebls/{ebl_id}/verification": Expectation(
         VERIFIERS, frozenset(API_ROLE), 200, None, _presented_for_ebl
     ),
+    # an attestation with the presented document: whoever holds the document may have it attested
+    "/v1/banks/ebls/{ebl_id}/attestations": Expectation(
+        VERIFIERS, frozenset(API_ROLE), 200, None, _presented_for_ebl
+    ),
     # governance
     "/v1/governance/organisations": Expectation(GOVERNANCE, GOVERNANCE, 201, None, _onboard),
     "/v1/governance/credentials": Expectation(GOVERNANCE, GOVERNANCE, 201, None, _credential),
@@ -401,6 +405,10 @@ EXPECTATIONS: dict[str, Expectation] = {
         GOVERNANCE, GOVERNANCE, 200, None, _org(suspended=True)
     ),
     "/v1/governance/organisations/{org}/rotate-key": Expectation(GOVERNANCE, GOVERNANCE, 200, None, _org()),
+    # the attestation key: a rotation signs with a new key from then on; only the operators may
+    "/v1/governance/attestation-keys/rotate": Expectation(
+        GOVERNANCE, GOVERNANCE, 201, None, lambda m, actor: Call()
+    ),
     "/v1/governance/credentials/{credential_id}/revoke": Expectation(
         GOVERNANCE, GOVERNANCE, 200, None, _revocable_credential
     ),

@@ -1,0 +1,95 @@
+"""The chain: the ledger, the toolchain, transactions and the contracts' custom errors."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from registry.errors.base import RegistryError
+
+__all__ = [
+    "ChainError",
+    "ContractRevertError",
+    "DeploymentMismatchError",
+    "LedgerUnavailableError",
+    "ToolchainError",
+    "TransactionFailedError",
+    "render_value",
+]
+
+
+class ChainError(RegistryError):
+    """Raised when the ledger cannot be reached or refuses an operation."""
+
+    code = "chain_error"
+
+
+class LedgerUnavailableError(ChainError):
+    """Raised when a write arrives while the chain is down or being recovered: retry shortly."""
+
+    code = "ledger_unavailable"
+
+
+class ToolchainError(ChainError):
+    """Raised when the Solidity compiler or the embedded anvil is missing or fails."""
+
+    code = "toolchain_error"
+
+
+class DeploymentMismatchError(ChainError):
+    """Raised when the code at a recorded address is not the code this registry was built from."""
+
+    code = "deployment_mismatch"
+
+
+class TransactionFailedError(ChainError):
+    """Raised when a transaction reverted without a decodable custom error, or was never mined."""
+
+    code = "transaction_failed"
+
+
+class ContractRevertError(ChainError):
+    """Raised when the contracts revert with a custom error; subclassed per error name.
+
+    The message is the error's ``reason`` with its arguments filled in, in DCSA words (an enum
+    argument by its name: "the eBL is SURRENDERED"); without a reason, the error name and its
+    arguments, enums still by name.
+
+    Attributes:
+        error_name: the Solidity error name, e.g. ``TitleNotHolder``.
+        reason: the message template, ``{arg}`` naming an argument (set per generated class).
+        args: the decoded error arguments by parameter name.
+        data: the raw revert data (selector + ABI-encoded arguments).
+    """
+
+    code = "contract_revert"
+    error_name: str = ""
+    reason: str = ""
+
+    def __init__(self, args: dict[str, object] | None = None, data: bytes = b"") -> None:
+        self.args_by_name: dict[str, object] = dict(args or {})
+        self.data = data
+        words = self.words()
+        try:
+            message = self.reason.format_map(words) if self.reason else ""
+        except (KeyError, IndexError, ValueError):  # a template naming an argument the error lacks
+            message = ""
+        if not message:
+            rendered = ", ".join(f"{k} {v}" for k, v in words.items())
+            name = self.error_name or "revert"
+            message = f"{name}: {rendered}" if rendered else name
+        super().__init__(message)
+
+    def words(self) -> dict[str, str]:
+        """The arguments as text: enums by name, bytes as 0x hex, numbers in decimal."""
+        return {k: render_value(v) for k, v in self.args_by_name.items()}
+
+
+def render_value(value: object) -> str:
+    """One decoded contract value as text: an enum by its name, bytes as 0x hex, else ``str``."""
+    if isinstance(value, Enum):
+        return value.name
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, tuple):
+        return "(" + ", ".join(render_value(v) for v in value) + ")"
+    return str(value)
