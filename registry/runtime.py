@@ -34,6 +34,7 @@ from types import TracebackType
 
 from sqlalchemy.engine import Engine
 from web3 import Web3
+from web3.exceptions import Web3RPCError
 from web3.types import RPCEndpoint
 
 from registry.chain.anvil import AnvilConfig, AnvilProcess
@@ -98,6 +99,7 @@ class Runtime:
         self._follower: threading.Thread | None = None
         self._watchdog: threading.Thread | None = None
         self._lock = DataFolderLock(settings.data_dir)
+        self._may_deploy = False
 
     @classmethod
     def open(
@@ -107,6 +109,7 @@ class Runtime:
         follow: bool = True,
         holder: str | None = None,
         url: str | None = None,
+        deploy: bool = False,
     ) -> Runtime:
         """Open every component (see the module docstring); close it with :meth:`close`.
 
@@ -114,11 +117,15 @@ class Runtime:
             holder: what this process is, for the refusal another one gets while it holds the data
                 folder ("the gateway"); by default the program and its subcommand.
             url: the gateway URL this process serves, which that refusal offers instead.
+            deploy: deploy the registry now (``ebl ledger deploy``): the one way to deploy it in
+                production, where opening a data folder without a manifest is refused; refused when
+                the manifest exists.
 
         Raises:
             RegistryInUseError: another live runtime holds the data folder (nothing was touched).
         """
         runtime = cls(settings or Settings())
+        runtime._may_deploy = deploy
         runtime._lock.acquire(holder, url)  # first: a refused open must not reach close()'s anvil
         try:
             runtime._open(follow)
@@ -298,14 +305,27 @@ class Runtime:
     def _deployment(self, governance: LocalSigner, bridge: LocalSigner) -> Deployment:
         manifest: Path = self.settings.manifest_path
         if manifest.exists():
+            if self._may_deploy:
+                raise ConfigurationError(f"the registry is already deployed: {manifest} exists")
             deployment = Deployment.load(manifest)
             verify_deployment(self.w3, deployment)
             return deployment
-        if self.settings.env == "production":
-            raise ConfigurationError(f"no deployment manifest at {manifest}: deploy the registry first")
-        deployment = deploy(
-            self.w3, governance, bridge=bridge.address, gas_price=self.settings.ledger_profile.gas_price
-        )
+        if self.settings.env == "production" and not self._may_deploy:
+            raise ConfigurationError(
+                f"no deployment manifest at {manifest}: deploy the registry first (ebl ledger deploy)"
+            )
+        try:
+            deployment = deploy(
+                self.w3, governance, bridge=bridge.address, gas_price=self.settings.ledger_profile.gas_price
+            )
+        except Web3RPCError as exc:
+            if "insufficient funds" not in str(exc).lower():
+                raise
+            raise ConfigurationError(
+                f"the governance account {governance.address} cannot pay for the deployment: fund it "
+                "(and the relayer and bridge accounts, which send the registry's transactions later) or "
+                "run a ledger that charges no gas (Besu QBFT with min-gas-price=0)"
+            ) from exc
         deployment.save(manifest)
         return deployment
 

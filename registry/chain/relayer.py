@@ -173,6 +173,11 @@ class Relayer:
         self.stop()
 
     @property
+    def address(self) -> ChecksumAddress:
+        """The relayer account, which sends (and pays for) every relayed transaction."""
+        return ChecksumAddress(self._sender.address)
+
+    @property
     def pending(self) -> int:
         """Entries sent and not yet final."""
         with self._inflight_lock:
