@@ -75,7 +75,7 @@ def verify(
 ) -> None:
     """Verify an attestation offline: signature, header hash, account and storage proofs, the record
     against the claims. Prints what is proven and how old the statement is. Exit 1 with
-    [attestation_REASON] on any failure."""
+    \\[attestation_REASON] on any failure."""
     compact = _read_attestation(file)
     keys = _read_jwks(jwks)
     try:
