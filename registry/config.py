@@ -7,7 +7,7 @@ it needs an explicit ledger URL, database URL and keystore passphrase source.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -47,25 +47,18 @@ class LedgerProfile:
     resubmits from the journal): anvil reloads its last state dump, the Hardhat node keeps none."""
 
 
+_DEVELOPMENT_NODE = LedgerProfile(
+    kind="embedded",
+    finality="immediate",
+    confirmations=0,
+    reorgs=False,
+    gas_price=None,
+    dev_funding=True,
+    rollback_on_restart=True,
+)
 LEDGER_PROFILES: dict[LedgerKind, LedgerProfile] = {
-    "embedded": LedgerProfile(
-        kind="embedded",
-        finality="immediate",
-        confirmations=0,
-        reorgs=False,
-        gas_price=None,
-        dev_funding=True,
-        rollback_on_restart=True,
-    ),
-    "hardhat": LedgerProfile(
-        kind="hardhat",
-        finality="immediate",
-        confirmations=0,
-        reorgs=False,
-        gas_price=None,
-        dev_funding=True,
-        rollback_on_restart=True,
-    ),
+    "embedded": _DEVELOPMENT_NODE,
+    "hardhat": replace(_DEVELOPMENT_NODE, kind="hardhat"),  # the same promises as anvil
     "qbft": LedgerProfile(
         kind="qbft",
         finality="immediate",
