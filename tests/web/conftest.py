@@ -17,7 +17,10 @@ from tests.api.helpers import Stages, new_document, ok
 
 CHROMIUM = Path("/usr/bin/chromium")
 
-XSS = '</textarea><script>window.__xss=1</script>"><img src=x onerror="window.__xss=2">javascript:window.__xss=3'
+XSS = (
+    '</textarea><script>window.__xss=1</script>"><img src=x onerror="window.__xss=2">'
+    "javascript:window.__xss=3"
+)
 """Markup, an attribute break-out and a ``javascript:`` URL: shown literally, never run."""
 
 
