@@ -73,3 +73,19 @@ def test_a_document_full_of_markup_executes_nothing(page: Any, xss_ebl: Any) -> 
     assert page.text_content("#verdict") == "MATCHES"
     assert json.dumps(XSS)[1:-1] in page.input_value("#document")  # the text shown literally
     assert page.evaluate("window.__xss") is None and page.dialogs == []
+
+
+def test_a_dropped_document_file_is_verified(page: Any, xss_ebl: Any) -> None:
+    _, document = xss_ebl
+    text = json.dumps(document, indent=3)
+    drop = page.evaluate_handle(
+        """(text) => { const dt = new DataTransfer();
+           dt.items.add(new File([text], "bill.json", {type: "application/json"})); return dt; }""",
+        text,
+    )
+    page.dispatch_event("#document", "drop", {"dataTransfer": drop})
+    page.wait_for_function("document.getElementById('document').value.length > 0")
+    assert page.input_value("#document") == text
+    page.click("#verify-form button[type=submit]")
+    page.wait_for_selector("#verdict")
+    assert page.text_content("#verdict") == "MATCHES"
