@@ -37,6 +37,7 @@ from api.routes import (
     pint,
     platforms,
 )
+from api.web import install_web
 from registry.config import Settings
 from registry.runtime import Runtime
 
@@ -138,6 +139,7 @@ def create_app(
         app.include_router(dcsa_carriers.router)
         app.include_router(dcsa_endorsement.router)
 
+    install_web(app)  # /web: the pages for people who do not write code (api/web/)
     app.add_middleware(Metrics)
     app.add_middleware(BodyGuard, max_body_bytes=max_body_bytes)
     app.add_middleware(RequestLog)  # outermost: request id and one log line for every request (api/logs.py)

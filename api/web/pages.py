@@ -1,0 +1,167 @@
+"""The web pages: sign-in, sign-out and verify. Every answer comes from the ``/v1`` API, called
+in-process with the session's credential (:func:`call_api`), so the page applies the same rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import Credentials, Principal
+from api.web import i18n, session
+
+router = APIRouter(prefix="/web", include_in_schema=False)
+
+templates = Jinja2Templates(
+    env=Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+)
+
+
+async def call_api(
+    request: Request, method: str, path: str, body: str | None = None, accept: str = "application/json"
+) -> httpx.Response:
+    """One ``/v1`` request through this same app (its guards, auth, rate limit and rules)."""
+    headers = {"Authorization": f"Bearer {session.credential(request)}", "Accept": accept}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    transport = httpx.ASGITransport(app=request.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.internal") as client:
+        return await client.request(method, path, content=body, headers=headers)
+
+
+def _acting_as(request: Request, who: Principal | None) -> str | None:
+    if who is None:
+        return None
+    if who.org is None:
+        return f"{who.name} ({who.role})"
+    store: Credentials = request.app.state.credentials
+    profile = store.profiles({who.org}).get(who.org)
+    label = profile.name if profile is not None else who.name
+    lei = f", LEI {profile.identifier}" if profile is not None and profile.identifier else ""
+    return f"{label} ({who.role}{lei})"
+
+
+def render(request: Request, name: str, who: Principal | None, status: int = 200, **context: Any) -> Response:
+    lang = i18n.choose(request)
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "t": i18n.CATALOGUES[lang],
+            "lang": lang,
+            "languages": i18n.LANGUAGES,
+            "acting_as": _acting_as(request, who),
+            "csrf": session.csrf_token(session.credential(request) or "") if who else "",
+            **context,
+        },
+        status_code=status,
+    )
+    if request.query_params.get("lang") in i18n.LANGUAGES:
+        response.set_cookie("ebl_lang", lang, max_age=365 * 86400, samesite="strict", path="/web")
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse)
+async def home() -> Response:
+    return RedirectResponse("/web/verify", status_code=303)
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+async def sign_in_page(request: Request) -> Response:
+    return render(request, "sign_in.html", await session.principal(request))
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+async def sign_in(request: Request) -> Response:
+    if not session.same_origin(request):
+        return render(request, "sign_in.html", None, 403, error="csrf")
+    token = (await session.form(request)).get("credential", "").strip()
+    store: Credentials = request.app.state.credentials
+    found = await run_in_threadpool(store.check, token) if token else "invalid"
+    if not isinstance(found, Principal):
+        return render(request, "sign_in.html", None, 401, error="bad_credential")
+    response = RedirectResponse("/web/verify", status_code=303)
+    session.start(response, request, token)
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request) -> Response:
+    fields = await session.form(request)
+    if not session.csrf_ok(request, fields):
+        return render(request, "sign_in.html", await session.principal(request), 403, error="csrf")
+    response = RedirectResponse("/web/sign-in", status_code=303)
+    session.end(response)
+    return response
+
+
+@router.get("/verify", response_class=HTMLResponse)
+async def verify_page(request: Request) -> Response:
+    who = await session.principal(request)
+    if who is None:
+        return RedirectResponse("/web/sign-in", status_code=303)
+    return render(request, "verify.html", who, ebl_id="", document="")
+
+
+def _verification_call(ebl_id: str, document: str) -> tuple[str, str, str | None]:
+    if ebl_id and document:
+        return "POST", f"/v1/banks/ebls/{quote(ebl_id, safe='')}/verification", document
+    if ebl_id:
+        return "GET", f"/v1/banks/ebls/{quote(ebl_id, safe='')}/verification", None
+    return "POST", "/v1/banks/verifications", document
+
+
+@router.post("/verify", response_class=HTMLResponse)
+async def verify(request: Request) -> Response:
+    who = await session.principal(request)
+    fields = await session.form(request)
+    if who is None:
+        return render(request, "sign_in.html", None, 401, error="bad_credential")
+    if not session.csrf_ok(request, fields):
+        return render(request, "verify.html", who, 403, error="csrf", ebl_id="", document="")
+    ebl_id, document = fields.get("ebl_id", "").strip(), fields.get("document", "").strip()
+    context: dict[str, Any] = {"ebl_id": ebl_id, "document": document}
+    if not ebl_id and not document:
+        return render(request, "verify.html", who, 422, error="need_input", **context)
+    answer = await call_api(request, *_verification_call(ebl_id, document))
+    if answer.status_code == 200:
+        context["v"] = answer.json()
+    elif answer.status_code == 404:
+        context["no_such"] = True
+    else:
+        problem = answer.json()
+        context["problem"] = f"{problem.get('title', '')}: {problem.get('detail', '')}".strip(": ")
+    return render(request, "verify.html", who, **context)
+
+
+@router.post("/verify/attestation")
+async def attestation(request: Request) -> Response:
+    """The signed attestation (compact JWS) of an eBL, as a file to keep with the credit file."""
+    who = await session.principal(request)
+    fields = await session.form(request)
+    if who is None or not session.csrf_ok(request, fields):
+        return render(request, "verify.html", who, 403, error="csrf", ebl_id="", document="")
+    ebl_id, document = fields.get("ebl_id", "").strip(), fields.get("document", "").strip()
+    path = f"/v1/banks/ebls/{quote(ebl_id, safe='')}/attestations"
+    answer = await call_api(request, "POST", path, document or "", accept="application/jose")
+    if answer.status_code != 200:
+        problem = answer.json()
+        context = {"ebl_id": ebl_id, "document": document, "problem": problem.get("detail", "")}
+        return render(request, "verify.html", who, answer.status_code, **context)
+    name = "".join(c for c in ebl_id if c.isalnum())[:80] or "ebl"
+    return Response(
+        answer.content,
+        media_type="application/jose",
+        headers={"Content-Disposition": f'attachment; filename="attestation-{name}.jws"'},
+    )
