@@ -86,16 +86,12 @@ def _get(data: Mapping[str, Any], name: str, kind: type | tuple[type, ...], wher
 
 
 def _bytes(value: Any, what: str) -> bytes:
-    if not isinstance(value, str) or not value.startswith("0x"):
-        raise _refuse("malformed", f"{what} is not 0x-hex")
+    if not isinstance(value, str) or not value.startswith("0x") or value != value.lower():
+        raise _refuse("malformed", f"{what} is not lower-case 0x-hex")
     try:
         return bytes.fromhex(value[2:])
     except ValueError:
         raise _refuse("malformed", f"{what} is not hex") from None
-
-
-def _addr(value: Any) -> str | None:
-    return None if value is None else to_checksum_address(value) if isinstance(value, str) else value
 
 
 def _headers(bundle: Mapping[str, Any], jwks: Mapping[str, Any]) -> tuple[dict[str, Header], Header, str]:
@@ -103,6 +99,9 @@ def _headers(bundle: Mapping[str, Any], jwks: Mapping[str, Any]) -> tuple[dict[s
     if not raw:
         raise _refuse("malformed", "the bundle has no headers")
     headers = [Header.from_json(h) for h in raw]
+    for given, header in zip(raw, headers, strict=True):
+        if given != header.to_json():  # one spelling only: no case or other variant goes unnoticed
+            raise _refuse("header", f"header {header.number} is not in its canonical form")
     for older, newer in pairwise(headers):
         if newer.parent_hash != older.hash or newer.number != older.number + 1:
             raise _refuse("header_chain", f"header {newer.number} does not link to {older.hash}")
@@ -118,6 +117,8 @@ def _headers(bundle: Mapping[str, Any], jwks: Mapping[str, Any]) -> tuple[dict[s
         head.get("eblId"),
     ) != stated:
         raise _refuse("head_signature", "the signed head is not this bundle's newest header, chain or eBL")
+    if head.get("actionCount") != len(_get(bundle, "actions", list)):
+        raise _refuse("head_signature", "the signed head counts another number of actions (one is missing?)")
     return {h.hash: h for h in headers}, newest, kid
 
 
@@ -129,7 +130,7 @@ def _check_action(
         raise _refuse("header_chain", f"{where}: its block is not among the linked headers")
     index = _get(a, "txIndex", int, where)
     raw_tx = _bytes(a.get("rawTransaction"), f"{where} rawTransaction")
-    if "0x" + keccak(raw_tx).hex() != a.get("txHash"):
+    if "0x" + keccak(raw_tx).hex() != _get(a, "txHash", str, where):
         raise _refuse("transaction", f"{where}: the raw transaction does not hash to txHash")
     tx_nodes = [_bytes(n, f"{where} proof node") for n in _get(a, "transactionProof", list, where)]
     root = bytes.fromhex(header.field("transactionsRoot")[2:])
@@ -191,16 +192,12 @@ def verify_bundle(bundle: Any, jwks: Mapping[str, Any]) -> VerifiedBundle:
             raise _refuse("malformed", f"{where} is not an object")
         header, args, issued = _check_action(a, headers, registry, ebl_id, where)
         action = _BY_CODE.get(str(a.get("action")))
-        stated = (
-            action,
-            _addr(a.get("actor")),
-            _addr(a.get("counterparty")),
-            _addr(a.get("actorKey")),
-            a.get("seq"),
-        )
+        stated = (action, a.get("actor"), a.get("counterparty"), a.get("actorKey"), a.get("seq"))
         proven = (Action(args["action"]), args["actor"], args["counterparty"], args["actorKey"], args["seq"])
         if args["eblId"] != ebl_id or stated != proven:
             raise _refuse("event", f"{where}: the proven event is {proven}, not {stated}")
+        if args["seq"] != i:
+            raise _refuse("event", f"{where}: its sequence number is {args['seq']} (an action is missing)")
         if issued is not None and custody is None:
             custody = Custody(issued["carrier"], issued["holder"], issued["endorsee"], issued["kind"])
             doc_hash = issued["documentHash"]

@@ -5,15 +5,17 @@ The bundle (``type`` :data:`BUNDLE_TYPE`):
 
 * ``eblId``, ``chainId``, ``registry``; ``document``: the issued document (its hash is on chain);
 * ``actions``: every action from the index (never a log scan), issuance first, each with where the chain
-  put it (``blockNumber``, ``blockHash``, ``txHash``, ``txIndex``, ``logIndex`` in the block and
-  ``receiptLogIndex`` in the receipt), the raw signed transaction and its proof against the block's
+  put it (``blockNumber``, ``blockHash``, ``txHash``, ``txIndex`` and ``receiptLogIndex``, the log's
+  position in its receipt), the raw signed transaction and its proof against the block's
   ``transactionsRoot``, the EIP-2718 receipt and its proof against the block's ``receiptsRoot``, and the
   acting organisation and key as the event states them;
 * ``headers``: every block header from the first action's block to the head, oldest first, so that the
   parent hashes link each older header to the newest;
 * ``head``: a compact JWS by the registry's attestation key (the keyring of title attestations, JWKS at
-  ``/.well-known/jwks.json``) over ``{type: "ebl-bundle-head/1", chainId, registry, eblId, number, hash}``
-  of the newest header: the trust root on the embedded chain.
+  ``/.well-known/jwks.json``) over ``{type: "ebl-bundle-head/1", chainId, registry, eblId, number,
+  hash, actionCount}`` of the newest header: the trust root on the embedded chain. ``actionCount`` is
+  the registry's word that the list is complete (``seq`` runs 0, 1, 2..., so a dropped action shows
+  anyway; a dropped last one shows only through this count, signed but not proven on chain).
 """
 
 from __future__ import annotations
@@ -68,7 +70,6 @@ def _action(w3: Web3, event: EventRecord, blocks: dict[str, dict[str, Any]]) -> 
         "blockHash": block_hash,
         "txHash": event.tx_hash.lower(),
         "txIndex": index,
-        "logIndex": event.log_index,
         "receiptLogIndex": in_receipt,
         "rawTransaction": "0x" + raws[index].hex(),
         "transactionProof": [_hex(n) for n in tx_nodes],
@@ -110,6 +111,7 @@ def build_bundle(
             "eblId": str(ebl_id),
             "number": head.number,
             "hash": head.hash,
+            "actionCount": len(actions),
         }
     )
     return {

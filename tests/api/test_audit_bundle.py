@@ -3,16 +3,21 @@ auditor and verified offline (in process and by the ``ebl audit verify`` command
 
 from __future__ import annotations
 
+import base64
+import copy
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from registry.proofs.audit import verify_bundle
+from registry.proofs.errors import ProofError, ProofReason
 from tests.fixtures.dcsa import issued_example
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,3 +130,62 @@ def test_ebl_audit_verify_prints_the_timeline_and_names_a_forgery(surrendered, m
     (tmp_path / "forged.json").write_text(json.dumps(forged))
     done = _cli(str(tmp_path / "forged.json"), "--jwks", str(tmp_path / "jwks.json"), "--json")
     assert done.returncode == 1 and "bundle_event" in done.stdout + done.stderr
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, (*path, k))]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, (*path, i))]
+    return [path]
+
+
+def _changed(value: Any, position: int) -> Any:
+    """A different value of the same kind: one character of a string changed, a number moved by one."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int | float):
+        return value + 1
+    if isinstance(value, str) and value:
+        i = position % len(value)
+        new = "1" if value[i] != "1" else "2"
+        return value[:i] + new + value[i + 1 :]
+    if isinstance(value, str):
+        return "x"
+    return "0x00"  # None
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_changed_field_of_a_bundle_is_refused_with_a_named_reason(surrendered, data):
+    """Change one leaf anywhere (document, action, proof node, header field, the signed head): refused,
+    with a reason from the stable set."""
+    bundle, jwks = surrendered
+    leaves = _leaves(bundle)
+    path = data.draw(st.sampled_from(leaves))
+    position = data.draw(st.integers(min_value=0, max_value=10_000))
+    forged = copy.deepcopy(bundle)
+    target = forged
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = _changed(target[path[-1]], position)
+    with pytest.raises(ProofError) as refused:
+        verify_bundle(forged, jwks)
+    assert refused.value.reason in get_args(ProofReason), refused.value
+
+
+def test_a_bundle_with_an_action_left_out_is_refused(gateway, surrendered):
+    """Leaving out an action breaks the signed count; even a registry that re-signs the head with the
+    smaller count cannot leave out a middle action, whose absence breaks the proven sequence."""
+    bundle, jwks = surrendered
+    forged = copy.deepcopy(bundle)
+    del forged["actions"][2]
+    with pytest.raises(ProofError) as refused:
+        verify_bundle(forged, jwks)
+    assert refused.value.reason == "head_signature"
+
+    head = json.loads(base64.urlsafe_b64decode(forged["head"].split(".")[1] + "=="))
+    forged["head"] = gateway.runtime.attester.keys.signer.sign({**head, "actionCount": 4})
+    with pytest.raises(ProofError) as refused:
+        verify_bundle(forged, jwks)
+    assert refused.value.reason == "event" and "an action is missing" in str(refused.value)
