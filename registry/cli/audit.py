@@ -56,6 +56,7 @@ def verify(
                 "holder": checked.holder,
                 "status": checked.status,
                 "unchecked": checked.unchecked,
+                "signedActions": checked.signed,
                 "timeline": [
                     {
                         "seq": t.seq,
@@ -80,5 +81,8 @@ def verify(
     for t in checked.timeline:
         typer.echo(f"  {t.line()}")
     typer.echo(f"now {checked.status}, held by {checked.holder}")
+    typer.echo(
+        f"{checked.signed} of {len(checked.timeline)} actions EIP-712-signed by the acting key (checked)"
+    )
     if checked.unchecked:
         typer.echo(f"entitlement not checked for actions {checked.unchecked} (identity proven only)")

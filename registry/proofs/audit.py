@@ -11,6 +11,8 @@ In order, each failure a :class:`~registry.proofs.errors.BundleError` (or
    ``receiptsRoot`` and succeeded; ``event`` -- the receipt's log at ``receiptLogIndex`` is the
    registry's ``ActionRecorded`` for this eBL with exactly the stated action, actor, counterparty,
    acting key and sequence;
+   ``action_signature`` -- when the transaction is a relayed batch, the entry for the action is signed
+   (EIP-712, the registry's domain) by the acting key (:mod:`registry.proofs.signed_actions`);
 4. ``custody`` -- each actor was entitled at that moment (:mod:`registry.proofs.custody`);
 5. ``document`` -- the document hashes to the ``documentHash`` of the proven ``Issued`` event.
 """
@@ -33,6 +35,7 @@ from registry.proofs.custody import Custody
 from registry.proofs.errors import AttestationError, BundleError, ProofReason
 from registry.proofs.headers import Header
 from registry.proofs.receipts import decode_receipt, verify_indexed
+from registry.proofs.signed_actions import signed_entry
 from registry.proofs.verify import _signed_payload
 from registry.types import Action
 
@@ -72,6 +75,8 @@ class VerifiedBundle:
     status: str
     kid: str
     unchecked: list[int] = field(default_factory=list)
+    signed: int = 0
+    """How many actions carried an EIP-712 signature (a relayed batch entry) that recovered to the key."""
 
 
 def _refuse(reason: ProofReason, message: str) -> BundleError:
@@ -186,6 +191,7 @@ def verify_bundle(bundle: Any, jwks: Mapping[str, Any]) -> VerifiedBundle:
     custody: Custody | None = None
     timeline: list[TimelineEntry] = []
     doc_hash = None
+    signed_count = 0
     for i, a in enumerate(actions):
         where = f"action {i}"
         if not isinstance(a, Mapping):
@@ -196,6 +202,18 @@ def verify_bundle(bundle: Any, jwks: Mapping[str, Any]) -> VerifiedBundle:
         proven = (Action(args["action"]), args["actor"], args["counterparty"], args["actorKey"], args["seq"])
         if args["eblId"] != ebl_id or stated != proven:
             raise _refuse("event", f"{where}: the proven event is {proven}, not {stated}")
+        signed = signed_entry(
+            _bytes(a["rawTransaction"], where),
+            registry=registry,
+            chain_id=_get(bundle, "chainId", int),
+            ebl_id=ebl_id,
+            action=proven[0],
+            actor_key=args["actorKey"],
+            where=where,
+            doc_hash=issued["documentHash"] if issued is not None and proven[0] is Action.ISSUE else None,
+        )
+        if signed is not None:
+            signed_count += 1
         if args["seq"] != i:
             raise _refuse("event", f"{where}: its sequence number is {args['seq']} (an action is missing)")
         if issued is not None and custody is None:
@@ -233,4 +251,5 @@ def verify_bundle(bundle: Any, jwks: Mapping[str, Any]) -> VerifiedBundle:
         custody.status,
         kid,
         custody.unchecked,
+        signed_count,
     )

@@ -92,6 +92,7 @@ def test_a_surrendered_bill_bundle_verifies_offline(surrendered, members):
     ]
     assert checked.timeline[2].actor == members["shipper"].org
     assert checked.status == "SURRENDERED"
+    assert checked.signed == len(checked.timeline)  # every action was a relayed, EIP-712-signed entry
     # every header from the first action's block to the signed head is in the bundle
     assert len(bundle["headers"]) == checked.head.number - checked.first.number + 1
 
