@@ -89,7 +89,8 @@ def build_bundle(
     keys: AttestationKeys,
     head_hash: str,
 ) -> dict[str, Any]:
-    """The audit bundle of one eBL: ``events`` (its index history), proven up to the block ``head_hash``.
+    """The audit bundle of one eBL: ``events`` (its index history), proven up to the block ``head_hash``
+    (or up to the newest action's block, if the index has seen a later block than that head).
 
     Raises:
         HeaderError: the node served a header that does not hash to its block hash.
@@ -97,6 +98,9 @@ def build_bundle(
     blocks: dict[str, dict[str, Any]] = {}
     actions = [_action(w3, e, blocks) for e in events]
     head = Header.from_rpc(_rpc(w3, "eth_getBlockByHash", head_hash, False))
+    newest = max(actions, key=lambda a: a["blockNumber"], default=None)
+    if newest is not None and newest["blockNumber"] > head.number:  # indexed past the anchored head
+        head = Header.from_rpc(_rpc(w3, "eth_getBlockByHash", newest["blockHash"], False))
     first = min((a["blockNumber"] for a in actions), default=head.number)
     headers = [
         Header.from_rpc(_rpc(w3, "eth_getBlockByNumber", hex(n), False)).to_json()
