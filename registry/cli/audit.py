@@ -57,6 +57,8 @@ def verify(
                 "status": checked.status,
                 "unchecked": checked.unchecked,
                 "signedActions": checked.signed,
+                "predecessor": None if checked.predecessor is None else str(checked.predecessor),
+                "successor": None if checked.successor is None else str(checked.successor),
                 "timeline": [
                     {
                         "seq": t.seq,
@@ -84,5 +86,9 @@ def verify(
     typer.echo(
         f"{checked.signed} of {len(checked.timeline)} actions EIP-712-signed by the acting key (checked)"
     )
+    if checked.predecessor is not None:
+        typer.echo(f"amends eBL {checked.predecessor} (verify its own bundle)")
+    if checked.successor is not None:
+        typer.echo(f"amended by eBL {checked.successor} (verify its own bundle)")
     if checked.unchecked:
         typer.echo(f"entitlement not checked for actions {checked.unchecked} (identity proven only)")

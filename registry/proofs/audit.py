@@ -77,6 +77,10 @@ class VerifiedBundle:
     unchecked: list[int] = field(default_factory=list)
     signed: int = 0
     """How many actions carried an EIP-712 signature (a relayed batch entry) that recovered to the key."""
+    predecessor: int | None = None
+    """The eBL this one amends (the proven ``Issued`` event's ``predecessor``), if any."""
+    successor: int | None = None
+    """The eBL that amends this one (the proven AMEND action's ``data``), if any."""
 
 
 def _refuse(reason: ProofReason, message: str) -> BundleError:
@@ -191,7 +195,9 @@ def verify_bundle(bundle: Any, jwks: Mapping[str, Any]) -> VerifiedBundle:
     custody: Custody | None = None
     timeline: list[TimelineEntry] = []
     doc_hash = None
+    predecessor: int | None = None
     signed_count = 0
+    successor: int | None = None
     for i, a in enumerate(actions):
         where = f"action {i}"
         if not isinstance(a, Mapping):
@@ -211,6 +217,9 @@ def verify_bundle(bundle: Any, jwks: Mapping[str, Any]) -> VerifiedBundle:
             actor_key=args["actorKey"],
             where=where,
             doc_hash=issued["documentHash"] if issued is not None and proven[0] is Action.ISSUE else None,
+            amends=(issued["predecessor"] or None)
+            if issued is not None and proven[0] is Action.ISSUE
+            else None,
         )
         if signed is not None:
             signed_count += 1
@@ -219,9 +228,12 @@ def verify_bundle(bundle: Any, jwks: Mapping[str, Any]) -> VerifiedBundle:
         if issued is not None and custody is None:
             custody = Custody(issued["carrier"], issued["holder"], issued["endorsee"], issued["kind"])
             doc_hash = issued["documentHash"]
+            predecessor = issued["predecessor"] or None
         if custody is None:
             raise _refuse("custody", f"{where}: the bill's issuance is not the first action proven")
         custody.apply(args["seq"], proven[0], args["actor"], args["counterparty"])
+        if proven[0] is Action.AMEND:
+            successor = int(args["data"], 16)
         timeline.append(
             TimelineEntry(
                 args["seq"],
@@ -252,4 +264,6 @@ def verify_bundle(bundle: Any, jwks: Mapping[str, Any]) -> VerifiedBundle:
         kid,
         custody.unchecked,
         signed_count,
+        predecessor,
+        successor,
     )

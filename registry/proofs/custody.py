@@ -10,9 +10,11 @@ The rules are those of the law and the standard, not read from the contract (who
 * a straight bill passes only to its named consignee (the endorsee here): it is not negotiable;
 * only a to-order bill is endorsed;
 * a surrender hands possession to the carrier until it is accepted (the bill is spent) or rejected
-  (possession returns to who surrendered).
+  (possession returns to who surrendered);
+* only the carrier amends, and only a bill whose surrender for amendment it accepted (the amended bill
+  is a new eBL: its own bundle, linked by the ``predecessor`` of its ``Issued`` event).
 
-Other actions (nomination, rejection, export, import, amendment, void, switch to paper) are shown in the
+Other actions (nomination, rejection, export, import, void, switch to paper) are shown in the
 timeline and their actor's identity is proven, but entitlement to them is not checked here (said in the
 result, :attr:`Custody.unchecked`).
 """
@@ -87,5 +89,11 @@ class Custody:
                 self.status = "SURRENDERED" if self.status == "DELIVERY" else "SURRENDERED_FOR_AMENDMENT"
             else:
                 self.holder, self.status = str(self.surrendered_by), "ACTIVE"
+        elif action is Action.AMEND:
+            if actor != self.carrier:
+                raise self._refuse(seq, action, f"{actor} is not the carrier {self.carrier}")
+            if self.status != "SURRENDERED_FOR_AMENDMENT":
+                raise self._refuse(seq, action, f"the bill is {self.status}, not surrendered for amendment")
+            self.status = "AMENDED"
         else:
             self.unchecked.append(seq)

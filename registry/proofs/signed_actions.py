@@ -60,10 +60,12 @@ def signed_entry(
     actor_key: str,
     where: str,
     doc_hash: str | None = None,
+    amends: int | None = None,
 ) -> SignedAction | None:
     """The entry of the batch in ``raw`` that made ``action`` on ``ebl_id``, its signature checked; None
     when the transaction is not a batch call to the registry. An issuance is found by its
-    ``doc_hash`` (the ``Issued`` event's ``documentHash``), an action by eBL id and action.
+    ``doc_hash`` (the ``Issued`` event's ``documentHash``), an action by eBL id and action; the issuance
+    of an amended bill (``amends``: its predecessor) is the carrier's AMEND entry on the predecessor.
 
     Raises:
         BundleError: (``action_signature``) the batch holds no entry for the action by ``actor_key``,
@@ -90,7 +92,8 @@ def signed_entry(
                 continue
         else:
             message = TitleActionMessage(*struct)
-            if message.ebl_id != ebl_id or message.action != int(action):
+            wanted = (amends, int(Action.AMEND)) if amends is not None else (ebl_id, int(action))
+            if (message.ebl_id, message.action) != wanted:
                 continue
         if signer.lower() != actor_key.lower():
             continue

@@ -190,3 +190,23 @@ def test_a_bundle_with_an_action_left_out_is_refused(gateway, surrendered):
     with pytest.raises(ProofError) as refused:
         verify_bundle(forged, jwks)
     assert refused.value.reason == "event" and "an action is missing" in str(refused.value)
+
+
+def test_an_amended_bill_and_its_successor_name_each_other(gateway, members):
+    """Surrendered for amendment, accepted, amended: the old bundle ends in AMEND naming the successor,
+    whose own bundle verifies and names the old bill as its predecessor."""
+    shipper, carrier = members["shipper"], members["carrier"]
+    old = _issue(gateway, members, "BUNDLE-AMEND", issueTo=shipper.org)
+    with gateway.client(shipper.token) as s:
+        body = {"reason": "AMENDMENT", "reasonCode": "COD"}
+        assert s.post(f"/v1/holders/ebls/{old}/surrender", json=body).status_code == 200
+    with gateway.client(carrier.token) as c:
+        assert c.post(f"/v1/carriers/ebls/{old}/accept-surrender").status_code == 200
+        doc = issued_example(transportDocumentReference="BUNDLE-AMEND-2")
+        r = c.post(f"/v1/carriers/ebls/{old}/amend", json={"document": doc})
+        assert r.status_code == 200, r.text
+    before = verify_bundle(*_bundle(gateway, members, old))
+    assert [t.action for t in before.timeline][-1] == "AMEND" and before.status == "AMENDED"
+    assert before.successor is not None and before.predecessor is None
+    after = verify_bundle(*_bundle(gateway, members, str(before.successor)))
+    assert after.predecessor == int(old) and [t.action for t in after.timeline] == ["ISSUE"]
