@@ -1,4 +1,5 @@
-"""Auditors and customs: full history of an eBL and events by organisation, as JSON or CSV."""
+"""Auditors and customs: full history of an eBL and events by organisation, as JSON or CSV, and the
+offline-verifiable audit bundle of an eBL."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from api.deps import RuntimeDep, require_role
 from api.problems import Problem, problem_responses
 from api.routes._common import EblIdPath, parse_ebl_id
 from api.schemas import EventOut, EventPageOut
+from registry.proofs.bundle import build_bundle
 from registry.store import queries
 from registry.types import Action
 
@@ -90,3 +92,23 @@ def events(
     page = queries.events_by_org(runtime.engine, org, since, until, wanted, limit, cursor)
     out = [EventOut.from_domain(e) for e in page.events]
     return _csv(out) if format == "csv" else EventPageOut(events=out, next_cursor=page.next_cursor)
+
+
+@router.get("/ebls/{ebl_id}/bundle", response_model=dict[str, Any])
+def bundle(ebl_id: EblIdPath, runtime: RuntimeDep, principal: Auditor) -> dict[str, Any]:
+    """The audit bundle: one JSON file with the issued document, every action with its raw transaction,
+    receipt and Merkle proofs against its block's transactionsRoot and receiptsRoot, every header from
+    the first action's block to the head, and the head signed by the registry's attestation key
+    (`/.well-known/jwks.json`). Check it offline with `ebl audit verify BUNDLE --jwks JWKS_FILE`."""
+    ident = parse_ebl_id(ebl_id)
+    events = runtime.title.history(ident)
+    return build_bundle(
+        runtime.w3,
+        registry=runtime.deployment.address,
+        chain_id=runtime.deployment.chain_id,
+        ebl_id=int(ident),
+        events=events,
+        document=runtime.documents.get(ident),
+        keys=runtime.attester.keys,
+        head_hash=runtime.title.head.latest().hash,
+    )

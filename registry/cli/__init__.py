@@ -8,6 +8,7 @@ helpers the commands share; the commands live in one module per audience, as the
 # Importing an audience's module registers its commands; ``ebl --help`` lists them in this order.
 from registry.cli import members, governance, carriers, holders, banks, auditors, operations, platforms  # noqa: F401, I001
 from registry.cli import attest  # noqa: F401 - ebl attest (title attestations)
+from registry.cli import audit  # noqa: F401 - ebl audit (audit bundles)
 from registry.cli import ledger  # noqa: F401 - ebl ledger deploy (operators)
 from registry.cli.backend import Backend, CliError, GatewayError
 from registry.cli.direct import DirectBackend

@@ -6,6 +6,7 @@
     └── ProofError                     (``reason``: a stable category a verifier prints and tests assert)
         ├── HeaderError                (a block header that does not hash to its block hash, or is malformed)
         ├── TrieProofError             (a Merkle-Patricia proof that does not lead from the root to the value)
+        ├── BundleError                (an audit bundle refused: head, header chain, receipt proof, custody)
         ├── AttestationError           (an attestation refused: signature, key, claims, shape)
         └── AttestationKeyError        (the attestation key file is missing, unreadable or unsupported)
 
@@ -22,6 +23,7 @@ from registry.errors import RegistryError
 __all__ = [
     "AttestationError",
     "AttestationKeyError",
+    "BundleError",
     "HeaderError",
     "ProofError",
     "ProofReason",
@@ -37,6 +39,14 @@ ProofReason = Literal[
     "storage_proof",
     "claims",
     "key_file",
+    "head_signature",
+    "header_chain",
+    "receipt_proof",
+    "transaction",
+    "event",
+    "custody",
+    "action_signature",
+    "document",
 ]
 """Why a proof or an attestation was refused:
 
@@ -47,7 +57,15 @@ ProofReason = Literal[
 * ``account_proof`` -- the registry's account is not proven against the header's state root;
 * ``storage_proof`` -- a title record slot is not proven against the account's storage root;
 * ``claims`` -- the proven record disagrees with what the attestation states;
-* ``key_file`` -- the attestation key cannot be loaded or saved.
+* ``key_file`` -- the attestation key cannot be loaded or saved;
+* ``head_signature`` -- a bundle's signed head (JWS) does not verify or names another header;
+* ``header_chain`` -- a bundle's headers do not link by parent hash to the signed head;
+* ``receipt_proof`` -- a receipt is not proven against its block's receiptsRoot;
+* ``transaction`` -- a transaction does not hash to the hash its receipt was recorded under;
+* ``event`` -- an action stated in a bundle is not the registry event the proven receipt holds;
+* ``custody`` -- an actor was not entitled to the action at that moment;
+* ``action_signature`` -- an EIP-712 signature does not recover to the acting key;
+* ``document`` -- the issued document does not hash to the hash recorded at issuance.
 """
 
 
@@ -92,3 +110,9 @@ class AttestationKeyError(ProofError):
 
     code = "attestation_key_error"
     reason: ProofReason = "key_file"
+
+
+class BundleError(ProofError):
+    """Raised when an audit bundle is refused (its ``reason`` says which check failed)."""
+
+    code = "invalid_bundle"

@@ -137,7 +137,9 @@ def _keys(jwks: Mapping[str, Any]) -> dict[str, ECKey | OKPKey]:
     return out
 
 
-def _signed_payload(compact: str, jwks: Mapping[str, Any]) -> tuple[dict[str, Any], str, str]:
+def _signed_payload(
+    compact: str, jwks: Mapping[str, Any], expected_type: str = ATTESTATION_TYPE
+) -> tuple[dict[str, Any], str, str]:
     try:
         header = decode_header(compact)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -158,8 +160,8 @@ def _signed_payload(compact: str, jwks: Mapping[str, Any]) -> tuple[dict[str, An
         payload = json.loads(signed.payload)
     except (ValueError, UnicodeDecodeError):
         raise _refuse("malformed", "the signed payload is not JSON") from None
-    if not isinstance(payload, dict) or payload.get("type") != ATTESTATION_TYPE:
-        raise _refuse("malformed", f"the signed payload is not an {ATTESTATION_TYPE}")
+    if not isinstance(payload, dict) or payload.get("type") != expected_type:
+        raise _refuse("malformed", f"the signed payload is not an {expected_type}")
     return payload, str(kid), str(alg)
 
 
