@@ -35,7 +35,7 @@ def verify(
 ) -> None:
     """Verify an audit bundle offline: the signed head, every header and parent link, every transaction
     and receipt proof, the registry's events, each actor's entitlement, the document hash. Prints the
-    timeline in DCSA words. Exit 1 with [bundle_REASON] on any failure."""
+    timeline in DCSA words. Exit 1 with \\[bundle_REASON] on any failure."""
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
