@@ -242,6 +242,7 @@ def _request_examples() -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
         },
         ("post", "/v1/banks/verifications"): presented,
         ("post", "/v1/banks/ebls/{ebl_id}/verification"): presented,
+        ("post", "/v1/banks/ebls/{ebl_id}/attestations"): presented,
         ("post", "/v1/members/keys/challenge"): {
             "wallet-key": _body(
                 "Name the wallet key to register", {"key": _key_registration()["message"]["key"]}
