@@ -83,12 +83,14 @@ bench: gas ## Every benchmark at full size (results in bench/results/, tables an
 	$(PY) -m bench.gas
 	$(PY) -m bench.reads
 	$(PY) -m bench.throughput
+	$(PY) -m bench.proofs
 	$(PY) -m bench.plots
 
 bench-quick: setup ## Every benchmark at a small size (a few minutes)
 	$(PY) -m bench.gas --quick
 	$(PY) -m bench.reads --quick
 	$(PY) -m bench.throughput --quick
+	$(PY) -m bench.proofs --quick
 
 soak: setup ## Hold 80 % of the measured peak (bench/results/throughput.json) for 10 min: errors, memory (bench/results/soak.json)
 	$(PY) -m bench.soak
