@@ -1,0 +1,83 @@
+"""Screenshots of every page in both languages, taken in Debian's Chromium and saved under
+``build/screenshots/`` (not committed; a few copies live in ``docs/screenshots/``): the sign-in page,
+the verify page with a MATCHES answer and with a DOES NOT MATCH answer, each in en and zh-Hans."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from registry.chain.build import project_root
+from tests.api.helpers import carrier_document, new_document, ok
+from tests.web.conftest import CHROMIUM
+
+playwright_sync = pytest.importorskip("playwright.sync_api", reason="playwright is not installed in .venv")
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (Makefile's outsider-tools installs chromium)"
+)
+
+SCREENSHOTS = project_root() / "build" / "screenshots"
+CATALOGUES = project_root() / "api" / "web" / "catalogues"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def _shot(page: Any, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    path.unlink(missing_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    assert path.read_bytes().startswith(PNG), path
+    return path
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hans"])
+def test_every_page_is_screenshotted_in_both_languages(
+    browser: Any, gateway: Any, members: Any, lang: str
+) -> None:
+    words = json.loads((CATALOGUES / f"{lang}.json").read_text("utf-8"))
+    document = carrier_document(new_document("S"), "carrier")
+    with gateway.client(members["carrier"].token) as c:
+        body = {"document": document, "issueTo": members["shipper"].org}
+        ebl = str(ok(c.post("/v1/carriers/ebls", json=body), 201)["eblId"])
+    context = browser.new_context(base_url=gateway.url, viewport={"width": 1100, "height": 760})
+    try:
+        page = context.new_page()
+        page.goto(f"/web/sign-in?lang={lang}")
+        assert page.get_attribute("html", "lang") == lang
+        _shot(page, f"sign-in-{lang}")
+
+        page.fill("#credential", members["bank"].token)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/web/verify")
+        assert page.get_attribute("html", "lang") == lang  # the choice is remembered
+        _shot(page, f"verify-{lang}")
+
+        page.fill("#ebl_id", ebl)
+        page.fill("#document", json.dumps(document, indent=1))
+        page.click("#verify-form button[type=submit]")
+        page.wait_for_selector("#verdict")
+        assert page.text_content("#verdict") == words["matches"]
+        _shot(page, f"verify-matches-{lang}")
+
+        page.fill("#document", json.dumps({**document, "issueDate": "2024-01-03"}, indent=1))
+        page.click("#verify-form button[type=submit]")
+        page.wait_for_function(
+            "t => document.getElementById('verdict').textContent === t", arg=words["no_match"]
+        )
+        assert page.query_selector("#presented-hash") is not None
+        _shot(page, f"verify-does-not-match-{lang}")
+    finally:
+        context.close()
