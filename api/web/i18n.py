@@ -1,5 +1,6 @@
 """Message catalogues, English and Simplified Chinese, chosen by ``?lang=``, then the ``ebl_lang``
-cookie (the switch sets it), then the browser's ``Accept-Language``."""
+cookie (the switch sets it), then the browser's ``Accept-Language``. Each page keeps its own strings in
+``catalogues/<lang>.<page>.json``."""
 
 from __future__ import annotations
 
@@ -10,10 +11,23 @@ from fastapi import Request
 
 LANGUAGES = ("en", "zh-Hans")
 
-CATALOGUES: dict[str, dict[str, str]] = {
-    lang: json.loads((Path(__file__).parent / "catalogues" / f"{lang}.json").read_text("utf-8"))
-    for lang in LANGUAGES
-}
+_FOLDER = Path(__file__).parent / "catalogues"
+
+
+def _catalogue(lang: str) -> dict[str, str]:
+    """``<lang>.json`` and then every page's own ``<lang>.<page>.json``, merged (a key defined twice is a
+    mistake, refused at import)."""
+    merged: dict[str, str] = {}
+    for path in [_FOLDER / f"{lang}.json", *sorted(_FOLDER.glob(f"{lang}.*.json"))]:
+        part: dict[str, str] = json.loads(path.read_text("utf-8"))
+        twice = merged.keys() & part.keys()
+        if twice:
+            raise ValueError(f"{path.name} defines again {sorted(twice)}")
+        merged.update(part)
+    return merged
+
+
+CATALOGUES: dict[str, dict[str, str]] = {lang: _catalogue(lang) for lang in LANGUAGES}
 
 
 def choose(request: Request) -> str:

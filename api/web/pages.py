@@ -3,72 +3,18 @@ in-process with the session's credential (:func:`call_api`), so the page applies
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Credentials, Principal
-from api.web import i18n, session
+from api.web import session
+from api.web.rendering import call_api, render
 
 router = APIRouter(prefix="/web", include_in_schema=False)
-
-templates = Jinja2Templates(
-    env=Environment(
-        loader=FileSystemLoader(Path(__file__).parent / "templates"),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-    )
-)
-
-
-async def call_api(
-    request: Request, method: str, path: str, body: str | None = None, accept: str = "application/json"
-) -> httpx.Response:
-    """One ``/v1`` request through this same app (its guards, auth, rate limit and rules)."""
-    headers = {"Authorization": f"Bearer {session.credential(request)}", "Accept": accept}
-    if body is not None:
-        headers["Content-Type"] = "application/json"
-    transport = httpx.ASGITransport(app=request.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.internal") as client:
-        return await client.request(method, path, content=body, headers=headers)
-
-
-def _acting_as(request: Request, who: Principal | None) -> str | None:
-    if who is None:
-        return None
-    if who.org is None:
-        return f"{who.name} ({who.role})"
-    store: Credentials = request.app.state.credentials
-    profile = store.profiles({who.org}).get(who.org)
-    label = profile.name if profile is not None else who.name
-    lei = f", LEI {profile.identifier}" if profile is not None and profile.identifier else ""
-    return f"{label} ({who.role}{lei})"
-
-
-def render(request: Request, name: str, who: Principal | None, status: int = 200, **context: Any) -> Response:
-    lang = i18n.choose(request)
-    response = templates.TemplateResponse(
-        request,
-        name,
-        {
-            "t": i18n.CATALOGUES[lang],
-            "lang": lang,
-            "languages": i18n.LANGUAGES,
-            "acting_as": _acting_as(request, who),
-            "csrf": session.csrf_token(session.credential(request) or "") if who else "",
-            **context,
-        },
-        status_code=status,
-    )
-    if request.query_params.get("lang") in i18n.LANGUAGES:
-        response.set_cookie("ebl_lang", lang, max_age=365 * 86400, samesite="strict", path="/web")
-    return response
 
 
 @router.get("", response_class=HTMLResponse)
