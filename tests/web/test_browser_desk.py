@@ -1,0 +1,89 @@
+"""The carrier desk in Debian's Chromium (headless, through Playwright; never Playwright's download):
+two files issued at once with the progress bar and a row each, and one pasted document followed to
+final by the operation page polling itself, with no CSP violation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.api.helpers import carrier_document, new_document
+from tests.web.conftest import CHROMIUM
+
+playwright_sync = pytest.importorskip("playwright.sync_api", reason="playwright is not installed in .venv")
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (Makefile's outsider-tools installs chromium)"
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def desk(browser: Any, gateway: Any, members: Any) -> Iterator[Any]:
+    context = browser.new_context(base_url=gateway.url, locale="en-GB")
+    pg = context.new_page()
+    pg.errors: list[str] = []  # type: ignore[attr-defined]
+
+    def console(m: Any) -> None:  # the browser's own favicon request is no page error
+        if m.type == "error" and not str(m.location.get("url", "")).endswith("/favicon.ico"):
+            pg.errors.append(f"{m.text} {m.location.get('url')}")  # type: ignore[attr-defined]
+
+    pg.on("console", console)
+    pg.goto("/web/sign-in")
+    pg.fill("#credential", members["carrier"].token)
+    pg.click("button[type=submit]")
+    pg.wait_for_url("**/web/verify")
+    pg.click("nav >> text=Carrier desk")
+    pg.wait_for_url("**/web/desk")
+    yield pg
+    context.close()
+
+
+def test_two_files_are_issued_at_once_with_the_progress_bar(desk: Any, members: Any, stages: Any) -> None:
+    shipper = members["shipper"]
+    files = [
+        {
+            "name": f"bill-{i}.json",
+            "mimeType": "application/json",
+            "buffer": json.dumps(carrier_document(new_document(f"B{i}"), "carrier"), indent=2).encode(),
+        }
+        for i in range(2)
+    ]
+    assert desk.is_visible("#many") and not desk.is_visible(".no-js-note")
+    desk.select_option("#issue_to", shipper.org)
+    desk.set_input_files("#many-files", files)
+    desk.click("#issue-many")
+    desk.wait_for_function("() => document.getElementById('many-progress').value === 2")
+    assert desk.get_attribute("#many-progress", "max") == "2"
+    desk.wait_for_selector("#many-results tr:nth-child(2)")
+    assert desk.text_content("#many-count") == "2 / 2"
+    rows = desk.query_selector_all("#many-results tr")
+    assert [r.query_selector(".row-file").text_content() for r in rows] == ["bill-0.json", "bill-1.json"]
+    for row in rows:
+        assert row.query_selector(".status").text_content() == "Issued"
+        ebl = row.query_selector(".row-ebl").text_content()
+        state = stages.client("bank").get(f"/v1/banks/ebls/{ebl}/verification").json()
+        assert state["status"] == "ACTIVE" and state["holder"]["address"] == shipper.org
+    assert not desk.errors, desk.errors  # no CSP violation (inline script or style) reported
+
+
+def test_one_pasted_document_is_followed_to_final_in_place(desk: Any, members: Any) -> None:
+    desk.select_option("#issue_to", members["shipper"].org)
+    desk.fill("#document", json.dumps(carrier_document(new_document("P"), "carrier")))
+    desk.click("#issue")
+    desk.wait_for_url("**/web/desk/operations/**")
+    operation = desk.url
+    desk.wait_for_function("() => document.getElementById('op-status').textContent === 'final'")
+    assert desk.text_content("#verdict") == "FINAL" and desk.text_content("#op-ebl").isdigit()
+    assert desk.url == operation and desk.query_selector("#refresh") is None
+    assert not desk.errors, desk.errors
