@@ -81,3 +81,49 @@ def test_every_page_is_screenshotted_in_both_languages(
         _shot(page, f"verify-does-not-match-{lang}")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hans"])
+def test_the_carrier_desk_pages_are_screenshotted_in_both_languages(
+    browser: Any, gateway: Any, members: Any, stages: Any, lang: str
+) -> None:
+    """The desk with a surrender in its queue and the rows of two files issued at once (one refused),
+    the confirmation of accepting that surrender, and the operation page once final."""
+    words = json.loads((CATALOGUES / f"{lang}.desk.json").read_text("utf-8"))
+    waiting = stages.surrender_requested()
+    files = [
+        {"name": name, "mimeType": "application/json", "buffer": json.dumps(doc, indent=1).encode()}
+        for name, doc in (
+            ("bill-1.json", carrier_document(new_document("S1"), "carrier")),
+            ("other-carrier.json", carrier_document(new_document("S2"), "other_carrier")),
+        )
+    ]
+    context = browser.new_context(base_url=gateway.url, viewport={"width": 1100, "height": 760})
+    try:
+        page = context.new_page()
+        page.goto(f"/web/sign-in?lang={lang}")
+        page.fill("#credential", members["carrier"].token)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/web/verify")
+        page.goto("/web/desk")
+        assert page.get_attribute("html", "lang") == lang
+        page.select_option("#issue_to", members["shipper"].org)
+        page.set_input_files("#many-files", files)
+        page.click("#issue-many")
+        page.wait_for_function("() => document.getElementById('many-progress').value === 2")
+        assert page.query_selector(f"#q-{waiting}") is not None
+        _shot(page, f"desk-{lang}")
+
+        page.click(f"#q-{waiting} a.action >> nth=0")
+        page.wait_for_url(f"**/web/desk/ebls/{waiting}/accept-surrender")
+        assert page.text_content("#consequence") == words["desk_means_accept-surrender"]
+        _shot(page, f"desk-confirm-{lang}")
+
+        page.click("#confirm")
+        page.wait_for_url("**/web/desk/operations/**")
+        page.wait_for_function(
+            "t => document.getElementById('verdict').textContent === t", arg=words["desk_final"]
+        )
+        _shot(page, f"desk-operation-{lang}")
+    finally:
+        context.close()
