@@ -13,6 +13,8 @@ from urllib.parse import quote
 
 import httpx
 
+from api.web.desk import ACTIONS, QUEUE_ACTIONS
+from registry.chain.build import project_root
 from tests.api.helpers import Stages, carrier_document, new_document, ok
 from tests.web.conftest import XSS, csrf_of, signed_in
 
@@ -222,3 +224,26 @@ def test_desk_fields_are_rendered_as_text(gateway: Any, members: Any) -> None:
         markup = '"><img src=x onerror="window.__xss=2">'
         r = web.get(f"/web/desk/ebls/{quote(markup, safe='')}/void")
         assert r.status_code == 200 and "<img src=x" not in r.text and "&lt;img src=x" in r.text
+
+
+def test_every_desk_string_is_in_both_languages() -> None:
+    """Each string the desk's templates and module name (``t.desk…``, ``"desk_…"``, and the per-action
+    ``"desk_do_" ~ action`` families) is in en and zh-Hans alike, and no catalogue entry is unused."""
+    folder = project_root() / "api" / "web"
+    en, zh = (
+        json.loads((folder / "catalogues" / f"{lang}.desk.json").read_text("utf-8"))
+        for lang in ("en", "zh-Hans")
+    )
+    assert en.keys() == zh.keys() and all(zh.values())
+    sources = [p.read_text("utf-8") for p in (folder / "templates").glob("desk*.html")]
+    sources.append((folder / "desk.py").read_text("utf-8"))
+    used: set[str] = set()
+    for text in sources:
+        used |= set(re.findall(r"\bt\.(desk\w*)", text)) | set(re.findall(r'"(desk_\w+)"', text))
+    families = {"desk_do_": ACTIONS, "desk_means_": ACTIONS, "desk_awaiting_": tuple(QUEUE_ACTIONS)}
+    for prefix, suffixes in families.items():
+        assert prefix in used
+        used |= {prefix + s for s in suffixes}
+    used -= families.keys()
+    assert used <= en.keys(), sorted(used - en.keys())
+    assert en.keys() <= used, sorted(en.keys() - used)
