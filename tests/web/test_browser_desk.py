@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from registry.chain.build import project_root
 from tests.api.helpers import carrier_document, new_document
 from tests.web.conftest import CHROMIUM
 
@@ -87,3 +88,50 @@ def test_one_pasted_document_is_followed_to_final_in_place(desk: Any, members: A
     assert desk.text_content("#verdict") == "FINAL" and desk.text_content("#op-ebl").isdigit()
     assert desk.url == operation and desk.query_selector("#refresh") is None
     assert not desk.errors, desk.errors
+
+
+AXE = project_root() / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.skipif(not AXE.exists(), reason=f"{AXE} is absent (npm ci installs axe-core)")
+def test_the_desk_pages_have_no_serious_accessibility_violation(
+    browser: Any, gateway: Any, members: Any, stages: Any
+) -> None:
+    """axe-core on the desk (with a queue and result rows), a confirmation and an operation page: no
+    serious or critical violation. (The context bypasses CSP only so that axe itself can be injected.)"""
+    waiting = stages.surrender_requested()
+    context = browser.new_context(base_url=gateway.url, bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto("/web/sign-in")
+        page.fill("#credential", members["carrier"].token)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/web/verify")
+        page.goto("/web/desk")
+        page.select_option("#issue_to", members["shipper"].org)
+        bill = json.dumps(carrier_document(new_document("AX"), "carrier")).encode()
+        page.set_input_files(
+            "#many-files", [{"name": "a.json", "mimeType": "application/json", "buffer": bill}]
+        )
+        page.click("#issue-many")
+        page.wait_for_function("() => document.getElementById('many-progress').value === 1")
+        found = {"desk": _axe(page)}
+        page.goto(f"/web/desk/ebls/{waiting}/accept-surrender")
+        found["confirm"] = _axe(page)
+        page.click("#confirm")
+        page.wait_for_url("**/web/desk/operations/**")
+        found["operation"] = _axe(page)
+    finally:
+        context.close()
+    assert found == {"desk": [], "confirm": [], "operation": []}, found
+
+
+def _axe(page: Any) -> list[str]:
+    page.evaluate(AXE.read_text("utf-8"))
+    result = page.evaluate("async () => await axe.run(document)")
+    assert result["passes"], "axe checked nothing"
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
