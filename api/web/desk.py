@@ -148,7 +148,13 @@ async def confirm(request: Request, ebl_id: str, action: str) -> Response:
         return RedirectResponse("/web/sign-in", status_code=303)
     if action not in ACTIONS:
         return render(request, "desk_refused.html", who, 404, reason="desk_no_such_action")
-    return render(request, "desk_confirm.html", who, ebl_id=ebl_id, action=action, document="", paper="")
+    context: dict[str, Any] = {"ebl_id": ebl_id, "action": action, "document": "", "paper": ""}
+    answer = await call_api(request, "GET", f"/v1/banks/ebls/{quote(ebl_id, safe='')}/verification")
+    if answer.status_code != 200:  # not the carrier's to see, or no such eBL: nothing to confirm
+        return render(
+            request, "desk_confirm.html", who, answer.status_code, problem=_problem(answer), **context
+        )
+    return render(request, "desk_confirm.html", who, state=answer.json(), **context)
 
 
 def _action_body(action: str, fields: dict[str, str]) -> tuple[str | None, str | None]:
@@ -174,8 +180,8 @@ async def act(request: Request, ebl_id: str, action: str) -> Response:
         return render(request, "sign_in.html", None, 401, error="bad_credential")
     if action not in ACTIONS:
         return render(request, "desk_refused.html", who, 404, reason="desk_no_such_action")
-    keep = {"ebl_id": ebl_id, "action": action, "document": fields.get("document", ""), "paper": ""}
-    keep["paper"] = fields.get("paper", "")
+    keep: dict[str, Any] = {"ebl_id": ebl_id, "action": action, "action_tried": True}
+    keep |= {"document": fields.get("document", ""), "paper": fields.get("paper", "")}
     if not session.csrf_ok(request, fields):
         return render(request, "desk_confirm.html", who, 403, error="csrf", **keep)
     body, wrong = _action_body(action, fields)

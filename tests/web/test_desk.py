@@ -111,6 +111,7 @@ def test_the_surrender_queue_accepts_and_rejects_on_chain(gateway: Any, members:
             assert f'href="/web/desk/ebls/{ebl}/reject-surrender"' in desk
         confirm = web.get(f"/web/desk/ebls/{accepted}/accept-surrender").text
         assert "the eBL ends: its title is spent" in _shown(confirm, "consequence")
+        assert _shown(confirm, "status") == "SURRENDER_REQUESTED" and "Shipper Ltd" in confirm
         page = _follow(
             web, web.post(f"/web/desk/ebls/{accepted}/accept-surrender", data={"csrf": csrf_of(confirm)})
         )
@@ -223,7 +224,8 @@ def test_desk_fields_are_rendered_as_text(gateway: Any, members: Any) -> None:
         assert "&lt;/textarea&gt;&lt;script&gt;" in r.text
         markup = '"><img src=x onerror="window.__xss=2">'
         r = web.get(f"/web/desk/ebls/{quote(markup, safe='')}/void")
-        assert r.status_code == 200 and "<img src=x" not in r.text and "&lt;img src=x" in r.text
+        assert r.status_code == 422 and 'id="confirm-form"' not in r.text  # the API's answer to that id
+        assert "<img src=x" not in r.text and "&lt;img src=x" in r.text
 
 
 def test_every_desk_string_is_in_both_languages() -> None:
@@ -247,3 +249,19 @@ def test_every_desk_string_is_in_both_languages() -> None:
     used -= families.keys()
     assert used <= en.keys(), sorted(used - en.keys())
     assert en.keys() <= used, sorted(en.keys() - used)
+
+
+def test_another_carriers_bill_is_not_offered_for_action(gateway: Any, members: Any, stages: Stages) -> None:
+    ebl = stages.surrendered_for_amendment()
+    with gateway.client(members["other_carrier"].token) as api:
+        unseen = api.get(f"/v1/banks/ebls/{ebl}/verification")
+        refused = api.post(f"/v1/carriers/ebls/{ebl}/void")
+    with signed_in(gateway.url, members["other_carrier"].token) as web:
+        desk = web.get("/web/desk").text
+        assert f'id="q-{ebl}"' not in desk
+        r = web.get(f"/web/desk/ebls/{ebl}/void")
+        assert r.status_code == unseen.status_code == 404 and 'id="confirm-form"' not in r.text
+        r = web.post(f"/web/desk/ebls/{ebl}/void", data={"csrf": csrf_of(desk)})
+        assert r.status_code == refused.status_code
+        assert _shown(r.text, "problem") == f"{refused.json()['title']}: {refused.json()['detail']}"
+    assert _state(stages, ebl)["status"] == "SURRENDERED_FOR_AMENDMENT"
