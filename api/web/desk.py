@@ -7,6 +7,8 @@ follows the operation (``/v1/operations/{id}``) through to final."""
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -30,6 +32,15 @@ QUEUE_ACTIONS = {
 """What the carrier may do with a bill in its queue, by the reason the API gives for it waiting."""
 
 DONE = ("final", "failed")
+
+_KEY = re.compile(r"^[A-Za-z0-9_:-]{16,120}$")
+
+
+def _idempotency_key(fields: dict[str, str]) -> str | None:
+    """The form's ``key`` (a fresh one in every rendered form, one per file from ``desk.js``) as the
+    write's ``Idempotency-Key``: the same form posted twice (a double click, a resent page) issues once."""
+    key = fields.get("key", "")
+    return f"web-desk:{key}" if _KEY.match(key) else None
 
 
 def _problem(answer: httpx.Response) -> str:
@@ -58,6 +69,7 @@ async def _desk(request: Request, who: Principal, status: int = 200, **context: 
     context.setdefault("document", "")
     context.setdefault("issue_to", "")
     context.setdefault("endorsee", "")
+    context["form_key"] = secrets.token_hex(16)
     return render(
         request,
         "desk.html",
@@ -117,7 +129,8 @@ async def issue(request: Request) -> Response:
             return render(request, "desk_row.html", who, 422, file=row, error_text=wrong)
         return await _desk(request, who, 422, error=wrong, **keep)
     wait = "true" if row is not None else "false"  # a row shows the eBL id; one issue shows the operation
-    answer = await call_api(request, "POST", f"/v1/carriers/ebls?wait={wait}", body)
+    key = _idempotency_key(fields)
+    answer = await call_api(request, "POST", f"/v1/carriers/ebls?wait={wait}", body, idempotency_key=key)
     if row is not None:
         op = answer.json() if answer.status_code in (200, 201, 202) else None
         problem = None if op is not None else _problem(answer)
@@ -154,7 +167,9 @@ async def confirm(request: Request, ebl_id: str, action: str) -> Response:
         return render(
             request, "desk_confirm.html", who, answer.status_code, problem=_problem(answer), **context
         )
-    return render(request, "desk_confirm.html", who, state=answer.json(), **context)
+    return render(
+        request, "desk_confirm.html", who, state=answer.json(), form_key=secrets.token_hex(16), **context
+    )
 
 
 def _action_body(action: str, fields: dict[str, str]) -> tuple[str | None, str | None]:
@@ -181,6 +196,7 @@ async def act(request: Request, ebl_id: str, action: str) -> Response:
     if action not in ACTIONS:
         return render(request, "desk_refused.html", who, 404, reason="desk_no_such_action")
     keep: dict[str, Any] = {"ebl_id": ebl_id, "action": action, "action_tried": True}
+    keep["form_key"] = secrets.token_hex(16)  # the refused request did nothing: a retry is a new one
     keep |= {"document": fields.get("document", ""), "paper": fields.get("paper", "")}
     if not session.csrf_ok(request, fields):
         return render(request, "desk_confirm.html", who, 403, error="csrf", **keep)
@@ -188,7 +204,7 @@ async def act(request: Request, ebl_id: str, action: str) -> Response:
     if wrong is not None:
         return render(request, "desk_confirm.html", who, 422, error=wrong, **keep)
     path = f"/v1/carriers/ebls/{quote(ebl_id, safe='')}/{action}?wait=false"
-    answer = await call_api(request, "POST", path, body)
+    answer = await call_api(request, "POST", path, body, idempotency_key=_idempotency_key(fields))
     if answer.status_code in (200, 201, 202):
         return RedirectResponse(_operation_page(answer.json()), status_code=303)
     return render(request, "desk_confirm.html", who, answer.status_code, problem=_problem(answer), **keep)

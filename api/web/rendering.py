@@ -26,10 +26,19 @@ templates = Jinja2Templates(
 
 
 async def call_api(
-    request: Request, method: str, path: str, body: str | None = None, accept: str = "application/json"
+    request: Request,
+    method: str,
+    path: str,
+    body: str | None = None,
+    accept: str = "application/json",
+    *,
+    idempotency_key: str | None = None,
 ) -> httpx.Response:
-    """One ``/v1`` request through this same app (its guards, auth, rate limit and rules)."""
+    """One ``/v1`` request through this same app (its guards, auth, rate limit and rules); a write may
+    carry an ``Idempotency-Key`` so that a form posted twice acts once."""
     headers = {"Authorization": f"Bearer {session.credential(request)}", "Accept": accept}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
     if body is not None:
         headers["Content-Type"] = "application/json"
     transport = httpx.ASGITransport(app=request.app)

@@ -265,3 +265,34 @@ def test_another_carriers_bill_is_not_offered_for_action(gateway: Any, members: 
         assert r.status_code == refused.status_code
         assert _shown(r.text, "problem") == f"{refused.json()['title']}: {refused.json()['detail']}"
     assert _state(stages, ebl)["status"] == "SURRENDERED_FOR_AMENDMENT"
+
+
+def test_a_form_posted_twice_acts_once(gateway: Any, members: Any, stages: Stages) -> None:
+    """Each rendered form carries its own idempotency key: posting it again (a double click, a resent
+    page) answers the same operation instead of a second issuance failing on chain."""
+    document = carrier_document(new_document("TW"), "carrier")
+    with signed_in(gateway.url, members["carrier"].token) as web:
+        desk = web.get("/web/desk").text
+        key = re.search(r'name="key" value="([0-9a-f]{32})"', desk)
+        assert key and key.group(1) not in web.get("/web/desk").text  # a fresh key per form
+        fields = {"csrf": csrf_of(desk), "key": key.group(1), "issue_to": members["shipper"].org}
+        fields["document"] = json.dumps(document)
+        first, second = (web.post("/web/desk/issue", data=fields) for _ in range(2))
+        assert first.headers["location"] == second.headers["location"]
+        page = _follow(web, second)
+    assert _state(stages, _shown(page, "op-ebl"))["status"] == "ACTIVE"
+
+
+def test_the_desk_has_no_inline_script_carries_the_headers_and_stays_light(
+    gateway: Any, members: Any
+) -> None:
+    with signed_in(gateway.url, members["carrier"].token) as web:
+        r = web.get("/web/desk")
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        assert r.headers["x-frame-options"] == "DENY"
+        assert "<script>" not in r.text and " on" + "click=" not in r.text
+        scripts = re.findall(r'<script src="([^"]+)"', r.text)
+        assert "/web/static/desk.js" in scripts
+        weight = len(r.content) + len(web.get("/web/static/web.css").content)
+        weight += sum(len(web.get(src).content) for src in scripts)
+        assert weight < 300 * 1024

@@ -4,6 +4,7 @@
 //  - many files are issued one by one: each file's text is posted, form-encoded with the page's CSRF
 //    token, to /web/desk/issue with `row` = its name; the answer is that file's result row (eBL id, or
 //    the API's problem title and detail), rendered and escaped by the server; a <progress> counts them.
+//    Each file carries its own idempotency key, so a request resent by the browser issues once.
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("issue-form");
   if (!form) return;
@@ -44,10 +45,11 @@ document.addEventListener("DOMContentLoaded", () => {
     results.textContent = "";
     progress.max = chosen.length;
     progress.value = 0;
-    for (const file of chosen) {
+    const run = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
+    for (const [index, file] of chosen.entries()) {
       const body = new URLSearchParams({
         csrf: field("csrf"), issue_to: field("issue_to"), endorsee: field("endorsee"),
-        document: await file.text(), row: file.name,
+        document: await file.text(), row: file.name, key: `${run}:${index}`,
       });
       let row;
       try {
