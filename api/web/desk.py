@@ -31,6 +31,9 @@ QUEUE_ACTIONS = {
 }
 """What the carrier may do with a bill in its queue, by the reason the API gives for it waiting."""
 
+CODES = ("ISSUE", "SACC", "SREJ", "AMEND", "VOID", "SWTP")
+"""The DCSA action codes of the desk's writes, each named in plain words on the operation page."""
+
 DONE = ("final", "failed")
 
 _KEY = re.compile(r"^[A-Za-z0-9_:-]{16,120}$")
@@ -150,7 +153,7 @@ async def operation(request: Request, operation_id: str) -> Response:
     if answer.status_code != 200:
         return render(request, "desk_operation.html", who, answer.status_code, problem=_problem(answer))
     op = answer.json()
-    return render(request, "desk_operation.html", who, op=op, done=op.get("status") in DONE)
+    return render(request, "desk_operation.html", who, op=op, done=op.get("status") in DONE, codes=CODES)
 
 
 @router.get("/ebls/{ebl_id}/{action}", response_class=HTMLResponse)

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import httpx
 
-from api.web.desk import ACTIONS, QUEUE_ACTIONS
+from api.web.desk import ACTIONS, CODES, QUEUE_ACTIONS
 from registry.chain.build import project_root
 from tests.api.helpers import Stages, carrier_document, new_document, ok
 from tests.web.conftest import XSS, csrf_of, signed_in
@@ -147,16 +147,19 @@ def test_amend_void_and_switch_to_paper_each_behind_a_confirmation(
         assert "issued as a new eBL in its place" in _shown(confirm, "consequence")
         fields = {"csrf": csrf_of(confirm), "document": json.dumps(amended)}
         page = _follow(web, web.post(f"/web/desk/ebls/{to_amend}/amend", data=fields))
+        assert _shown(page, "op-action") == "AMEND"
         successor = _shown(page, "op-successor")
 
         confirm = web.get(f"/web/desk/ebls/{to_void}/void").text
         assert "nothing replaces it" in _shown(confirm, "consequence")
-        _follow(web, web.post(f"/web/desk/ebls/{to_void}/void", data={"csrf": csrf_of(confirm)}))
+        page = _follow(web, web.post(f"/web/desk/ebls/{to_void}/void", data={"csrf": csrf_of(confirm)}))
+        assert _shown(page, "op-action") == "VOID"
 
         confirm = web.get(f"/web/desk/ebls/{to_paper}/switch-to-paper").text
         assert "Title then travels with the paper" in _shown(confirm, "consequence")
         fields = {"csrf": csrf_of(confirm), "paper": "0x" + "ab" * 32}
-        _follow(web, web.post(f"/web/desk/ebls/{to_paper}/switch-to-paper", data=fields))
+        page = _follow(web, web.post(f"/web/desk/ebls/{to_paper}/switch-to-paper", data=fields))
+        assert _shown(page, "op-action") == "SWTP"
     old = _state(stages, to_amend)
     assert old["status"] == "VOIDED" and str(old["successor"]) == successor
     assert _state(stages, successor)["status"] == "ACTIVE"
@@ -242,7 +245,12 @@ def test_every_desk_string_is_in_both_languages() -> None:
     used: set[str] = set()
     for text in sources:
         used |= set(re.findall(r"\bt\.(desk\w*)", text)) | set(re.findall(r'"(desk_\w+)"', text))
-    families = {"desk_do_": ACTIONS, "desk_means_": ACTIONS, "desk_awaiting_": tuple(QUEUE_ACTIONS)}
+    families = {
+        "desk_do_": ACTIONS,
+        "desk_means_": ACTIONS,
+        "desk_awaiting_": tuple(QUEUE_ACTIONS),
+        "desk_code_": CODES,
+    }
     for prefix, suffixes in families.items():
         assert prefix in used
         used |= {prefix + s for s in suffixes}
