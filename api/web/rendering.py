@@ -68,6 +68,7 @@ def render(request: Request, name: str, who: Principal | None, status: int = 200
             "lang": lang,
             "languages": i18n.LANGUAGES,
             "acting_as": _acting_as(request, who),
+            "role": who.role if who else None,
             "csrf": session.csrf_token(request) if who else "",
             **context,
         },

@@ -57,6 +57,8 @@ def test_the_desk_issues_one_document_to_a_member_chosen_from_the_directory(
     document = carrier_document(new_document("D1"), "carrier")
     with signed_in(gateway.url, members["carrier"].token) as web:
         desk = web.get("/web/desk").text
+        assert '<a href="/web/desk">Carrier desk</a>' in desk
+        assert '<div class="card js-only" id="many" hidden>' in desk  # many files at once needs JS
         assert f'<option value="{shipper.org}">Shipper Ltd (LEI LEI:API-SHIPPER) · trader</option>' in desk
         assert f'value="{members["carrier"].org}"' not in desk  # not oneself
         fields = {"csrf": csrf_of(desk), "issue_to": shipper.org, "document": json.dumps(document)}
@@ -207,6 +209,7 @@ def test_a_non_carrier_is_refused_as_the_api_refuses_it(gateway: Any, members: A
     with signed_in(gateway.url, members["bank"].token) as web:
         desk = web.get("/web/desk")
         assert desk.status_code == 403 and 'id="issue-form"' not in desk.text
+        assert 'href="/web/desk"' not in web.get("/web/verify").text  # no nav link to it either
         csrf = csrf_of(web.get("/web/verify").text)
         fields = {"csrf": csrf, "issue_to": members["shipper"].org, "document": json.dumps(document)}
         r = web.post("/web/desk/issue", data=fields)
