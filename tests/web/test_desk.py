@@ -80,6 +80,7 @@ def test_many_files_each_get_their_row_good_ones_issued_bad_ones_with_the_apis_p
     words = f"{problem.json()['title']}: {problem.json()['detail']}"
     files = [("a.json", json.dumps(good[0])), ("b.json", json.dumps(refused)), ("c.json", "{not json")]
     files.append(("d.json", json.dumps(good[1], indent=2)))
+    files.append(("e.json", json.dumps(good[0])))  # a.json again: the chain refuses a second issuance
     with signed_in(gateway.url, members["carrier"].token) as web:
         csrf = csrf_of(web.get("/web/desk").text)
         rows = {}
@@ -101,6 +102,8 @@ def test_many_files_each_get_their_row_good_ones_issued_bad_ones_with_the_apis_p
     assert 'class="row-ebl"' not in row
     status, row = rows["c.json"]
     assert status == 422 and "The document is not JSON" in row
+    status, row = rows["e.json"]
+    assert status == 409 and 'class="row-problem"' in row and 'class="row-ebl"' not in row, row
 
 
 def test_the_surrender_queue_accepts_and_rejects_on_chain(gateway: Any, members: Any, stages: Stages) -> None:
