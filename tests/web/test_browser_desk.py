@@ -90,6 +90,30 @@ def test_one_pasted_document_is_followed_to_final_in_place(desk: Any, members: A
     assert not desk.errors, desk.errors
 
 
+def test_files_dropped_on_the_desk_are_issued(desk: Any, members: Any) -> None:
+    """A file dropped on the document box fills it (drop.js); files dropped on the many-files card are
+    the ones issued."""
+    texts = [json.dumps(carrier_document(new_document(f"DR{i}"), "carrier")) for i in range(2)]
+    drop = desk.evaluate_handle(
+        """(texts) => { const dt = new DataTransfer();
+           texts.forEach((t, i) => dt.items.add(new File([t], `dropped-${i}.json`)));
+           return dt; }""",
+        texts,
+    )
+    desk.dispatch_event("#document", "drop", {"dataTransfer": drop})
+    desk.wait_for_function("() => document.getElementById('document').value.length > 0")
+    assert desk.input_value("#document") == texts[0]
+    desk.select_option("#issue_to", members["shipper"].org)
+    desk.dispatch_event("#many", "drop", {"dataTransfer": drop})
+    assert desk.text_content("#many-count") == "dropped-0.json, dropped-1.json"
+    desk.click("#issue-many")
+    desk.wait_for_function("() => document.getElementById('many-progress').value === 2")
+    files = [c.text_content() for c in desk.query_selector_all("#many-results .row-file")]
+    assert files == ["dropped-0.json", "dropped-1.json"]
+    assert [c.text_content() for c in desk.query_selector_all("#many-results .status")] == ["Issued"] * 2
+    assert not desk.errors, desk.errors
+
+
 AXE = project_root() / "node_modules" / "axe-core" / "axe.min.js"
 
 
