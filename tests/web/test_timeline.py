@@ -238,6 +238,18 @@ def test_a_member_who_is_not_an_auditor_is_refused_as_the_api_refuses(
     assert "content-disposition" not in r.headers
 
 
+def test_bad_filters_get_the_apis_clear_refusal(gateway: Any, members: Any) -> None:
+    with signed_in(gateway.url, members["auditor"].token) as web:
+        bad_org = web.get("/web/events", params={"org": "not-an-address"})
+        bad_action = web.get(f"/web/events?{_search(members['shipper'].org, action='SAIL')}")
+        bad_time = web.get(f"/web/events?{_search(members['shipper'].org, until='yesterday')}")
+        bad_format = web.get("/web/timeline/export", params={"ebl_id": "1", "format": "xlsx"})
+    for r in (bad_org, bad_action, bad_time):
+        assert r.status_code == 422 and 'id="problem"' in r.text, r.text
+    assert "unknown action code" in bad_action.text
+    assert bad_format.status_code == 422 and "content-disposition" not in bad_format.headers
+
+
 def test_the_pages_need_a_session(gateway: Any) -> None:
     for path in ("/web/timeline", "/web/events", "/web/timeline/export?ebl_id=1"):
         r = httpx.get(gateway.url + path)
