@@ -94,12 +94,15 @@ def _problem(answer: httpx.Response) -> str:
         body = answer.json()
     except ValueError:
         return answer.reason_phrase
-    return f"{body.get('title', '')}: {body.get('detail', '')}".strip(": ")
+    said = f"{body.get('title', '')}: {body.get('detail', '')}".strip(": ")
+    errors = [e.get("message", "") for e in body.get("errors", []) if isinstance(e, dict)]
+    return f"{said} ({'; '.join(errors)})" if errors else said
 
 
 def _refused(request: Request, who: Principal, answer: httpx.Response, name: str, **context: Any) -> Response:
-    """The page with the API's refusal, under the API's status."""
-    return render(request, name, who, answer.status_code, problem=_problem(answer), **context)
+    """The page with the API's refusal (NO SUCH eBL for its 404), under the API's status."""
+    status = answer.status_code
+    return render(request, name, who, status, problem=_problem(answer), no_such=status == 404, **context)
 
 
 def _history_path(ebl_id: str) -> str:

@@ -250,6 +250,15 @@ def test_bad_filters_get_the_apis_clear_refusal(gateway: Any, members: Any) -> N
     assert bad_format.status_code == 422 and "content-disposition" not in bad_format.headers
 
 
+def test_an_unknown_or_malformed_ebl_id_is_answered_as_the_api_answers(gateway: Any, members: Any) -> None:
+    with signed_in(gateway.url, members["auditor"].token) as web:
+        unknown = web.get("/web/timeline", params={"ebl_id": "1"})
+        malformed = web.get("/web/timeline", params={"ebl_id": "abc"})
+    assert unknown.status_code == 404 and 'id="verdict">NO SUCH eBL<' in unknown.text
+    assert "eBL 1 not found" in unknown.text
+    assert malformed.status_code == 422 and "String should match pattern" in malformed.text
+
+
 def test_the_pages_need_a_session(gateway: Any) -> None:
     for path in ("/web/timeline", "/web/events", "/web/timeline/export?ebl_id=1"):
         r = httpx.get(gateway.url + path)
