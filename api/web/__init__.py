@@ -13,6 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from api.web import timeline
 from api.web.headers import SecurityHeaders
 from api.web.pages import router
 
@@ -24,5 +25,6 @@ STATIC = Path(__file__).parent / "static"
 def install_web(app: FastAPI) -> None:
     """Mount the web pages, their static assets and the security headers on every ``/web`` response."""
     app.include_router(router)
+    app.include_router(timeline.router)
     app.mount("/web/static", StaticFiles(directory=STATIC), name="web-static")
     app.add_middleware(SecurityHeaders)

@@ -1,6 +1,7 @@
 """Screenshots of every page in both languages, taken in Debian's Chromium and saved under
 ``build/screenshots/`` (not committed; a few copies live in ``docs/screenshots/``): the sign-in page,
-the verify page with a MATCHES answer and with a DOES NOT MATCH answer, each in en and zh-Hans."""
+the verify page with a MATCHES answer and with a DOES NOT MATCH answer, the auditor's timeline and event
+search, each in en and zh-Hans."""
 
 from __future__ import annotations
 
@@ -79,5 +80,30 @@ def test_every_page_is_screenshotted_in_both_languages(
         )
         assert page.query_selector("#presented-hash") is not None
         _shot(page, f"verify-does-not-match-{lang}")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hans"])
+def test_the_auditors_pages_are_screenshotted_in_both_languages(
+    browser: Any, gateway: Any, members: Any, stages: Any, lang: str
+) -> None:
+    ebl = stages.transferred()
+    stages.post("consignee", f"/v1/holders/ebls/{ebl}/reject")
+    context = browser.new_context(base_url=gateway.url, viewport={"width": 1100, "height": 760})
+    try:
+        page = context.new_page()
+        page.goto(f"/web/sign-in?lang={lang}")
+        page.fill("#credential", members["auditor"].token)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/web/verify")
+        page.goto(f"/web/timeline?ebl_id={ebl}")
+        page.wait_for_selector("#event-2")
+        assert page.get_attribute("html", "lang") == lang
+        _shot(page, f"timeline-{lang}")
+
+        page.goto(f"/web/events?org={members['shipper'].org}&limit=8")
+        page.wait_for_selector("#events")
+        _shot(page, f"events-{lang}")
     finally:
         context.close()
