@@ -318,9 +318,11 @@ class Credentials:
         (any case)."""
         query = select(OrgProfile).where(func.lower(OrgProfile.role).in_(MEMBER_ROLES))
         if contains:
-            pattern = "%" + contains.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
+            text = contains.lower().replace("\x00", "")  # a NUL no SQL text can hold
+            pattern = "%" + "".join("\\" + c if c in "\\%_" else c for c in text) + "%"
             query = query.where(
-                func.lower(OrgProfile.name).like(pattern) | func.lower(OrgProfile.identifier).like(pattern)
+                func.lower(OrgProfile.name).like(pattern, escape="\\")
+                | func.lower(OrgProfile.identifier).like(pattern, escape="\\")
             )
         with self._sessions() as session:
             rows = session.scalars(query.order_by(OrgProfile.name, OrgProfile.address).limit(limit)).all()

@@ -19,7 +19,9 @@ def test_a_member_finds_every_member_organisation_by_name_and_lei(gateway: Any, 
         assert names == sorted(names)
         found = ok(c.get("/v1/members/directory", params={"q": "lei:api-CONSIGNEE"}))
         assert [o["address"] for o in found] == [members["consignee"].org]
-        assert ok(c.get("/v1/members/directory", params={"q": "no such organisation %_"})) == []
+        for wildcard in ("%", "_", "\\", "\x00"):  # wildcards taken literally; a NUL dropped
+            assert ok(c.get("/v1/members/directory", params={"q": f"LEI{wildcard}API"})) == []
+        assert len(ok(c.get("/v1/members/directory", params={"q": "LEI:API-"}))) >= 4
 
 
 def test_the_directory_is_for_members(gateway: Any, members: Any) -> None:
