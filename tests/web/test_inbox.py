@@ -258,3 +258,17 @@ def test_the_inbox_answers_in_both_languages(gateway: Any, members: Any, lang: s
         page = web.get(f"/web/inbox?lang={lang}")
         assert page.status_code == 200 and f'<html lang="{lang}">' in page.text
         assert ("我持有的" in page.text) == (lang == "zh-Hans")
+
+
+def test_the_inbox_pages_have_no_inline_script_and_carry_the_security_headers(
+    gateway: Any, members: Any, stages: Stages
+) -> None:
+    ebl = stages.issued()
+    with signed_in(gateway.url, members["shipper"].token) as web:
+        for path in ("/web/inbox", f"/web/inbox/ebls/{ebl}/transfer?party={members['bank'].org}"):
+            page = web.get(path)
+            assert "<script>" not in page.text and not re.search(r"\son[a-z]+=", page.text), path
+            assert "frame-ancestors 'none'" in page.headers["content-security-policy"], path
+            assert page.headers["x-frame-options"] == "DENY"
+    templates = (project_root() / "api" / "web" / "templates").glob("inbox*")
+    assert "|safe" not in "".join(p.read_text() for p in templates)  # every field is autoescaped text
