@@ -272,3 +272,21 @@ def test_the_inbox_pages_have_no_inline_script_and_carry_the_security_headers(
             assert page.headers["x-frame-options"] == "DENY"
     templates = (project_root() / "api" / "web" / "templates").glob("inbox*")
     assert "|safe" not in "".join(p.read_text() for p in templates)  # every field is autoescaped text
+
+
+def test_a_nomination_waits_for_the_holder_who_endorses_to_the_nominee(
+    gateway: Any, members: Any, stages: Stages
+) -> None:
+    ebl = stages.issued()
+    bank, consignee = members["bank"].org, members["consignee"].org
+    stages.post("shipper", f"/v1/holders/ebls/{ebl}/endorse", {"endorsee": bank, "toOrder": True})
+    stages.post("bank", f"/v1/holders/ebls/{ebl}/nominate", {"nominee": consignee})
+    with signed_in(gateway.url, members["shipper"].token) as web:
+        awaiting = web.get("/web/inbox?view=awaiting")
+        assert "The endorsee nominated a party: endorse to it" in _text(awaiting)
+        link = f'href="/web/inbox/ebls/{ebl}/endorse?party={consignee}"'
+        assert link in awaiting.text  # the nominee comes chosen
+        confirm = web.get(f"/web/inbox/ebls/{ebl}/endorse", params={"party": consignee})
+        assert "Consignee Ltd (LEI:API-CONSIGNEE) becomes the endorsee, to order" in _text(confirm)
+        _through_to_final(web, _act(web, ebl, "endorse", party=consignee, mode="to_order"))
+    assert _state(stages, ebl)["endorsee"]["address"] == consignee
