@@ -197,8 +197,8 @@ async def act(request: Request, ebl_id: str, action: str) -> Response:
     """The confirmed action: ``POST /v1/holders/ebls/{id}/{action}?wait=false``, then its operation."""
     who = await session.principal(request)
     fields = await session.form(request)
-    if who is None:
-        return render(request, "sign_in.html", None, 401, error="bad_credential")
+    if who is None:  # signed out (or the session expired) before confirming: nothing is written
+        return render(request, "inbox.html", None, 401, error="bad_credential", **_empty())
     if action not in ACTIONS:
         return render(request, "inbox.html", who, 404, error="inbox_no_such_action", **_empty())
     choice = _choice(action, fields)
