@@ -59,7 +59,7 @@ def render(request: Request, name: str, who: Principal | None, status: int = 200
             "lang": lang,
             "languages": i18n.LANGUAGES,
             "acting_as": _acting_as(request, who),
-            "csrf": session.csrf_token(session.credential(request) or "") if who else "",
+            "csrf": session.csrf_token(request) if who else "",
             **context,
         },
         status_code=status,

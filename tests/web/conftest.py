@@ -34,7 +34,9 @@ def csrf_of(html: str) -> str:
 def signed_in(url: str, token: str) -> Iterator[httpx.Client]:
     """A browser-like client signed in through the sign-in form (cookie jar, same-origin forms)."""
     with httpx.Client(base_url=url, timeout=60, headers={"Origin": url}) as client:
-        r = client.post("/web/sign-in", data={"credential": token})
+        r = client.post(
+            "/web/sign-in", data={"credential": token, "csrf": csrf_of(client.get("/web/sign-in").text)}
+        )
         assert r.status_code == 303, r.text
         yield client
 
