@@ -74,6 +74,10 @@ PAGES: list[Page] = [
     Page("timeline-refused", "/web/timeline?ebl_id={ebl}", who="bank", ready="#verdict"),
     Page("events-form", "/web/events", who="auditor"),
     Page("events", "/web/events?org={org}&limit=2", who="auditor", ready="#events"),
+    Page("inbox-held", "/web/inbox?limit=5", who="consignee"),
+    Page("inbox-awaiting", "/web/inbox?view=awaiting&limit=5", who="consignee"),
+    Page("inbox-former", "/web/inbox?view=former&limit=5", who="shipper"),
+    Page("inbox-transfer", "/web/inbox/ebls/{ebl}/transfer", who="consignee"),
 ]
 """Every page of the web app (the lead adds the inbox and desk pages here)."""
 
