@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.auth import Principal
-from api.web import directory, session
+from api.web import session
 from api.web.rendering import call_api, render
 
 router = APIRouter(prefix="/web/desk", include_in_schema=False)
@@ -61,6 +61,14 @@ def _operation_page(op: dict[str, Any]) -> str:
     return f"/web/desk/operations/{quote(str(op.get('operationId', '')), safe='')}"
 
 
+async def _members(request: Request, who: Principal) -> list[dict[str, Any]]:
+    """The member directory (``GET /v1/members/directory``) to choose the shipper from, oneself left out."""
+    answer = await call_api(request, "GET", "/v1/members/directory?limit=1000")
+    if answer.status_code != 200:
+        return []
+    return [o for o in answer.json() if o.get("address") != who.org]
+
+
 async def _desk(request: Request, who: Principal, status: int = 200, **context: Any) -> Response:
     """The desk page: the issue forms and the queue (one page of the carrier's awaiting bills)."""
     query = {"view": "awaiting", "limit": "50"}
@@ -78,7 +86,7 @@ async def _desk(request: Request, who: Principal, status: int = 200, **context: 
         "desk.html",
         who,
         status,
-        members=await directory.members(request, excluding=who.org),
+        members=await _members(request, who),
         queue=queue["items"],
         next_cursor=queue.get("nextCursor"),
         queue_problem=None if answer.status_code == 200 else _problem(answer),

@@ -310,3 +310,18 @@ def test_the_desk_has_no_inline_script_carries_the_headers_and_stays_light(
         weight = len(r.content) + len(web.get("/web/static/web.css").content)
         weight += sum(len(web.get(src).content) for src in scripts)
         assert weight < 300 * 1024
+
+
+def test_a_bill_endorsed_in_blank_shows_in_the_queue_and_its_confirmation(
+    gateway: Any, members: Any, stages: Stages
+) -> None:
+    """No endorsee (endorsed in blank): the queue and the confirmation say so rather than failing."""
+    ebl = stages.issued()
+    stages.post("shipper", f"/v1/holders/ebls/{ebl}/endorse-in-blank")
+    stages.post("shipper", f"/v1/holders/ebls/{ebl}/surrender", {"reason": "DELIVERY"})
+    assert _state(stages, ebl)["endorsee"] is None
+    with signed_in(gateway.url, members["carrier"].token) as web:
+        desk = web.get("/web/desk")
+        assert desk.status_code == 200 and f'id="q-{ebl}"' in desk.text
+        confirm = web.get(f"/web/desk/ebls/{ebl}/reject-surrender")
+        assert confirm.status_code == 200 and _shown(confirm.text, "endorsee") == "none"
