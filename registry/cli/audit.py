@@ -1,6 +1,7 @@
 """Audit bundles: ``ebl audit verify BUNDLE --jwks JWKS_FILE`` re-derives an eBL's chain of custody offline
 (no network, no registry): the bundle (``GET /v1/auditors/ebls/{id}/bundle``) and the registry's JWK set
-(``/.well-known/jwks.json``) are all it reads.
+(``/.well-known/jwks.json``) are all it reads. On a Besu QBFT network, ``--qbft-genesis GENESIS`` (or
+``--validators FILE``) trusts the validators' commit seals on every header instead, and needs no JWK set.
 """
 
 from __future__ import annotations
@@ -17,31 +18,75 @@ from registry.cli.options import JsonOut
 from registry.cli.root import app, fail
 from registry.proofs.audit import verify_bundle
 from registry.proofs.errors import ProofError
+from registry.proofs.seals import ValidatorTrust, load_validators
 
 audit_app = typer.Typer(
     help="Audit bundles: an eBL's chain of custody, verified offline.", no_args_is_help=True
 )
 app.add_typer(audit_app, name="audit")
 
+QbftGenesis = Annotated[
+    Path | None,
+    typer.Option(
+        "--qbft-genesis",
+        metavar="GENESIS",
+        help="The Besu QBFT network's genesis.json (deploy/besu): trust the validators' commit seals.",
+    ),
+]
+Validators = Annotated[
+    Path | None,
+    typer.Option(
+        "--validators",
+        metavar="FILE",
+        help='A JSON list of validator addresses (or {"validators": [...], "chainId": N}) to trust.',
+    ),
+]
+
+
+def read_validators(genesis: Path | None, validators: Path | None, prefix: str) -> ValidatorTrust | None:
+    """The validator set of ``--qbft-genesis`` or ``--validators`` (at most one), or None."""
+    if genesis is not None and validators is not None:
+        fail(f"{prefix}_malformed", "give --qbft-genesis or --validators, not both")
+    path = genesis or validators
+    if path is None:
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        fail(f"{prefix}_validator_set", f"cannot read {path}: {exc}")
+    try:
+        trust = load_validators(data)
+    except ProofError as exc:
+        fail(f"{prefix}_{exc.reason}", f"{path}: {exc}")
+    if genesis is not None and trust.source != "genesis":
+        fail(f"{prefix}_validator_set", f"{path} is not a genesis file (use --validators for a list)")
+    return trust
+
 
 @audit_app.command("verify")
 def verify(
     file: Annotated[Path, typer.Argument(help="The audit bundle (JSON) from the gateway.")],
     jwks: Annotated[
-        Path,
+        Path | None,
         typer.Option("--jwks", metavar="JWKS_FILE", help="The registry's JWK set (/.well-known/jwks.json)."),
-    ],
+    ] = None,
+    qbft_genesis: QbftGenesis = None,
+    validators: Validators = None,
     as_json: JsonOut = False,
 ) -> None:
-    """Verify an audit bundle offline: the signed head, every header and parent link, every transaction
-    and receipt proof, the registry's events, each actor's entitlement, the document hash. Prints the
-    timeline in DCSA words. Exit 1 with \\[bundle_REASON] on any failure."""
+    """Verify an audit bundle offline: the trust root (the signed head under --jwks, or the QBFT commit
+    seals of every header under --qbft-genesis / --validators), every header and parent link, every
+    transaction and receipt proof, the registry's events, each actor's entitlement, the document hash.
+    Prints the timeline in DCSA words. Exit 1 with \\[bundle_REASON] on any failure."""
+    trust = read_validators(qbft_genesis, validators, "bundle")
+    if jwks is None and trust is None:
+        fail("bundle_no_trust_root", "give --jwks JWKS_FILE, or --qbft-genesis GENESIS / --validators FILE")
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         fail("bundle_malformed", f"cannot read {file}: {exc}")
     try:
-        checked = verify_bundle(data, _read_jwks(jwks))
+        checked = verify_bundle(data, None if jwks is None else _read_jwks(jwks), validators=trust)
     except ProofError as exc:
         fail(f"bundle_{exc.reason}", str(exc))
     if as_json:
@@ -50,6 +95,8 @@ def verify(
                 "verified": True,
                 "eblId": str(checked.ebl_id),
                 "kid": checked.kid,
+                "trust": checked.trust,
+                "votes": checked.votes,
                 "headBlock": checked.head.number,
                 "headHash": checked.head.hash,
                 "firstBlock": checked.first.number,
@@ -78,8 +125,13 @@ def verify(
     typer.echo(
         f"VERIFIED audit bundle of eBL {checked.ebl_id}: "
         f"blocks {checked.first.number}..{checked.head.number}, "
-        f"head {checked.head.hash} signed by key {checked.kid}"
+        f"head {checked.head.hash}"
     )
+    typer.echo(f"trust: {checked.trust}")
+    for vote in checked.votes:
+        typer.echo(f"  {vote}")
+    if checked.kid is None:
+        typer.echo("not checked: the registry's signed head (actionCount, that no last action is left out)")
     for t in checked.timeline:
         typer.echo(f"  {t.line()}")
     typer.echo(f"now {checked.status}, held by {checked.holder}")

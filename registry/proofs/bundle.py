@@ -97,13 +97,13 @@ def build_bundle(
     """
     blocks: dict[str, dict[str, Any]] = {}
     actions = [_action(w3, e, blocks) for e in events]
-    head = Header.from_rpc(_rpc(w3, "eth_getBlockByHash", head_hash, False))
+    head = Header.from_node(_rpc(w3, "eth_getBlockByHash", head_hash, False))
     newest = max(actions, key=lambda a: a["blockNumber"], default=None)
     if newest is not None and newest["blockNumber"] > head.number:  # indexed past the anchored head
-        head = Header.from_rpc(_rpc(w3, "eth_getBlockByHash", newest["blockHash"], False))
+        head = Header.from_node(_rpc(w3, "eth_getBlockByHash", newest["blockHash"], False))
     first = min((a["blockNumber"] for a in actions), default=head.number)
     headers = [
-        Header.from_rpc(_rpc(w3, "eth_getBlockByNumber", hex(n), False)).to_json()
+        Header.from_node(_rpc(w3, "eth_getBlockByNumber", hex(n), False)).to_json()
         for n in range(first, head.number)
     ] + [head.to_json()]
     registry = to_checksum_address(registry)
