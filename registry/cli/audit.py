@@ -16,51 +16,14 @@ from registry.cli._render import print_json
 from registry.cli.attest import _read_jwks
 from registry.cli.options import JsonOut
 from registry.cli.root import app, fail
+from registry.cli.validators import QbftGenesis, Validators, read_validators, require_trust_root
 from registry.proofs.audit import verify_bundle
 from registry.proofs.errors import ProofError
-from registry.proofs.seals import ValidatorTrust, load_validators
 
 audit_app = typer.Typer(
     help="Audit bundles: an eBL's chain of custody, verified offline.", no_args_is_help=True
 )
 app.add_typer(audit_app, name="audit")
-
-QbftGenesis = Annotated[
-    Path | None,
-    typer.Option(
-        "--qbft-genesis",
-        metavar="GENESIS",
-        help="The Besu QBFT network's genesis.json (deploy/besu): trust the validators' commit seals.",
-    ),
-]
-Validators = Annotated[
-    Path | None,
-    typer.Option(
-        "--validators",
-        metavar="FILE",
-        help='A JSON list of validator addresses (or {"validators": [...], "chainId": N}) to trust.',
-    ),
-]
-
-
-def read_validators(genesis: Path | None, validators: Path | None, prefix: str) -> ValidatorTrust | None:
-    """The validator set of ``--qbft-genesis`` or ``--validators`` (at most one), or None."""
-    if genesis is not None and validators is not None:
-        fail(f"{prefix}_malformed", "give --qbft-genesis or --validators, not both")
-    path = genesis or validators
-    if path is None:
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        fail(f"{prefix}_validator_set", f"cannot read {path}: {exc}")
-    try:
-        trust = load_validators(data)
-    except ProofError as exc:
-        fail(f"{prefix}_{exc.reason}", f"{path}: {exc}")
-    if genesis is not None and trust.source != "genesis":
-        fail(f"{prefix}_validator_set", f"{path} is not a genesis file (use --validators for a list)")
-    return trust
 
 
 @audit_app.command("verify")
@@ -79,8 +42,7 @@ def verify(
     transaction and receipt proof, the registry's events, each actor's entitlement, the document hash.
     Prints the timeline in DCSA words. Exit 1 with \\[bundle_REASON] on any failure."""
     trust = read_validators(qbft_genesis, validators, "bundle")
-    if jwks is None and trust is None:
-        fail("bundle_no_trust_root", "give --jwks JWKS_FILE, or --qbft-genesis GENESIS / --validators FILE")
+    require_trust_root(jwks, trust, "bundle")
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
