@@ -66,6 +66,8 @@ def verify(
                 "status": checked.status,
                 "unchecked": checked.unchecked,
                 "signedActions": checked.signed,
+                "keysProven": checked.keys_proven,
+                "keyNotes": checked.key_notes,
                 "predecessor": None if checked.predecessor is None else str(checked.predecessor),
                 "successor": None if checked.successor is None else str(checked.successor),
                 "timeline": [
@@ -100,6 +102,12 @@ def verify(
     typer.echo(
         f"{checked.signed} of {len(checked.timeline)} actions EIP-712-signed by the acting key (checked)"
     )
+    typer.echo(
+        f"{checked.keys_proven} of {len(checked.timeline)} acting keys proven active for their organisation "
+        "at their block (storage proof)"
+    )
+    for note in checked.key_notes:
+        typer.echo(f"  {note}")
     if checked.predecessor is not None:
         typer.echo(f"amends eBL {checked.predecessor} (verify its own bundle)")
     if checked.successor is not None:

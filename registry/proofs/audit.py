@@ -15,6 +15,9 @@ In order, each failure a :class:`~registry.proofs.errors.BundleError` (or
    ``receiptsRoot`` and succeeded; ``event`` -- the receipt's log at ``receiptLogIndex`` is the
    registry's ``ActionRecorded`` for this eBL with exactly the stated action, actor, counterparty,
    acting key and sequence;
+   ``action_key`` (and ``account_proof`` / ``storage_proof``) -- the ``keyProof`` shows the acting key
+   registered to the acting organisation in the state of the action's block
+   (:mod:`registry.proofs.key_proofs`);
    ``action_signature`` -- when the transaction is a relayed batch, the entry for the action is signed
    (EIP-712, the registry's domain) by the acting key (:mod:`registry.proofs.signed_actions`);
 4. ``custody`` -- each actor was entitled at that moment (:mod:`registry.proofs.custody`);
@@ -38,6 +41,7 @@ from registry.proofs.bundle import BUNDLE_TYPE, HEAD_TYPE
 from registry.proofs.custody import Custody
 from registry.proofs.errors import AttestationError, BundleError, ProofError, ProofReason
 from registry.proofs.headers import Header
+from registry.proofs.key_proofs import prove_key
 from registry.proofs.receipts import decode_receipt, verify_indexed
 from registry.proofs.seals import ValidatorTrust, verify_sealed
 from registry.proofs.signed_actions import signed_entry
@@ -92,6 +96,10 @@ class VerifiedBundle:
     ..."``, or both."""
     votes: list[str] = field(default_factory=list)
     """(QBFT) validator votes seen in the headers that did not change the set."""
+    keys_proven: int = 0
+    """How many acting keys the state of their block shows active for the acting organisation."""
+    key_notes: list[str] = field(default_factory=list)
+    """Acting keys revoked (or organisations suspended) by the end of their block: maybe after acting."""
 
 
 def _refuse(reason: ProofReason, message: str) -> BundleError:
@@ -233,6 +241,8 @@ def verify_bundle(
     doc_hash = None
     predecessor: int | None = None
     signed_count = 0
+    keys_proven = 0
+    key_notes: list[str] = []
     successor: int | None = None
     for i, a in enumerate(actions):
         where = f"action {i}"
@@ -244,6 +254,13 @@ def verify_bundle(
         proven = (Action(args["action"]), args["actor"], args["counterparty"], args["actorKey"], args["seq"])
         if args["eblId"] != ebl_id or stated != proven:
             raise _refuse("event", f"{where}: the proven event is {proven}, not {stated}")
+        if args["actor"] is not None:
+            try:
+                note = prove_key(header, registry, args["actor"], args["actorKey"], a.get("keyProof"), where)
+            except ProofError as exc:
+                raise _refuse(exc.reason, str(exc)) from None
+            keys_proven += note is None
+            key_notes += [] if note is None else [note]
         signed = signed_entry(
             _bytes(a["rawTransaction"], where),
             registry=registry,
@@ -304,4 +321,6 @@ def verify_bundle(
         successor,
         " and ".join(roots),
         votes,
+        keys_proven,
+        key_notes,
     )

@@ -51,6 +51,7 @@ ProofReason = Literal[
     "document",
     "commit_seals",
     "validator_set",
+    "action_key",
 ]
 """Why a proof or an attestation was refused:
 
@@ -69,6 +70,8 @@ ProofReason = Literal[
 * ``event`` -- an action stated in a bundle is not the registry event the proven receipt holds;
 * ``custody`` -- an actor was not entitled to the action at that moment;
 * ``action_signature`` -- an EIP-712 signature does not recover to the acting key;
+* ``action_key`` -- the acting key is not, by the proven state of its block, a key of the acting
+  organisation (:mod:`registry.proofs.key_proofs`);
 * ``document`` -- the issued document does not hash to the hash recorded at issuance;
 * ``commit_seals`` -- (QBFT) a header's commit seals do not reach quorum of the validator set: too few,
   a duplicate signer, a non-validator, a seal made for another round, or one that recovers no key;

@@ -21,37 +21,12 @@ import pytest
 from deploy.besu.network import NetworkSpec, genesis
 from registry.chain.qbft import Vote
 from registry.proofs.audit import verify_bundle
-from registry.proofs.bundle import build_bundle
 from registry.proofs.errors import ProofError
 from registry.proofs.headers import Header
-from registry.proofs.keyring import AttestationKeys
 from registry.proofs.seals import ValidatorTrust, load_validators, verify_sealed
-from registry.store.indexer import Indexer
-from registry.store.queries import history
-from tests.fixtures.dcsa import issued_example
 from tests.registry.proofs.qbft_sealing import VALIDATORS, Sealing, address, reseal_bundle, sealed_fields
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture
-def bundle(w3, deployment, journal_engine, service, carrier, shipper, bank, tmp_path) -> dict[str, Any]:
-    """The embedded chain's bundle of a to-order bill: issued, endorsed to the bank, transferred."""
-    doc = issued_example("regular", transportDocumentReference="QBFT-1")
-    issued = service.issue(carrier.org, doc, shipper.org)
-    service.endorse(shipper.org, issued.ebl_id, bank.org)
-    service.transfer(shipper.org, issued.ebl_id, bank.org)
-    Indexer(w3, deployment, journal_engine).sync()
-    return build_bundle(
-        w3,
-        registry=deployment.address,
-        chain_id=w3.eth.chain_id,
-        ebl_id=int(issued.ebl_id),
-        events=history(journal_engine, int(issued.ebl_id)),
-        document=doc,
-        keys=AttestationKeys(tmp_path / "attestation"),
-        head_hash=w3.eth.get_block("latest")["hash"].to_0x_hex(),
-    )
 
 
 @pytest.fixture
@@ -154,9 +129,9 @@ def test_a_genesis_of_another_chain_is_refused(bundle, w3):
     assert refused.reason == "validator_set" and "of chain" in str(refused)
 
 
-def test_both_roots_are_checked_when_both_are_given(bundle, trust, tmp_path):
+def test_both_roots_are_checked_when_both_are_given(bundle, trust, bundle_keys):
     """A sealed bundle whose head the registry signed over the QBFT hash: both roots named."""
-    keys = AttestationKeys(tmp_path / "attestation")  # the same folder the fixture signed with
+    keys = bundle_keys
     sealed = reseal_bundle(bundle)
     head = sealed["headers"][-1]
     sealed["head"] = keys.signer.sign(
