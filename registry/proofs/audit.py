@@ -128,7 +128,7 @@ def _headers(
     raw = _get(bundle, "headers", list)
     if not raw:
         raise _refuse("malformed", "the bundle has no headers")
-    headers = [Header.from_json(h, qbft=trust is not None) for h in raw]
+    headers = [Header.from_json(h, qbft=True if trust is not None else None) for h in raw]
     for given, header in zip(raw, headers, strict=True):
         if given != header.to_json():  # one spelling only: no case or other variant goes unnoticed
             raise _refuse("header", f"header {header.number} is not in its canonical form")

@@ -13,7 +13,9 @@ after ``baseFeePerGas``). A header with a later field but without an earlier one
 
 On a Besu QBFT chain the block hash is not keccak256 of the header as served: it is taken with the
 commit seals removed from ``extraData`` and the round written as 0 (:func:`registry.chain.qbft.block_hash`).
-A header read with ``qbft=True`` is checked against that hash instead.
+A header read with ``qbft=True`` is checked against that hash instead; with ``qbft=None`` against
+either (keccak256 first), for readers that trust a signed head rather than the seals: a second hash
+function gives a forger no more room than the first.
 
 RLP comes from the Ethereum Foundation's ``rlp`` package and keccak from ``eth-hash``; nothing here
 writes its own encoder.
@@ -110,14 +112,23 @@ class Header:
     """Whether the hash is the Besu QBFT block hash (:func:`registry.chain.qbft.block_hash`)."""
 
     @classmethod
-    def from_rpc(cls, block: Mapping[str, Any], *, qbft: bool = False) -> Header:
+    def from_rpc(cls, block: Mapping[str, Any], *, qbft: bool | None = False) -> Header:
         """The header of a block as ``eth_getBlockByNumber`` / ``eth_getBlockByHash`` returns it
-        (other members such as ``transactions`` or ``size`` are ignored); ``qbft``: a Besu QBFT block.
+        (other members such as ``transactions`` or ``size`` are ignored); ``qbft``: a Besu QBFT block
+        (None: whichever of the two hashes matches).
 
         Raises:
             HeaderError: a base field is missing or malformed, fork fields are not a prefix, or the
                 RLP does not hash to the block's ``hash``.
         """
+        if qbft is None:
+            try:
+                return cls.from_rpc(block)
+            except HeaderError as plain:
+                try:
+                    return cls.from_rpc(block, qbft=True)
+                except HeaderError:
+                    raise plain from None
         names = [name for name, _ in BASE_FIELDS]
         missing = [n for n in names if n not in block]
         if missing:
@@ -137,23 +148,16 @@ class Header:
 
     @classmethod
     def from_node(cls, block: Mapping[str, Any]) -> Header:
-        """A block from the registry's own node, whichever hash its chain uses: keccak256 of the header,
-        else the QBFT block hash (a Besu QBFT node). For builders, which trust their node; a verifier
-        says which hash it expects (``qbft``).
+        """A block from the registry's own node, whichever hash its chain uses (keccak256 of the header,
+        or on a Besu QBFT node the QBFT hash): for builders, which trust their node.
 
         Raises:
             HeaderError: the block hashes neither way.
         """
-        try:
-            return cls.from_rpc(block)
-        except HeaderError as plain:
-            try:
-                return cls.from_rpc(block, qbft=True)
-            except HeaderError:
-                raise plain from None
+        return cls.from_rpc(block, qbft=None)
 
     @classmethod
-    def from_json(cls, data: Any, *, qbft: bool = False) -> Header:
+    def from_json(cls, data: Any, *, qbft: bool | None = False) -> Header:
         """A header from its :meth:`to_json` form (``{"hash": ..., "fields": {name: hex}}``), checked. The
         order of ``fields`` does not matter (a canonical JSON form sorts them): the names fix the RLP order.
 

@@ -270,7 +270,7 @@ def verify_attestation(
     _field(payload, "chainId", int)
     _field(payload, "issuedAt", int)
     try:
-        header = Header.from_json(payload.get("header"), qbft=validators is not None)
+        header = Header.from_json(payload.get("header"), qbft=True if validators is not None else None)
     except ProofError as exc:
         raise _refuse("header", str(exc)) from None
     roots = [] if kid is None else [f"registry signature (key {kid})"]

@@ -67,7 +67,10 @@ def test_a_sealed_attestation_verifies_with_no_jwk_set(payload, keys, trust, ban
 
 
 def test_with_both_roots_both_are_checked_and_named(payload, keys, trust):
-    checked = verify_attestation(keys.signer.sign(_sealed(payload)), keys.public_jwks(), validators=trust)
+    compact = keys.signer.sign(_sealed(payload))
+    alone = verify_attestation(compact, keys.public_jwks())  # a signature is trusted for QBFT hashes too
+    assert alone.trust == f"registry signature (key {alone.kid})"
+    checked = verify_attestation(compact, keys.public_jwks(), validators=trust)
     assert checked.kid is not None
     assert checked.trust == (
         f"QBFT seals of 4 validators (quorum 3, from the genesis) and registry signature (key {checked.kid})"

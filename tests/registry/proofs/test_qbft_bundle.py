@@ -46,7 +46,7 @@ def test_a_sealed_bundle_verifies_with_no_registry_signature(bundle, trust, bank
     assert "head" not in sealed and len(sealed["headers"]) >= 3
     checked = verify_bundle(sealed, validators=trust)
     assert [t.action for t in checked.timeline] == ["ISSUE", "ENDORSE_TO_ORDER", "TRANSFER"]
-    assert checked.holder == bank.org and checked.signed == 3
+    assert checked.holder == bank.org and checked.signed == checked.keys_proven == 3
     assert checked.kid is None
     assert checked.trust == "QBFT seals of 4 validators (quorum 3, from the genesis)"
 
@@ -145,6 +145,8 @@ def test_both_roots_are_checked_when_both_are_given(bundle, trust, bundle_keys):
             "actionCount": len(sealed["actions"]),
         }
     )
+    alone = verify_bundle(sealed, keys.public_jwks())  # a signed head is trusted for QBFT hashes too
+    assert alone.trust == f"registry signature (key {alone.kid})"
     checked = verify_bundle(sealed, keys.public_jwks(), validators=trust)
     assert checked.trust.startswith("QBFT seals of 4 validators") and checked.kid is not None
     assert checked.trust.endswith(f"and registry signature (key {checked.kid})")
