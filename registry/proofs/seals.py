@@ -34,7 +34,8 @@ from registry.proofs.headers import Header
 __all__ = ["SealedRange", "ValidatorTrust", "load_validators", "verify_sealed"]
 
 _REPLAY_ROUNDS = 16
-"""Rounds tried when naming a replayed seal (QBFT rounds rarely pass a handful)."""
+"""Rounds tried when naming a replayed seal: 0..15 and the two either side of the header's (QBFT rounds
+rarely pass a handful); a seal from a round outside them is named a non-validator's only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +163,8 @@ def _diagnose(fields: list[bytes], extra: qbft.QbftExtraData, trusted: set[str],
     for index, (seal, who) in enumerate(zip(extra.seals, found, strict=True)):
         if who in trusted:
             continue
-        for other in range(max(_REPLAY_ROUNDS, extra.round + 2)):
-            if other == extra.round:
-                continue
+        nearby = {extra.round + d for d in (-2, -1, 1, 2) if 0 <= extra.round + d < 2**31}
+        for other in sorted((set(range(_REPLAY_ROUNDS)) | nearby) - {extra.round}):
             moved = list(fields)
             moved[qbft.EXTRA_DATA_INDEX] = qbft.QbftExtraData(
                 validators=extra.validators, vanity=extra.vanity, vote=extra.vote, round=other, seals=(seal,)

@@ -81,14 +81,14 @@ def test_a_validator_sealing_twice_is_counted_once_and_refused(bundle, trust):
     assert f"duplicated commit seals by {address('Cork')}" in str(refused)
 
 
-def test_a_seal_replayed_from_another_round_is_named(bundle, trust):
-    """Seals made in round 1 put into the round-2 header: the block hash is the same (the round is
+@pytest.mark.parametrize(("round_", "seal_round"), [(2, 1), (0, 3), (40, 39)])
+def test_a_seal_replayed_from_another_round_is_named(bundle, trust, round_, seal_round):
+    """Seals made in one round put into a header of another: the block hash is the same (the round is
     zeroed), the seal digest is not, so they recover strangers; the verifier finds their round."""
-    refused = _refused(reseal_bundle(bundle, {1: Sealing(round=2, seal_round=1)}), trust)
+    refused = _refused(reseal_bundle(bundle, {1: Sealing(round=round_, seal_round=seal_round)}), trust)
     assert refused.reason == "commit_seals"
-    assert "commit seal 0 was made for round 1, not for the header's round 2 (a replayed seal)" in str(
-        refused
-    )
+    named = f"commit seal 0 was made for round {seal_round}, not for the header's round {round_} (a replayed"
+    assert named in str(refused)
 
 
 def test_a_header_with_valid_seals_that_breaks_the_parent_link_is_refused(bundle, trust):
