@@ -9,19 +9,22 @@ validators as ``deploy/besu`` writes them into the network's genesis.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from deploy.besu.network import NetworkSpec, genesis
 from registry.chain.qbft import Vote
 from registry.proofs.audit import verify_bundle
-from registry.proofs.errors import ProofError
+from registry.proofs.errors import ProofError, ProofReason
 from registry.proofs.headers import Header
 from registry.proofs.seals import ValidatorTrust, load_validators, verify_sealed
 from tests.registry.proofs.qbft_sealing import VALIDATORS, Sealing, address, reseal_bundle, sealed_fields
@@ -190,3 +193,40 @@ def test_ebl_audit_verify_with_the_network_genesis_needs_no_jwks(bundle, w3, tmp
 
     done = _cli(str(tmp_path / "bundle.json"))
     assert done.returncode != 0 and "--jwks" in done.stdout + done.stderr
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, (*path, k))]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, (*path, i))]
+    return [path]
+
+
+def _changed(value: Any, position: int) -> Any:
+    """A different value of the same kind: one character of a string changed, a number moved by one."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str) and value:
+        i = position % len(value)
+        return value[:i] + ("1" if value[i] != "1" else "2") + value[i + 1 :]
+    return "0x00" if value is None else "x"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_changed_leaf_of_a_sealed_bundle_is_refused(bundle, trust, data):
+    """One leaf changed anywhere in a sealed bundle (a seal, a validator, a header field, a proof node,
+    a key proof, the document): refused under the validators alone, with a reason from the stable set."""
+    sealed = reseal_bundle(bundle)
+    path = data.draw(st.sampled_from(_leaves(sealed)))
+    forged = copy.deepcopy(sealed)
+    target = forged
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = _changed(target[path[-1]], data.draw(st.integers(min_value=0, max_value=10_000)))
+    with pytest.raises(ProofError) as refused:
+        verify_bundle(forged, validators=trust)
+    assert refused.value.reason in get_args(ProofReason), refused.value
