@@ -227,6 +227,12 @@ def verify_bundle(
     """
     if jwks is None and validators is None:
         raise _refuse("malformed", "nothing to trust the headers by: give a JWK set or a validator set")
+    if isinstance(bundle, Mapping) and bundle.get("type") == "ebl-audit-bundle/1":
+        raise _refuse(
+            "malformed",
+            "an ebl-audit-bundle/1 predates the proofs of each acting key; "
+            f"fetch the bundle again as {BUNDLE_TYPE}",
+        )
     if not isinstance(bundle, Mapping) or bundle.get("type") != BUNDLE_TYPE:
         raise _refuse("malformed", f"not an {BUNDLE_TYPE}")
     try:

@@ -35,7 +35,8 @@ from registry.store.queries import EventRecord
 
 __all__ = ["BUNDLE_TYPE", "HEAD_TYPE", "build_bundle"]
 
-BUNDLE_TYPE = "ebl-audit-bundle/1"
+BUNDLE_TYPE = "ebl-audit-bundle/2"
+"""Format 2 added each action's ``keyProof``; a format-1 file is refused by name (fetch it again)."""
 HEAD_TYPE = "ebl-bundle-head/1"
 
 
