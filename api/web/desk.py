@@ -12,13 +12,12 @@ import secrets
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import httpx
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.auth import Principal
 from api.web import session
-from api.web.rendering import call_api, render
+from api.web.rendering import call_api, problem_of, render
 
 router = APIRouter(prefix="/web/desk", include_in_schema=False)
 
@@ -44,17 +43,6 @@ def _idempotency_key(fields: dict[str, str]) -> str | None:
     write's ``Idempotency-Key``: the same form posted twice (a double click, a resent page) issues once."""
     key = fields.get("key", "")
     return f"web-desk:{key}" if _KEY.match(key) else None
-
-
-def _problem(answer: httpx.Response) -> str:
-    """The API's refusal in its own words: ``title: detail``."""
-    try:
-        body = answer.json()
-    except ValueError:
-        return f"HTTP {answer.status_code}"
-    if not isinstance(body, dict):
-        return f"HTTP {answer.status_code}"
-    return f"{body.get('title', '')}: {body.get('detail', '')}".strip(": ")
 
 
 def _operation_page(op: dict[str, Any]) -> str:
@@ -89,7 +77,7 @@ async def _desk(request: Request, who: Principal, status: int = 200, **context: 
         members=await _members(request, who),
         queue=queue["items"],
         next_cursor=queue.get("nextCursor"),
-        queue_problem=None if answer.status_code == 200 else _problem(answer),
+        queue_problem=None if answer.status_code == 200 else problem_of(answer),
         queue_actions=QUEUE_ACTIONS,
         **context,
     )
@@ -144,11 +132,11 @@ async def issue(request: Request) -> Response:
     answer = await call_api(request, "POST", f"/v1/carriers/ebls?wait={wait}", body, idempotency_key=key)
     if row is not None:
         op = answer.json() if answer.status_code in (200, 201, 202) else None
-        problem = None if op is not None else _problem(answer)
+        problem = None if op is not None else problem_of(answer)
         return render(request, "desk_row.html", who, answer.status_code, file=row, op=op, problem=problem)
     if answer.status_code in (200, 201, 202):
         return RedirectResponse(_operation_page(answer.json()), status_code=303)
-    return await _desk(request, who, answer.status_code, problem=_problem(answer), **keep)
+    return await _desk(request, who, answer.status_code, problem=problem_of(answer), **keep)
 
 
 @router.get("/operations/{operation_id}", response_class=HTMLResponse)
@@ -159,7 +147,7 @@ async def operation(request: Request, operation_id: str) -> Response:
         return RedirectResponse("/web/sign-in", status_code=303)
     answer = await call_api(request, "GET", f"/v1/operations/{quote(operation_id, safe='')}")
     if answer.status_code != 200:
-        return render(request, "desk_operation.html", who, answer.status_code, problem=_problem(answer))
+        return render(request, "desk_operation.html", who, answer.status_code, problem=problem_of(answer))
     op = answer.json()
     return render(request, "desk_operation.html", who, op=op, done=op.get("status") in DONE, codes=CODES)
 
@@ -176,7 +164,7 @@ async def confirm(request: Request, ebl_id: str, action: str) -> Response:
     answer = await call_api(request, "GET", f"/v1/banks/ebls/{quote(ebl_id, safe='')}/verification")
     if answer.status_code != 200:  # not the carrier's to see, or no such eBL: nothing to confirm
         return render(
-            request, "desk_confirm.html", who, answer.status_code, problem=_problem(answer), **context
+            request, "desk_confirm.html", who, answer.status_code, problem=problem_of(answer), **context
         )
     return render(
         request, "desk_confirm.html", who, state=answer.json(), form_key=secrets.token_hex(16), **context
@@ -218,4 +206,4 @@ async def act(request: Request, ebl_id: str, action: str) -> Response:
     answer = await call_api(request, "POST", path, body, idempotency_key=_idempotency_key(fields))
     if answer.status_code in (200, 201, 202):
         return RedirectResponse(_operation_page(answer.json()), status_code=303)
-    return render(request, "desk_confirm.html", who, answer.status_code, problem=_problem(answer), **keep)
+    return render(request, "desk_confirm.html", who, answer.status_code, problem=problem_of(answer), **keep)

@@ -13,13 +13,12 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.auth import Principal
 from api.web import session
-from api.web.rendering import call_api, render
+from api.web.rendering import call_api, problem_of, render
 
 router = APIRouter(prefix="/web/inbox", include_in_schema=False)
 
@@ -32,17 +31,6 @@ ENDORSEMENTS = ("to_order", "named")
 SURRENDERS = ("DELIVERY", "SWTP", "COD", "SWI")
 """Surrender for delivery, or for amendment with its DCSA reason code."""
 FINAL = ("final", "failed")
-
-
-def problem_of(answer: httpx.Response) -> str:
-    """The API's problem as one line: its title and detail."""
-    try:
-        body = answer.json()
-    except json.JSONDecodeError:
-        return f"HTTP {answer.status_code}"
-    if not isinstance(body, dict):
-        return f"HTTP {answer.status_code}"
-    return f"{body.get('title', '')}: {body.get('detail', '')}".strip(": ") or f"HTTP {answer.status_code}"
 
 
 def _ebl_path(ebl_id: str) -> str:

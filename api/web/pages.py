@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Credentials, Principal
 from api.web import session
-from api.web.rendering import call_api, render
+from api.web.rendering import call_api, problem_of, render
 
 router = APIRouter(prefix="/web", include_in_schema=False)
 
@@ -96,8 +96,7 @@ async def verify(request: Request) -> Response:
     elif answer.status_code == 404:
         context["no_such"] = True
     else:
-        problem = answer.json()
-        context["problem"] = f"{problem.get('title', '')}: {problem.get('detail', '')}".strip(": ")
+        context["problem"] = problem_of(answer)
     return render(request, "verify.html", who, **context)
 
 
@@ -112,8 +111,7 @@ async def attestation(request: Request) -> Response:
     path = f"/v1/banks/ebls/{quote(ebl_id, safe='')}/attestations"
     answer = await call_api(request, "POST", path, document or "", accept="application/jose")
     if answer.status_code != 200:
-        problem = answer.json()
-        context = {"ebl_id": ebl_id, "document": document, "problem": problem.get("detail", "")}
+        context = {"ebl_id": ebl_id, "document": document, "problem": problem_of(answer)}
         return render(request, "verify.html", who, answer.status_code, **context)
     name = "".join(c for c in ebl_id if c.isalnum())[:80] or "ebl"
     return Response(

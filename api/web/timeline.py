@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Credentials, Principal
 from api.web import session
 from api.web.exports import csv_response, json_response, safe_name
-from api.web.rendering import call_api, render
+from api.web.rendering import call_api, problem_of, render
 from registry.dcsa.chains import ACTION_CODES
 from registry.records import EventOut, EventPageOut
 from registry.types import Action
@@ -89,20 +89,10 @@ async def _rows(request: Request, events: list[dict[str, Any]]) -> list[dict[str
     return rows
 
 
-def _problem(answer: httpx.Response) -> str:
-    try:
-        body = answer.json()
-    except ValueError:
-        return answer.reason_phrase
-    said = f"{body.get('title', '')}: {body.get('detail', '')}".strip(": ")
-    errors = [e.get("message", "") for e in body.get("errors", []) if isinstance(e, dict)]
-    return f"{said} ({'; '.join(errors)})" if errors else said
-
-
 def _refused(request: Request, who: Principal, answer: httpx.Response, name: str, **context: Any) -> Response:
     """The page with the API's refusal (NO SUCH eBL for its 404), under the API's status."""
     status = answer.status_code
-    return render(request, name, who, status, problem=_problem(answer), no_such=status == 404, **context)
+    return render(request, name, who, status, problem=problem_of(answer), no_such=status == 404, **context)
 
 
 def _history_path(ebl_id: str) -> str:

@@ -11,7 +11,6 @@ real CSP (``add_script_tag`` would inject an inline script, which that CSP right
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,16 +18,12 @@ import pytest
 
 from registry.chain.build import project_root
 from tests.api.helpers import Stages
-from tests.web.conftest import CHROMIUM
-
-playwright_sync = pytest.importorskip("playwright.sync_api", reason="playwright is not installed in .venv")
+from tests.web.conftest import NEEDS_BROWSER, sign_in_page
 
 AXE = project_root() / "node_modules" / "axe-core" / "axe.min.js"
 
 pytestmark = [
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (Makefile's outsider-tools installs chromium)"
-    ),
+    NEEDS_BROWSER,
     pytest.mark.skipif(not AXE.exists(), reason=f"{AXE} is absent (npm ci installs package.json's axe-core)"),
 ]
 
@@ -89,14 +84,6 @@ PAGES: list[Page] = [
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
 def fill_in(stages: Stages, members: Any) -> dict[str, str]:
     return {"ebl": stages.transferred(), "org": members["shipper"].org}
 
@@ -116,10 +103,7 @@ def test_no_serious_or_critical_accessibility_violation(
     try:
         page = context.new_page()
         if spec.who is not None:
-            page.goto("/web/sign-in")
-            page.fill("#credential", members[spec.who].token)
-            page.click("button[type=submit]")
-            page.wait_for_url("**/web/verify")
+            sign_in_page(page, members[spec.who].token)
         page.goto(spec.path.format(**fill_in))
         for selector, value in spec.fill:
             page.fill(selector, value.format(**fill_in))

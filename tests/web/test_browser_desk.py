@@ -12,21 +12,9 @@ import pytest
 
 from registry.chain.build import project_root
 from tests.api.helpers import carrier_document, new_document
-from tests.web.conftest import CHROMIUM
+from tests.web.conftest import NEEDS_BROWSER, sign_in_page
 
-playwright_sync = pytest.importorskip("playwright.sync_api", reason="playwright is not installed in .venv")
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (Makefile's outsider-tools installs chromium)"
-)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield b
-        b.close()
+pytestmark = NEEDS_BROWSER
 
 
 @pytest.fixture
@@ -40,10 +28,7 @@ def desk(browser: Any, gateway: Any, members: Any) -> Iterator[Any]:
             pg.errors.append(f"{m.text} {m.location.get('url')}")  # type: ignore[attr-defined]
 
     pg.on("console", console)
-    pg.goto("/web/sign-in")
-    pg.fill("#credential", members["carrier"].token)
-    pg.click("button[type=submit]")
-    pg.wait_for_url("**/web/verify")
+    sign_in_page(pg, members["carrier"].token)
     pg.click("nav >> text=Carrier desk")
     pg.wait_for_url("**/web/desk")
     yield pg
@@ -128,10 +113,7 @@ def test_the_desk_pages_have_no_serious_accessibility_violation(
     context = browser.new_context(base_url=gateway.url)
     try:
         page = context.new_page()
-        page.goto("/web/sign-in")
-        page.fill("#credential", members["carrier"].token)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/web/verify")
+        sign_in_page(page, members["carrier"].token)
         page.goto("/web/desk")
         page.select_option("#issue_to", members["shipper"].org)
         bill = json.dumps(carrier_document(new_document("AX"), "carrier")).encode()

@@ -3,26 +3,11 @@ clicks a transfer through choose, confirm and the operation page, which htmx pol
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
+from tests.web.conftest import NEEDS_BROWSER, sign_in_page
 
-from tests.web.conftest import CHROMIUM
-
-playwright_sync = pytest.importorskip("playwright.sync_api", reason="playwright is not installed in .venv")
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (Makefile's outsider-tools installs chromium)"
-)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield b
-        b.close()
+pytestmark = NEEDS_BROWSER
 
 
 def test_a_holder_clicks_a_transfer_through_to_final(
@@ -32,10 +17,7 @@ def test_a_holder_clicks_a_transfer_through_to_final(
     context = browser.new_context(base_url=gateway.url, locale="en-GB")
     try:
         page = context.new_page()
-        page.goto("/web/sign-in")
-        page.fill("#credential", members["shipper"].token)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/web/verify")
+        sign_in_page(page, members["shipper"].token)
         errors: list[str] = []  # after the first page: its favicon.ico request is a 404
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("response", lambda r: errors.append(r.url) if r.status >= 400 else None)

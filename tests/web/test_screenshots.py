@@ -7,7 +7,6 @@ zh-Hans."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,25 +14,13 @@ import pytest
 
 from registry.chain.build import project_root
 from tests.api.helpers import carrier_document, new_document, ok
-from tests.web.conftest import CHROMIUM
+from tests.web.conftest import NEEDS_BROWSER, sign_in_page
 
-playwright_sync = pytest.importorskip("playwright.sync_api", reason="playwright is not installed in .venv")
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (Makefile's outsider-tools installs chromium)"
-)
+pytestmark = NEEDS_BROWSER
 
 SCREENSHOTS = project_root() / "build" / "screenshots"
 CATALOGUES = project_root() / "api" / "web" / "catalogues"
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 def _shot(page: Any, name: str) -> Path:
@@ -94,10 +81,7 @@ def test_the_auditors_pages_are_screenshotted_in_both_languages(
     context = browser.new_context(base_url=gateway.url, viewport={"width": 1100, "height": 760})
     try:
         page = context.new_page()
-        page.goto(f"/web/sign-in?lang={lang}")
-        page.fill("#credential", members["auditor"].token)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/web/verify")
+        sign_in_page(page, members["auditor"].token, f"/web/sign-in?lang={lang}")
         page.goto(f"/web/timeline?ebl_id={ebl}")
         page.wait_for_selector("#event-2")
         assert page.get_attribute("html", "lang") == lang
@@ -119,10 +103,7 @@ def test_the_inbox_pages_are_screenshotted_in_both_languages(
     context = browser.new_context(base_url=gateway.url, viewport={"width": 1100, "height": 760})
     try:
         page = context.new_page()
-        page.goto(f"/web/sign-in?lang={lang}")
-        page.fill("#credential", members["shipper"].token)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/web/verify")
+        sign_in_page(page, members["shipper"].token, f"/web/sign-in?lang={lang}")
         page.goto("/web/inbox?limit=5")
         assert page.text_content("h1") == words["inbox"]
         _shot(page, f"inbox-held-{lang}")
@@ -162,10 +143,7 @@ def test_the_carrier_desk_pages_are_screenshotted_in_both_languages(
     context = browser.new_context(base_url=gateway.url, viewport={"width": 1100, "height": 760})
     try:
         page = context.new_page()
-        page.goto(f"/web/sign-in?lang={lang}")
-        page.fill("#credential", members["carrier"].token)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/web/verify")
+        sign_in_page(page, members["carrier"].token, f"/web/sign-in?lang={lang}")
         page.goto("/web/desk")
         assert page.get_attribute("html", "lang") == lang, page.content()[:3000]
         page.select_option("#issue_to", members["shipper"].org)

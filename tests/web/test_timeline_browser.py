@@ -11,31 +11,16 @@ from typing import Any
 import pytest
 
 from tests.api.helpers import Stages
-from tests.web.conftest import CHROMIUM
+from tests.web.conftest import NEEDS_BROWSER, sign_in_page
 
-playwright_sync = pytest.importorskip("playwright.sync_api", reason="playwright is not installed in .venv")
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (Makefile's outsider-tools installs chromium)"
-)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield b
-        b.close()
+pytestmark = NEEDS_BROWSER
 
 
 @pytest.fixture
 def auditor(browser: Any, gateway: Any, members: Any) -> Iterator[Any]:
     context = browser.new_context(base_url=gateway.url, locale="en-GB", accept_downloads=True)
     page = context.new_page()
-    page.goto("/web/sign-in")
-    page.fill("#credential", members["auditor"].token)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/web/verify")
+    sign_in_page(page, members["auditor"].token)
     yield page
     context.close()
 
