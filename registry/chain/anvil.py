@@ -42,7 +42,15 @@ from registry.chain.anvil_leftovers import anvils_serving
 from registry.chain.build import project_root
 from registry.errors import ToolchainError
 
-__all__ = ["AnvilConfig", "AnvilProcess", "anvil_binary", "anvils_serving", "free_port"]
+__all__ = [
+    "EMBEDDED_ARGS",
+    "AnvilConfig",
+    "AnvilProcess",
+    "anvil_binary",
+    "anvils_serving",
+    "embedded_config",
+    "free_port",
+]
 
 _PLATFORMS = {
     ("Linux", "x86_64"): "linux-amd64",
@@ -91,6 +99,16 @@ class AnvilConfig:
     state_interval: int = 1
     port: int | None = None
     extra_args: tuple[str, ...] = field(default_factory=tuple)
+
+
+EMBEDDED_ARGS: tuple[str, ...] = ()
+"""The flags the registry's embedded chain runs with, on top of :class:`AnvilConfig`'s (see
+``docs/ledger.md`` for what each one bounds, measured)."""
+
+
+def embedded_config(config: AnvilConfig) -> AnvilConfig:
+    """``config`` with :data:`EMBEDDED_ARGS` ahead of its own extra arguments."""
+    return replace(config, extra_args=EMBEDDED_ARGS + tuple(config.extra_args))
 
 
 class AnvilProcess:
