@@ -20,8 +20,9 @@ backup seen, whether reads at ``head - k`` still answer (the registry pins reads
 many registry logs the node still returns, and one full state dump's wall time.
 
 ``--anvil-args`` passes flags to anvil on top of the registry's own
-(:data:`registry.chain.anvil.EMBEDDED_ARGS`); ``--bare`` drops the registry's own, to measure anvil's
-defaults. Other helpers may share the machine: the load averages before and after are recorded.
+(:func:`registry.runtime.embedded_anvil_config`, ``EBL_CHAIN_*``); ``--bare`` runs anvil as the
+registry did before issue 17 (interval mining, anvil's own history limits, a dump every second).
+Other helpers may share the machine: the load averages before and after are recorded.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import shlex
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +49,9 @@ from bench._chain_load import (
     preload,
 )
 from bench._machine import machine_description
-from registry.chain.anvil import AnvilConfig, embedded_config
+from registry.chain.anvil import AnvilConfig
+from registry.config import Settings
+from registry.runtime import embedded_anvil_config
 from registry.watchdog import BACKUP_EVERY
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -104,13 +108,16 @@ class Sampler(threading.Thread):
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     extra = tuple(shlex.split(args.anvil_args))
-    config = AnvilConfig(
-        block_time=None if args.automine else args.block_time,
-        state_interval=args.state_interval,
-        extra_args=extra,
-    )
-    if not args.bare:
-        config = embedded_config(config)
+    if args.bare:  # anvil's own defaults, as the registry ran it before issue 17
+        config = AnvilConfig(
+            block_time=None if args.automine else args.block_time,
+            state_interval=args.state_interval or 1,
+            extra_args=extra,
+        )
+    else:  # exactly as the registry runs it (EBL_CHAIN_* settings apply)
+        config = replace(embedded_anvil_config(Settings()), state_path=None, port=None, extra_args=extra)
+        if args.state_interval:
+            config = replace(config, state_interval=args.state_interval)
     load_before = os.getloadavg()
     with (
         tempfile.TemporaryDirectory(prefix="ebl-endurance-") as tmp,
@@ -152,7 +159,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "idle_s": args.idle,
             "preload": args.preload,
             "sample_s": args.sample,
-            "block_time": args.block_time,
+            "block_time": config.block_time,
+            "on_demand": config.on_demand,
+            "states_kept": config.states_kept,
             "state_interval": config.state_interval,
             "anvil_args": list(config.extra_args),
             "bare": args.bare,
@@ -207,7 +216,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--warmup", type=float, default=60.0, help="seconds before RSS growth is fitted")
     p.add_argument("--block-time", type=float, default=1.0)
     p.add_argument("--automine", action="store_true", help="one block per transaction, none when idle")
-    p.add_argument("--state-interval", type=int, default=None, help="default: the registry's")
+    p.add_argument(
+        "--state-interval",
+        type=int,
+        default=None,
+        help="seconds between dumps (default: the registry's; --bare: 1)",
+    )
     p.add_argument("--anvil-args", default="", help="extra anvil flags, e.g. '--prune-history 64'")
     p.add_argument("--bare", action="store_true", help="anvil's defaults, not the registry's flags")
     p.add_argument("--label", default="", help="a name for this run in the results")
@@ -215,8 +229,6 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     if args.quick:
         args.duration, args.idle, args.sample, args.warmup = 45.0, 15.0, 5.0, 10.0
-    if args.state_interval is None:
-        args.state_interval = AnvilConfig().state_interval
     result = run(args)
     out = args.out or RESULTS / ("endurance.quick.json" if args.quick else "endurance.json")
     out.parent.mkdir(parents=True, exist_ok=True)
