@@ -205,6 +205,47 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def plot(result: dict[str, Any], out: Path) -> bool:
+    """anvil RSS, state file and finality p99 over time, phases shaded; False without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    samples = result["samples"]
+    t = [s["t"] / 60 for s in samples]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
+    top.plot(t, [s["anvil_rss_mib"] for s in samples], label="anvil RSS (MiB)")
+    top.plot(t, [s["state_file_mib"] for s in samples], label="state file (MiB)")
+    top.set_ylabel("MiB")
+    top.legend(loc="upper left")
+    p99 = [(x, s.get("finality_p99_s")) for x, s in zip(t, samples, strict=True)]
+    bottom.plot(
+        [x for x, v in p99 if v is not None], [v for _, v in p99 if v is not None], label="finality p99"
+    )
+    p50 = [(x, s.get("finality_p50_s")) for x, s in zip(t, samples, strict=True)]
+    bottom.plot(
+        [x for x, v in p50 if v is not None], [v for _, v in p50 if v is not None], label="finality p50"
+    )
+    bottom.set_ylabel("seconds")
+    bottom.set_xlabel("minutes (shaded: idle)")
+    bottom.legend(loc="upper left")
+    for ax in (top, bottom):
+        for s, x in zip(samples, t, strict=True):
+            if s["phase"] == "idle":
+                ax.axvspan(x - result["parameters"]["sample_s"] / 60, x, color="0.9", lw=0)
+    p = result["parameters"]
+    fig.suptitle(
+        f"endurance: {p['rate']:g}/s for {p['duration_s']:g} s, idle {p['idle_s']:g} s (shared 2 cores)"
+    )
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="about a minute: endurance.quick.json")
@@ -233,6 +274,8 @@ def main(argv: list[str] | None = None) -> None:
     out = args.out or RESULTS / ("endurance.quick.json" if args.quick else "endurance.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
+    if args.out is None:
+        plot(result, out.with_suffix(".png"))
     print(json.dumps(result["summary"], indent=2))
     print(f"wrote {out}")
 
