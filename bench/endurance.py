@@ -52,7 +52,7 @@ from bench._machine import machine_description
 from registry.chain.anvil import AnvilConfig
 from registry.config import Settings
 from registry.runtime import embedded_anvil_config
-from registry.watchdog import BACKUP_EVERY
+from registry.watchdog import BACKUP_EVERY, WATCH_EVERY
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -95,11 +95,16 @@ class Sampler(threading.Thread):
 
     def run(self) -> None:
         next_backup = time.monotonic() + BACKUP_EVERY
-        while not self._halt.wait(self.interval):
+        next_sample = time.monotonic() + self.interval
+        node = self.probe.chain.node
+        while not self._halt.wait(WATCH_EVERY):
             if time.monotonic() >= next_backup:  # as registry.watchdog.ChainWatchdog does
-                next_backup = time.monotonic() + BACKUP_EVERY
-                self.probe.chain.node.backup_state()
-            self.sample()
+                node.backup_state()
+                if node.backup_current():
+                    next_backup = time.monotonic() + BACKUP_EVERY
+            if time.monotonic() >= next_sample:
+                next_sample += self.interval
+                self.sample()
 
     def stop(self) -> None:
         self._halt.set()

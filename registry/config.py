@@ -95,10 +95,11 @@ class Settings(BaseSettings):
         "(docs/ledger.md)",
     )
     chain_states_kept: int | None = Field(
-        default=256,
-        ge=16,
-        description="embedded anvil: historical states kept in memory (reads older than this many "
-        "blocks fail); unset: anvil's own limits, which grow memory with eBLs x blocks",
+        default=16,
+        ge=4,
+        description="embedded anvil: historical states kept in memory, each a full copy of the state "
+        "(reads older than this many blocks fail; the registry reads at a head cached for a fraction "
+        "of a block); unset: anvil's own limits, which grow memory with eBLs x blocks",
     )
     chain_state_interval: int = Field(
         default=5,

@@ -263,6 +263,11 @@ class AnvilProcess:
         state = self.config.state_path
         return anvil_state.backup_state(state) if state is not None else False
 
+    def backup_current(self) -> bool:
+        """Whether :attr:`backup_path` holds the newest complete dump (False without a state file)."""
+        state = self.config.state_path
+        return anvil_state.backup_current(state) if state is not None else False
+
     def wait_persisted(self, timeout: float | None = None) -> bool:
         """Block until anvil has dumped its state twice from now (so the dump holds every block mined
         before the call), then back that dump up; False without a state file or when ``timeout``

@@ -6,7 +6,8 @@ snapshots, whatever ``--prune-history N`` says, and mines an empty block (one mo
 interval even when idle: memory grows with eBLs x blocks (``docs/ledger.md``). Started with
 ``--no-mining`` instead, anvil honours ``--prune-history N``, and this miner asks for a block
 (``evm_mine``) when the pool holds transactions, no sooner than ``block_time`` after the previous one.
-An idle registry mines nothing; a busy one gets the same block cadence as interval mining.
+An idle registry mines nothing; a busy one gets the same block cadence as interval mining, and the
+first transaction after a pause waits a quarter of a block time (:data:`GATHER_SHARE`) for its burst.
 
 ``trailing`` empty blocks follow the last busy one, for a development chain that asks for
 confirmations (``EBL_CONFIRMATIONS``): a receipt needs that many blocks on top of it.
@@ -26,6 +27,9 @@ __all__ = ["OnDemandMiner"]
 
 POLL_S = 0.05
 """Seconds between looks at the transaction pool."""
+GATHER_SHARE = 0.25
+"""After a pause, the first waiting transaction is mined this share of a block time after it was seen,
+so the burst it begins (a relayer sends one transaction per 400 entries) shares its block."""
 
 
 class OnDemandMiner:
@@ -64,19 +68,25 @@ class OnDemandMiner:
             thread.join(timeout=5)
 
     def _run(self) -> None:
-        last, owed = float("-inf"), 0
+        last, owed, seen = float("-inf"), 0, None
+        gather = self.block_time * GATHER_SHARE
         while not self._halt.wait(POLL_S):
-            if time.monotonic() - last < self.block_time:
+            now = time.monotonic()
+            if now - last < self.block_time:
                 continue
             try:
                 status = self._call("txpool_status")
                 pending = int(str(status.get("pending", "0x0")), 16) if isinstance(status, dict) else 0
                 if pending == 0 and owed == 0:
+                    seen = None
                     continue
+                seen = seen if seen is not None else now
+                if pending and now - seen < gather:
+                    continue  # the first transaction after a pause: let the rest of its burst arrive
                 self._call("evm_mine")
             except (OSError, ValueError, urllib.error.URLError):
                 continue  # the node is down (the watchdog restarts it) or busy: try again next round
-            last = time.monotonic()
+            last, seen = time.monotonic(), None
             self.blocks += 1
             owed = self.trailing if pending else owed - 1
 

@@ -67,7 +67,7 @@ def test_the_registry_runs_its_chain_bounded_by_default(tmp_path: Path) -> None:
     cached for a fraction of a block, and dumps its state less often than every second."""
     config = embedded_anvil_config(Settings(data_dir=tmp_path))
     assert config.on_demand and config.block_time is not None
-    assert config.states_kept is not None and config.states_kept >= 16
+    assert config.states_kept is not None and 4 <= config.states_kept <= 64
     assert config.state_interval > 1 and config.state_path == tmp_path / "chain" / "state.json"
     with pytest.raises(ValueError, match="chain_states_kept"):
-        Settings(data_dir=tmp_path, chain_states_kept=4)
+        Settings(data_dir=tmp_path, chain_states_kept=3)
