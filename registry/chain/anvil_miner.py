@@ -83,10 +83,11 @@ class OnDemandMiner:
                 seen = seen if seen is not None else now
                 if pending and now - seen < gather:
                     continue  # the first transaction after a pause: let the rest of its burst arrive
+                started = time.monotonic()
                 self._call("evm_mine")
             except (OSError, ValueError, urllib.error.URLError):
                 continue  # the node is down (the watchdog restarts it) or busy: try again next round
-            last, seen = time.monotonic(), None
+            last, seen = started, None  # the cadence counts from the block's start, not its end
             self.blocks += 1
             owed = self.trailing if pending else owed - 1
 
