@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> None:
     out = args.out or RESULTS / ("endurance.quick.json" if args.quick else "endurance.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
-    if args.out is None:
+    if args.out is None and not args.quick:
         plot(result, out.with_suffix(".png"))
     print(json.dumps(result["summary"], indent=2))
     print(f"wrote {out}")
