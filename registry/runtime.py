@@ -29,6 +29,8 @@ import logging
 import os
 import secrets
 import threading
+import time
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -47,6 +49,7 @@ from registry.dcsa import CallbackDrainer, CallbackOutbox
 from registry.errors import ConfigurationError
 from registry.interop.service import PintService
 from registry.keys import KeyStore, LocalSigner, PassphraseSource
+from registry.leadership import Leadership, leader_key
 from registry.members import MembershipService
 from registry.proofs.attestation import Attester
 from registry.proofs.keyring import AttestationKeys
@@ -58,8 +61,9 @@ from registry.store.journal import SqlJournal
 from registry.title import TitleService
 from registry.title.bridge import PlatformBridge
 from registry.watchdog import ChainWatchdog, recheck_since
+from registry.workers import Handoff, WorkerPlan
 
-__all__ = ["Runtime"]
+__all__ = ["Runtime", "start_embedded_chain"]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +73,19 @@ BRIDGE = "bridge"
 
 INDEX_WAIT = 10.0
 """Seconds a write answered final waits at most for the index to show it (read your own writes)."""
+
+
+def start_embedded_chain(settings: Settings) -> AnvilProcess:
+    """Start the embedded anvil of ``settings`` (its state in the data folder)."""
+    s = settings
+    return AnvilProcess(
+        AnvilConfig(
+            block_time=s.chain_block_time,
+            gas_limit=s.chain_gas_limit,
+            state_path=s.chain_state_path,
+            port=s.chain_port,
+        )
+    ).start()
 
 
 class Runtime:
@@ -100,6 +117,10 @@ class Runtime:
         self._watchdog: threading.Thread | None = None
         self._lock = DataFolderLock(settings.data_dir)
         self._may_deploy = False
+        self._worker: WorkerPlan | None = None
+        self._restored_chain: AnvilProcess | None = None
+        self._leadership: Leadership | None = None
+        self._handoff: Handoff | None = None
 
     @classmethod
     def open(
@@ -110,6 +131,8 @@ class Runtime:
         holder: str | None = None,
         url: str | None = None,
         deploy: bool = False,
+        worker: WorkerPlan | None = None,
+        restored_chain: AnvilProcess | None = None,
     ) -> Runtime:
         """Open every component (see the module docstring); close it with :meth:`close`.
 
@@ -120,13 +143,21 @@ class Runtime:
             deploy: deploy the registry now (``ebl ledger deploy``): the one way to deploy it in
                 production, where opening a data folder without a manifest is refused; refused when
                 the manifest exists.
+            worker: open as one of several gateway workers (:mod:`registry.workers`): on the plan's
+                chain, under its supervisor's data-folder lock, relaying only while elected leader.
+            restored_chain: the supervisor's embedded chain, whose loaded state says what final
+                operations the first leader re-checks (see :func:`registry.watchdog.recheck_since`).
 
         Raises:
             RegistryInUseError: another live runtime holds the data folder (nothing was touched).
         """
         runtime = cls(settings or Settings())
         runtime._may_deploy = deploy
-        runtime._lock.acquire(holder, url)  # first: a refused open must not reach close()'s anvil
+        runtime._worker, runtime._restored_chain = worker, restored_chain
+        if worker is None:
+            runtime._lock.acquire(holder, url)  # first: a refused open must not reach close()'s anvil
+        else:  # the supervisor holds the folder for all its workers
+            runtime._lock.require_holder((os.getpid(), worker.supervisor_pid))
         try:
             runtime._open(follow)
         except BaseException:
@@ -137,15 +168,10 @@ class Runtime:
     def _open(self, follow: bool) -> None:
         s = self.settings
         s.data_dir.mkdir(parents=True, exist_ok=True)
-        if s.embedded_chain:
-            self.anvil = AnvilProcess(
-                AnvilConfig(
-                    block_time=s.chain_block_time,
-                    gas_limit=s.chain_gas_limit,
-                    state_path=s.chain_state_path,
-                    port=s.chain_port,
-                )
-            ).start()
+        if self._worker is not None:
+            url = self._worker.chain_url
+        elif s.embedded_chain:
+            self.anvil = start_embedded_chain(s)
             url = self.anvil.url
         else:
             assert s.rpc_url is not None
@@ -186,7 +212,7 @@ class Runtime:
             max_delay=s.relayer_max_delay,
             confirmations=s.confirmations,
             gas_price=s.ledger_profile.gas_price,
-        ).start()
+        )  # started by the relayer leader's duties (_lead)
         self.title = TitleService(
             self.w3,
             self.deployment,
@@ -225,9 +251,38 @@ class Runtime:
             self.title.head,
             AttestationKeys(s.data_dir, s.attestation_alg),
         )
-        resubmitted = self.title.recover(recheck_final_since=recheck_since(self.anvil, None))
+        if s.dcsa_apis:
+            self.dcsa = CallbackOutbox(self.engine, s.platform_code, max_backoff=s.dcsa_callback_max_backoff)
+        if self._worker is None:
+            self._lead(follow, recheck_since(self.anvil, None))
+            return
+        # One of several workers: relay (and do the run-once duties) only while elected leader.
+        self.title.relays = False
+        if follow:
+            self.title.index_barrier = self.await_indexed  # polls the index the leader keeps
+        restored = self._restored_chain
+        self._leadership = Leadership(
+            self.engine,
+            leader_key(self.deployment.address),
+            lambda: self._lead(follow, recheck_since(restored, None), handoff=True),
+        ).start()
+
+    @property
+    def leading(self) -> bool:
+        """True when this process relays: a single process always, one of several workers while elected."""
+        return self._leadership is None or self._leadership.leading
+
+    def _lead(self, follow: bool, recheck: datetime | None, *, handoff: bool = False) -> None:
+        """Start what exactly one process of a registry runs: the relayer, the restart recovery, the
+        index follower, the chain watchdog, PINT resumes and the DCSA drainer."""
+        s = self.settings
+        self.relayer.start()
+        resubmitted = self.title.recover(recheck_final_since=recheck)
         if resubmitted:
             log.warning("resubmitted %d journaled operations after restart", resubmitted)
+        self.title.relays = True
+        if handoff:
+            self._handoff = Handoff(self.journal, self.title).start()
         if follow:
             self._follower = threading.Thread(target=self._follow, name="indexer-follow", daemon=True)
             self._follower.start()
@@ -238,12 +293,10 @@ class Runtime:
             self._watchdog = threading.Thread(target=watchdog.run, name="chain-watchdog", daemon=True)
             self._watchdog.start()
             self.pint.start()  # resumes outgoing PINT transfers a crash interrupted
-        if s.dcsa_apis:
-            self.dcsa = CallbackOutbox(self.engine, s.platform_code, max_backoff=s.dcsa_callback_max_backoff)
-            if follow:  # the process that follows the chain delivers the callbacks
-                self.dcsa_drainer = CallbackDrainer(
-                    self.dcsa, self._operation_status, timeout=s.dcsa_callback_timeout
-                ).start()
+        if self.dcsa is not None and follow:  # the process that follows the chain delivers callbacks
+            self.dcsa_drainer = CallbackDrainer(
+                self.dcsa, self._operation_status, timeout=s.dcsa_callback_timeout
+            ).start()
 
     def close(self) -> None:
         """Stop the indexer follower, drain the relayer, stop the embedded chain (by its pid)."""
@@ -258,8 +311,12 @@ class Runtime:
             self._watchdog.join(timeout=60)
         if self._follower is not None:
             self._follower.join(timeout=10)
+        if self._handoff is not None:
+            self._handoff.stop()
         if hasattr(self, "relayer"):
             self.relayer.stop()
+        if self._leadership is not None:  # after the relayer stopped: the next leader takes over
+            self._leadership.stop()
         if hasattr(self, "engine"):
             self.engine.dispose()
         if self.anvil is not None:
@@ -335,6 +392,14 @@ class Runtime:
         the caller answers anyway, and the failure is logged by the follower)."""
         if self.indexer.applied_block() >= block:
             return True
+        if self._follower is None:  # a worker that does not lead: the leader's follower indexes
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                time.sleep(0.02)
+                if self.indexer.applied_block() >= block:
+                    return True
+            log.warning("the index did not reach block %d within %.0f s", block, timeout)
+            return False
         self._follow_now.set()
         if self.indexer.wait_applied(block, timeout):
             return True
@@ -365,4 +430,5 @@ class Runtime:
     def wait_chain_persisted(self, timeout: float = 15.0) -> bool:
         """Block until the embedded chain has dumped every block mined so far to its state file (after
         the first start's deployment and onboarding, which are not journaled); True without one."""
-        return self.anvil.wait_persisted(timeout) if self.anvil is not None else True
+        anvil = self.anvil or self._restored_chain  # a worker's chain is its supervisor's
+        return anvil.wait_persisted(timeout) if anvil is not None else True
