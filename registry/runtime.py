@@ -27,32 +27,29 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import threading
 import time
 from datetime import datetime
-from pathlib import Path
 from types import TracebackType
 
 from sqlalchemy.engine import Engine
 from web3 import Web3
-from web3.exceptions import Web3RPCError
 from web3.types import RPCEndpoint
 
-from registry.chain.anvil import AnvilConfig, AnvilProcess
+from registry.chain.anvil import AnvilProcess
 from registry.chain.anvil_dev import fund_dev_accounts
-from registry.chain.deploy import Deployment, deploy, verify_deployment
+from registry.chain.deploy import Deployment
 from registry.chain.relayer import Relayer
 from registry.config import Settings
 from registry.data_lock import DataFolderLock
 from registry.dcsa import CallbackDrainer, CallbackOutbox
-from registry.errors import ConfigurationError
 from registry.interop.service import PintService
-from registry.keys import KeyStore, LocalSigner, PassphraseSource
+from registry.keys import KeyStore
 from registry.leadership import Leadership, leader_key
 from registry.members import MembershipService
 from registry.proofs.attestation import Attester
 from registry.proofs.keyring import AttestationKeys
+from registry.runtime_parts import open_deployment, operator_signer, passphrase_source, start_embedded_chain
 from registry.store.carriers import SqlCarrierCodes
 from registry.store.db import create_engine_for, migrate
 from registry.store.documents import SqlDocumentStore
@@ -63,7 +60,7 @@ from registry.title.bridge import PlatformBridge
 from registry.watchdog import ChainWatchdog, recheck_since
 from registry.workers import Handoff, WorkerPlan
 
-__all__ = ["Runtime", "start_embedded_chain"]
+__all__ = ["Runtime"]
 
 log = logging.getLogger(__name__)
 
@@ -73,19 +70,6 @@ BRIDGE = "bridge"
 
 INDEX_WAIT = 10.0
 """Seconds a write answered final waits at most for the index to show it (read your own writes)."""
-
-
-def start_embedded_chain(settings: Settings) -> AnvilProcess:
-    """Start the embedded anvil of ``settings`` (its state in the data folder)."""
-    s = settings
-    return AnvilProcess(
-        AnvilConfig(
-            block_time=s.chain_block_time,
-            gas_limit=s.chain_gas_limit,
-            state_path=s.chain_state_path,
-            port=s.chain_port,
-        )
-    ).start()
 
 
 class Runtime:
@@ -188,16 +172,16 @@ class Runtime:
             )
         )
 
-        self.keystore = KeyStore(s.resolved_keystore_dir, self._passphrase(), kdf_n=s.keystore_kdf_n)
-        governance = self._operator_signer(GOVERNANCE)
-        relayer_signer = self._operator_signer(RELAYER)
-        bridge_signer = self._operator_signer(BRIDGE)
+        self.keystore = KeyStore(s.resolved_keystore_dir, passphrase_source(s), kdf_n=s.keystore_kdf_n)
+        governance = operator_signer(self.keystore, GOVERNANCE)
+        relayer_signer = operator_signer(self.keystore, RELAYER)
+        bridge_signer = operator_signer(self.keystore, BRIDGE)
         if s.env == "development" and s.ledger_profile.dev_funding:
             # gas money on a development node only; elsewhere the operator funds these accounts (in the
             # genesis alloc), or the chain charges no gas, as the Besu QBFT profile does
             fund_dev_accounts(self.w3, (governance.address, relayer_signer.address, bridge_signer.address))
 
-        self.deployment = self._deployment(governance, bridge_signer)
+        self.deployment = open_deployment(self.w3, s, governance, bridge_signer, may_deploy=self._may_deploy)
 
         self.engine = create_engine_for(s.resolved_database_url)
         migrate(self.engine)
@@ -337,54 +321,6 @@ class Runtime:
     def _operation_status(self, operation_id: str) -> tuple[str, str | None]:
         op = self.title.operation(operation_id)
         return op.status, op.error_detail
-
-    def _passphrase(self) -> PassphraseSource:
-        s = self.settings
-        if s.keystore_passphrase_file is not None:
-            return PassphraseSource.from_file(s.keystore_passphrase_file)
-        if s.keystore_passphrase_env is not None:
-            return PassphraseSource.from_env(s.keystore_passphrase_env)
-        if s.env == "production":  # pragma: no cover - Settings already refuses this
-            raise ConfigurationError("production needs a keystore passphrase source")
-        secret = s.data_dir / "secrets" / "keystore-passphrase"
-        if not secret.exists():
-            secret.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(32))
-        return PassphraseSource.from_file(secret)
-
-    def _operator_signer(self, name: str) -> LocalSigner:
-        active = [k for k in self.keystore.list_keys(name) if k.is_active]
-        info = active[0] if active else self.keystore.create_key(name, label=name)
-        return self.keystore.signer(info.address)
-
-    def _deployment(self, governance: LocalSigner, bridge: LocalSigner) -> Deployment:
-        manifest: Path = self.settings.manifest_path
-        if manifest.exists():
-            if self._may_deploy:
-                raise ConfigurationError(f"the registry is already deployed: {manifest} exists")
-            deployment = Deployment.load(manifest)
-            verify_deployment(self.w3, deployment)
-            return deployment
-        if self.settings.env == "production" and not self._may_deploy:
-            raise ConfigurationError(
-                f"no deployment manifest at {manifest}: deploy the registry first (ebl ledger deploy)"
-            )
-        try:
-            deployment = deploy(
-                self.w3, governance, bridge=bridge.address, gas_price=self.settings.ledger_profile.gas_price
-            )
-        except Web3RPCError as exc:
-            if "insufficient funds" not in str(exc).lower():
-                raise
-            raise ConfigurationError(
-                f"the governance account {governance.address} cannot pay for the deployment: fund it "
-                "(and the relayer and bridge accounts, which send the registry's transactions later) or "
-                "run a ledger that charges no gas (Besu QBFT with min-gas-price=0)"
-            ) from exc
-        deployment.save(manifest)
-        return deployment
 
     def await_indexed(self, block: int, timeout: float = INDEX_WAIT) -> bool:
         """Block until the index holds every event up to ``block`` (the follower syncs at once rather

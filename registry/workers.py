@@ -154,7 +154,8 @@ def serve_workers(
     """
     import uvicorn
 
-    from registry.runtime import Runtime, start_embedded_chain
+    from registry.runtime import Runtime
+    from registry.runtime_parts import start_embedded_chain
 
     require_postgres(settings, workers)
     lock = DataFolderLock(settings.data_dir).acquire(f"{holder} ({workers} workers)", url)
