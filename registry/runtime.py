@@ -58,7 +58,7 @@ from registry.store.journal import SqlJournal
 from registry.title import TitleService
 from registry.title.bridge import PlatformBridge
 from registry.watchdog import ChainWatchdog, recheck_since
-from registry.workers import Handoff, WorkerPlan
+from registry.workers import Handoff, WorkerPlan, watch_supervisor
 
 __all__ = ["Runtime"]
 
@@ -241,6 +241,7 @@ class Runtime:
             self._lead(follow, recheck_since(self.anvil, None))
             return
         # One of several workers: relay (and do the run-once duties) only while elected leader.
+        watch_supervisor(self._worker.supervisor_pid)
         self.title.relays = False
         if follow:
             self.title.index_barrier = self.await_indexed  # polls the index the leader keeps

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -41,7 +42,14 @@ if TYPE_CHECKING:
     from registry.runtime import Runtime
     from registry.title import TitleService
 
-__all__ = ["HANDOFF_EVERY", "Handoff", "WorkerPlan", "require_postgres", "serve_workers"]
+__all__ = [
+    "HANDOFF_EVERY",
+    "Handoff",
+    "WorkerPlan",
+    "require_postgres",
+    "serve_workers",
+    "watch_supervisor",
+]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +58,12 @@ HANDOFF_EVERY = 0.02
 
 WORKER_HEALTHCHECK = 60
 """Seconds a worker may take to answer uvicorn's liveness ping before it is replaced."""
+
+LEAD_WAIT = 30.0
+"""Seconds the supervisor waits for the relayer lead at start (a dead predecessor's workers exit)."""
+
+ORPHANED_EXIT = 76
+"""Exit status of a worker whose supervisor died."""
 
 _CHAIN_URL = "EBL_WORKER_CHAIN_URL"
 _SUPERVISOR = "EBL_WORKER_SUPERVISOR_PID"
@@ -82,6 +96,21 @@ class WorkerPlan:
         if not url or not pid or not pid.isdigit():
             raise ConfigurationError("a gateway worker is started by `ebl serve --workers N`, not alone")
         return cls(url, int(pid))
+
+
+def watch_supervisor(supervisor_pid: int) -> None:
+    """Exit this worker as soon as its supervisor is gone (killed with ``kill -9``, it cannot stop its
+    workers): an orphaned worker would keep the relayer lead and the chain from the next start."""
+    if os.getpid() == supervisor_pid:  # the supervisor's own start-up runtime
+        return
+
+    def watch() -> None:
+        while os.getppid() == supervisor_pid:
+            time.sleep(0.5)
+        log.critical("the supervisor (pid %d) is gone: this worker exits", supervisor_pid)
+        os._exit(ORPHANED_EXIT)
+
+    threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
 
 
 def require_postgres(settings: Settings, workers: int) -> None:
@@ -167,8 +196,14 @@ def serve_workers(
         assert chain_url is not None
         plan = WorkerPlan(chain_url, os.getpid())
         with Runtime.open(settings, worker=plan, restored_chain=anvil) as runtime:
-            if not runtime.leading:  # pragma: no cover - another registry's workers on this database
-                raise ConfigurationError("another gateway already leads this registry's relayer")
+            # workers of a killed supervisor exit within a second (watch_supervisor): wait for their lead
+            deadline = time.monotonic() + LEAD_WAIT
+            while not runtime.leading:
+                if time.monotonic() > deadline:
+                    raise ConfigurationError(
+                        "another gateway process leads this registry's relayer on this database"
+                    )
+                time.sleep(0.2)
             if prepare is not None:
                 prepare(runtime)
         os.environ.update(plan.env())

@@ -383,7 +383,10 @@ def test_a_credential_revoked_through_one_worker_is_refused_by_all(cluster: Clus
     )
     assert issued.status_code == 201, issued.text
     token, credential_id = issued.json()["token"], issued.json()["credentialId"]
-    path = "/v1/auditors/events"
+    path = (
+        f"/v1/auditors/events?org={creds['carrier']['org']}"
+        "&since=2020-01-01T00:00:00Z&until=2100-01-01T00:00:00Z"
+    )
     # every worker has verified (and cached) the token
     assert set(_through_every_worker(cluster, token, path).values()) == {200}
     revoked = httpx.post(
