@@ -399,11 +399,20 @@ def test_a_credential_revoked_through_one_worker_is_refused_by_all(cluster: Clus
     assert set(_through_every_worker(cluster, token, path).values()) == {401}
 
 
-def test_several_workers_on_sqlite_are_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [[sys.executable, "-m", "scripts.serve", "--workers", "2"], ["ebl", "serve", "--workers", "2"]],
+    ids=["make run WORKERS=2", "ebl serve --workers 2"],
+)
+def test_several_workers_on_sqlite_are_refused(tmp_path: Path, command: list[str]) -> None:
     env = {**os.environ, "EBL_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
     env.pop("EBL_DATABASE_URL", None)
+    if command[0] == "ebl":
+        command = [str(Path(sys.executable).with_name("ebl")), *command[1:]]
+        # this checkout's package, whichever the console script's environment was installed from
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(project_root()), env.get("PYTHONPATH")]))
     done = subprocess.run(
-        [sys.executable, "-m", "scripts.serve", "--workers", "2"],
+        command,
         cwd=project_root(),
         env=env,
         capture_output=True,
@@ -411,5 +420,6 @@ def test_several_workers_on_sqlite_are_refused(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode != 0
-    assert "[configuration_error]" in done.stderr and "PostgreSQL" in done.stderr, done.stderr[-2000:]
+    said = done.stderr + done.stdout
+    assert "configuration_error" in said and "PostgreSQL" in said, said[-2000:]
     assert not (tmp_path / "data" / "chain").exists(), "nothing may start before the refusal"
