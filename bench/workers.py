@@ -76,8 +76,10 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps({k: run[k] for k in ("workers", "ops_per_s", "p50_final_s", "p99_final_s")}))
         runs.append(run)
     result = json.loads(args.out.read_text()) if args.out.exists() else {}
+    earlier = result.get("workers", {}).get("runs", [])
+    kept = [r for r in earlier if r["workers"] not in {run["workers"] for run in runs}]
     result["workers"] = {
-        "runs": runs,
+        "runs": sorted(kept + runs, key=lambda r: r["workers"]),
         "parameters": {
             "duration_s": args.duration,
             "drain_s": args.drain,
@@ -90,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         },
         "machine": machine_description(),
         "cpus": os.cpu_count(),
-        "note": "",
+        "note": result.get("workers", {}).get("note", ""),
     }
     args.out.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -102,8 +102,12 @@ class Leadership:
         while not self._stop.wait(ELECTION_EVERY):
             if self.leading:
                 self._probe()
-            else:
+                continue
+            try:
                 self._try_lead()
+            except Exception:  # elected, but the duties did not start: never hold the lead idle
+                log.critical("the new relayer leader could not start its duties: exiting", exc_info=True)
+                os._exit(LOST_LEAD_EXIT)
 
     def _try_lead(self) -> None:
         try:

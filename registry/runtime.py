@@ -250,7 +250,8 @@ class Runtime:
             self.engine,
             leader_key(self.deployment.address),
             lambda: self._lead(follow, recheck_since(restored, None), handoff=True),
-        ).start()
+        )
+        self._leadership.start()  # close() gives the lead up even if the first leader's duties fail
 
     @property
     def leading(self) -> bool:
