@@ -1,6 +1,8 @@
 """Screenshots of every page in both languages, taken in Debian's Chromium and saved under
 ``build/screenshots/`` (not committed; a few copies live in ``docs/screenshots/``): the sign-in page,
-the verify page with a MATCHES answer and with a DOES NOT MATCH answer, each in en and zh-Hans."""
+the verify page with a MATCHES answer and with a DOES NOT MATCH answer, the auditor's timeline and event
+search, and the inbox (held, waiting, former, a transfer chosen, confirmed and final), each in en and
+zh-Hans."""
 
 from __future__ import annotations
 
@@ -79,5 +81,64 @@ def test_every_page_is_screenshotted_in_both_languages(
         )
         assert page.query_selector("#presented-hash") is not None
         _shot(page, f"verify-does-not-match-{lang}")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hans"])
+def test_the_auditors_pages_are_screenshotted_in_both_languages(
+    browser: Any, gateway: Any, members: Any, stages: Any, lang: str
+) -> None:
+    ebl = stages.transferred()
+    stages.post("consignee", f"/v1/holders/ebls/{ebl}/reject")
+    context = browser.new_context(base_url=gateway.url, viewport={"width": 1100, "height": 760})
+    try:
+        page = context.new_page()
+        page.goto(f"/web/sign-in?lang={lang}")
+        page.fill("#credential", members["auditor"].token)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/web/verify")
+        page.goto(f"/web/timeline?ebl_id={ebl}")
+        page.wait_for_selector("#event-2")
+        assert page.get_attribute("html", "lang") == lang
+        _shot(page, f"timeline-{lang}")
+
+        page.goto(f"/web/events?org={members['shipper'].org}&limit=8")
+        page.wait_for_selector("#events")
+        _shot(page, f"events-{lang}")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hans"])
+def test_the_inbox_pages_are_screenshotted_in_both_languages(
+    browser: Any, gateway: Any, members: Any, stages: Any, lang: str
+) -> None:
+    words = json.loads((CATALOGUES / f"{lang}.inbox.json").read_text("utf-8"))
+    ebl = stages.issued()
+    context = browser.new_context(base_url=gateway.url, viewport={"width": 1100, "height": 760})
+    try:
+        page = context.new_page()
+        page.goto(f"/web/sign-in?lang={lang}")
+        page.fill("#credential", members["shipper"].token)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/web/verify")
+        page.goto("/web/inbox?limit=5")
+        assert page.text_content("h1") == words["inbox"]
+        _shot(page, f"inbox-held-{lang}")
+        page.goto("/web/inbox?view=awaiting&limit=5")
+        _shot(page, f"inbox-awaiting-{lang}")
+        page.goto(f"/web/inbox/ebls/{ebl}/transfer")
+        page.select_option("#party", members["bank"].org)
+        _shot(page, f"inbox-transfer-choose-{lang}")
+        page.click("#continue")
+        page.wait_for_selector("#says")
+        _shot(page, f"inbox-transfer-confirm-{lang}")
+        page.click("#confirm-button")
+        page.wait_for_selector("#op-status[data-status=final]", timeout=60_000)
+        assert page.text_content("#op-status") == words["inbox_op_final"]
+        _shot(page, f"inbox-operation-final-{lang}")
+        page.goto("/web/inbox?view=former&limit=5")
+        _shot(page, f"inbox-former-{lang}")
     finally:
         context.close()
