@@ -41,6 +41,13 @@ def one_run(workers: int, duration: float, drain: float, clients: int, window: i
                 workers=workers,
                 env={"EBL_DATABASE_URL": url},
             )
+            # /healthz answers once one worker serves; measure once every worker has started (the
+            # leader's start includes its recovery, and writes wait in the journal until it relays)
+            log = data_dir.parent / "serve.stderr"
+            while log.read_text(errors="replace").count("Application startup complete") < workers:
+                if time.monotonic() - started > 600:
+                    raise SystemExit(f"not every worker started: {log.read_text()[-3000:]}")
+                time.sleep(0.5)
             up = time.monotonic() - started
             try:
                 load = run_load(gw, clients, window, duration, drain)
