@@ -70,8 +70,10 @@ test: setup ## Every check and test, as CI runs it
 test-long: setup ## The long property, fuzz and soak-style tests
 	HYPOTHESIS_PROFILE=long $(VENV)/bin/pytest -q
 
-run: setup ## Serve the gateway on 127.0.0.1:8000 over the embedded chain and SQLite (state in data/)
-	$(PY) -m scripts.serve
+WORKERS ?= 1
+
+run: setup ## Serve the gateway on 127.0.0.1:8000 over the embedded chain and SQLite (state in data/); WORKERS=N (N>1: PostgreSQL, EBL_DATABASE_URL)
+	$(PY) -m scripts.serve --workers $(WORKERS)
 
 chain: setup ## Only the embedded chain (anvil, state in data/), deployed once
 	$(PY) -m scripts.dev_chain

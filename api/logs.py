@@ -9,7 +9,7 @@ without threading a logger through the code; tracebacks are rendered into the sa
 What is logged:
 
 * one ``request`` line per HTTP request (from :class:`RequestLog`, the outermost middleware):
-  ``request_id``, ``method``, ``path``, ``route`` (the template), ``status``, ``duration_ms``, the
+  ``request_id``, ``method``, ``path``, ``route`` (the template), ``status``, ``duration_ms``, ``pid``, the
   principal (``credential_id``, ``role``, ``org`` — never the token) once authenticated, and
   ``operation_id`` (or ``operation_ids``) when the request concerns operations;
 * every 5xx at level ``error`` with its ``exception`` (the traceback) in the same line;
@@ -29,6 +29,7 @@ mnemonic, cookie or authorization.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -55,6 +56,8 @@ __all__ = [
 ]
 
 REQUEST_ID_HEADER = "X-Request-ID"
+
+_PID = os.getpid()  # a worker is a fresh (spawned) process, which imports this anew
 _WELL_FORMED_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
@@ -190,6 +193,7 @@ class RequestLog:
             "route": getattr(scope.get("route"), "path", None),
             "status": status,
             "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            "pid": _PID,  # which of several gateway workers served it (ebl serve --workers)
         }
         ops = notes.pop("operation_ids", None) or []
         path_op = (scope.get("path_params") or {}).get("operation_id")

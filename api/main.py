@@ -40,6 +40,7 @@ from api.routes import (
 from api.web import install_web
 from registry.config import Settings
 from registry.runtime import Runtime
+from registry.workers import WorkerPlan
 
 __all__ = ["create_app"]
 
@@ -87,14 +88,16 @@ def create_app(
     max_body_bytes: int = 2 * 1024 * 1024,
     rate_per_second: float = 500.0,
     burst: int = 1000,
+    worker: WorkerPlan | None = None,
 ) -> FastAPI:
     """Build the gateway. Without ``runtime`` it opens one from ``settings`` (or the environment) at
-    start-up and closes it at shutdown."""
+    start-up and closes it at shutdown; with ``worker``, as one of several gateway workers
+    (:mod:`registry.workers`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = runtime is None
-        rt = runtime or Runtime.open(settings or Settings())
+        rt = runtime or Runtime.open(settings or Settings(), holder="a gateway worker", worker=worker)
         app.state.runtime = rt
         app.state.credentials = Credentials(rt.engine)
         try:

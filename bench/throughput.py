@@ -129,7 +129,18 @@ class Gateway:
     profile_path: Path | None
 
     @classmethod
-    def start(cls, data_dir: Path, *, profile: bool, rate: int, timeout: float = 180.0) -> Gateway:
+    def start(
+        cls,
+        data_dir: Path,
+        *,
+        profile: bool,
+        rate: int,
+        timeout: float = 180.0,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+    ) -> Gateway:
+        """Start the gateway; ``workers`` > 1 serves it from that many processes (``--workers``; ``env``
+        then names the PostgreSQL database in ``EBL_DATABASE_URL``)."""
         port, chain_port = free_port(), free_port()
         env = {
             **os.environ,
@@ -138,9 +149,10 @@ class Gateway:
             "EBL_CHAIN_PORT": str(chain_port),
             "EBL_CHAIN_BLOCK_TIME": "1",
             "EBL_KEYSTORE_KDF_N": "16384",
+            **(env or {}),
         }
         python = project_root() / ".venv" / "bin" / "python"
-        cmd = [str(python), "-m", "scripts.serve"]
+        cmd = [str(python), "-m", "scripts.serve", "--workers", str(workers)]
         profile_path = data_dir.parent / "gateway.pyspy.txt" if profile else None
         if profile_path is not None:
             pyspy = project_root() / ".venv" / "bin" / "py-spy"
@@ -475,14 +487,21 @@ class Client(threading.Thread):
 
 
 def _cpu_seconds(pid: int | None) -> float | None:
-    """User + system CPU seconds of a process, None if unknown."""
+    """User + system CPU seconds of a process and its gateway workers (not anvil), None if unknown."""
     if pid is None:
         return None
     try:
-        times = psutil.Process(pid).cpu_times()
+        process = psutil.Process(pid)
+        times = process.cpu_times()
+        total = times.user + times.system
+        for child in process.children():
+            with contextlib.suppress(psutil.Error):
+                if any("spawn_main" in part for part in child.cmdline()):
+                    t = child.cpu_times()
+                    total += t.user + t.system
     except psutil.Error:
         return None
-    return times.user + times.system
+    return total
 
 
 def _anvil_pid(chain_port: int) -> int | None:

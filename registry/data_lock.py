@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from registry.errors import RegistryInUseError
+from registry.errors import ConfigurationError, RegistryInUseError
 
 __all__ = ["LOCK_FILE", "DataFolderLock", "default_holder"]
 
@@ -78,6 +78,27 @@ class DataFolderLock:
         fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)
+
+    def require_holder(self, pids: tuple[int, ...]) -> None:
+        """Check, without taking it, that one of ``pids`` holds the folder: a gateway worker's
+        supervisor holds it for all its workers (:mod:`registry.workers`).
+
+        Raises:
+            ConfigurationError: the folder is free, or held by another process.
+        """
+        probe = DataFolderLock(self.data_dir)
+        try:
+            probe.acquire("a gateway worker's check")
+        except RegistryInUseError as exc:
+            if exc.pid in pids:
+                return
+            raise ConfigurationError(
+                f"the data folder {self.data_dir} is held by pid {exc.pid}, not by this worker's supervisor"
+            ) from None
+        probe.release()
+        raise ConfigurationError(
+            f"no supervisor holds the data folder {self.data_dir}: start workers with ebl serve --workers"
+        )
 
     def _in_use(self) -> RegistryInUseError:
         deadline = time.monotonic() + _RECORD_WAIT

@@ -27,29 +27,35 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import threading
-from pathlib import Path
+import time
+from datetime import datetime
 from types import TracebackType
 
 from sqlalchemy.engine import Engine
 from web3 import Web3
-from web3.exceptions import Web3RPCError
 from web3.types import RPCEndpoint
 
-from registry.chain.anvil import AnvilConfig, AnvilProcess
+from registry.chain.anvil import AnvilProcess
 from registry.chain.anvil_dev import fund_dev_accounts
-from registry.chain.deploy import Deployment, deploy, verify_deployment
+from registry.chain.deploy import Deployment
 from registry.chain.relayer import Relayer
 from registry.config import Settings
 from registry.data_lock import DataFolderLock
 from registry.dcsa import CallbackDrainer, CallbackOutbox
-from registry.errors import ConfigurationError
 from registry.interop.service import PintService
-from registry.keys import KeyStore, LocalSigner, PassphraseSource
+from registry.keys import KeyStore
+from registry.leadership import Leadership, leader_key
 from registry.members import MembershipService
 from registry.proofs.attestation import Attester
 from registry.proofs.keyring import AttestationKeys
+from registry.runtime_parts import (
+    embedded_anvil_config,
+    open_deployment,
+    operator_signer,
+    passphrase_source,
+    start_embedded_chain,
+)
 from registry.store.carriers import SqlCarrierCodes
 from registry.store.db import create_engine_for, migrate
 from registry.store.documents import SqlDocumentStore
@@ -58,8 +64,9 @@ from registry.store.journal import SqlJournal
 from registry.title import TitleService
 from registry.title.bridge import PlatformBridge
 from registry.watchdog import ChainWatchdog, recheck_since
+from registry.workers import Handoff, WorkerPlan, watch_supervisor
 
-__all__ = ["Runtime", "embedded_anvil_config"]
+__all__ = ["Runtime", "embedded_anvil_config"]  # embedded_anvil_config: from runtime_parts
 
 log = logging.getLogger(__name__)
 
@@ -69,23 +76,6 @@ BRIDGE = "bridge"
 
 INDEX_WAIT = 10.0
 """Seconds a write answered final waits at most for the index to show it (read your own writes)."""
-
-
-def embedded_anvil_config(s: Settings) -> AnvilConfig:
-    """How the registry runs its embedded anvil (see ``docs/ledger.md`` for what each setting bounds):
-    on-demand mining at ``chain_block_time`` (plus ``confirmations`` trailing blocks), at most
-    ``chain_states_kept`` historical states in memory, the state dumped every ``chain_state_interval``
-    seconds to the data folder."""
-    return AnvilConfig(
-        block_time=s.chain_block_time,
-        on_demand=s.chain_on_demand,
-        trailing_blocks=s.confirmations,
-        states_kept=s.chain_states_kept,
-        gas_limit=s.chain_gas_limit,
-        state_path=s.chain_state_path,
-        state_interval=s.chain_state_interval,
-        port=s.chain_port,
-    )
 
 
 class Runtime:
@@ -117,6 +107,10 @@ class Runtime:
         self._watchdog: threading.Thread | None = None
         self._lock = DataFolderLock(settings.data_dir)
         self._may_deploy = False
+        self._worker: WorkerPlan | None = None
+        self._restored_chain: AnvilProcess | None = None
+        self._leadership: Leadership | None = None
+        self._handoff: Handoff | None = None
 
     @classmethod
     def open(
@@ -127,6 +121,8 @@ class Runtime:
         holder: str | None = None,
         url: str | None = None,
         deploy: bool = False,
+        worker: WorkerPlan | None = None,
+        restored_chain: AnvilProcess | None = None,
     ) -> Runtime:
         """Open every component (see the module docstring); close it with :meth:`close`.
 
@@ -137,13 +133,21 @@ class Runtime:
             deploy: deploy the registry now (``ebl ledger deploy``): the one way to deploy it in
                 production, where opening a data folder without a manifest is refused; refused when
                 the manifest exists.
+            worker: open as one of several gateway workers (:mod:`registry.workers`): on the plan's
+                chain, under its supervisor's data-folder lock, relaying only while elected leader.
+            restored_chain: the supervisor's embedded chain, whose loaded state says what final
+                operations the first leader re-checks (see :func:`registry.watchdog.recheck_since`).
 
         Raises:
             RegistryInUseError: another live runtime holds the data folder (nothing was touched).
         """
         runtime = cls(settings or Settings())
         runtime._may_deploy = deploy
-        runtime._lock.acquire(holder, url)  # first: a refused open must not reach close()'s anvil
+        runtime._worker, runtime._restored_chain = worker, restored_chain
+        if worker is None:
+            runtime._lock.acquire(holder, url)  # first: a refused open must not reach close()'s anvil
+        else:  # the supervisor holds the folder for all its workers
+            runtime._lock.require_holder((os.getpid(), worker.supervisor_pid))
         try:
             runtime._open(follow)
         except BaseException:
@@ -154,8 +158,10 @@ class Runtime:
     def _open(self, follow: bool) -> None:
         s = self.settings
         s.data_dir.mkdir(parents=True, exist_ok=True)
-        if s.embedded_chain:
-            self.anvil = AnvilProcess(embedded_anvil_config(s)).start()
+        if self._worker is not None:
+            url = self._worker.chain_url
+        elif s.embedded_chain:
+            self.anvil = start_embedded_chain(s)
             url = self.anvil.url
         else:
             assert s.rpc_url is not None
@@ -172,16 +178,16 @@ class Runtime:
             )
         )
 
-        self.keystore = KeyStore(s.resolved_keystore_dir, self._passphrase(), kdf_n=s.keystore_kdf_n)
-        governance = self._operator_signer(GOVERNANCE)
-        relayer_signer = self._operator_signer(RELAYER)
-        bridge_signer = self._operator_signer(BRIDGE)
+        self.keystore = KeyStore(s.resolved_keystore_dir, passphrase_source(s), kdf_n=s.keystore_kdf_n)
+        governance = operator_signer(self.keystore, GOVERNANCE)
+        relayer_signer = operator_signer(self.keystore, RELAYER)
+        bridge_signer = operator_signer(self.keystore, BRIDGE)
         if s.env == "development" and s.ledger_profile.dev_funding:
             # gas money on a development node only; elsewhere the operator funds these accounts (in the
             # genesis alloc), or the chain charges no gas, as the Besu QBFT profile does
             fund_dev_accounts(self.w3, (governance.address, relayer_signer.address, bridge_signer.address))
 
-        self.deployment = self._deployment(governance, bridge_signer)
+        self.deployment = open_deployment(self.w3, s, governance, bridge_signer, may_deploy=self._may_deploy)
 
         self.engine = create_engine_for(s.resolved_database_url)
         migrate(self.engine)
@@ -196,7 +202,7 @@ class Runtime:
             max_delay=s.relayer_max_delay,
             confirmations=s.confirmations,
             gas_price=s.ledger_profile.gas_price,
-        ).start()
+        )  # started by the relayer leader's duties (_lead)
         self.title = TitleService(
             self.w3,
             self.deployment,
@@ -235,9 +241,40 @@ class Runtime:
             self.title.head,
             AttestationKeys(s.data_dir, s.attestation_alg),
         )
-        resubmitted = self.title.recover(recheck_final_since=recheck_since(self.anvil, None))
+        if s.dcsa_apis:
+            self.dcsa = CallbackOutbox(self.engine, s.platform_code, max_backoff=s.dcsa_callback_max_backoff)
+        if self._worker is None:
+            self._lead(follow, recheck_since(self.anvil, None))
+            return
+        # One of several workers: relay (and do the run-once duties) only while elected leader.
+        watch_supervisor(self._worker.supervisor_pid)
+        self.title.relays = False
+        if follow:
+            self.title.index_barrier = self.await_indexed  # polls the index the leader keeps
+        restored = self._restored_chain
+        self._leadership = Leadership(
+            self.engine,
+            leader_key(self.deployment.address),
+            lambda: self._lead(follow, recheck_since(restored, None), handoff=True),
+        )
+        self._leadership.start()  # close() gives the lead up even if the first leader's duties fail
+
+    @property
+    def leading(self) -> bool:
+        """True when this process relays: a single process always, one of several workers while elected."""
+        return self._leadership is None or self._leadership.leading
+
+    def _lead(self, follow: bool, recheck: datetime | None, *, handoff: bool = False) -> None:
+        """Start what exactly one process of a registry runs: the relayer, the restart recovery, the
+        index follower, the chain watchdog, PINT resumes and the DCSA drainer."""
+        s = self.settings
+        self.relayer.start()
+        resubmitted = self.title.recover(recheck_final_since=recheck)
         if resubmitted:
             log.warning("resubmitted %d journaled operations after restart", resubmitted)
+        self.title.relays = True
+        if handoff:
+            self._handoff = Handoff(self.journal, self.title).start()
         if follow:
             self._follower = threading.Thread(target=self._follow, name="indexer-follow", daemon=True)
             self._follower.start()
@@ -248,12 +285,10 @@ class Runtime:
             self._watchdog = threading.Thread(target=watchdog.run, name="chain-watchdog", daemon=True)
             self._watchdog.start()
             self.pint.start()  # resumes outgoing PINT transfers a crash interrupted
-        if s.dcsa_apis:
-            self.dcsa = CallbackOutbox(self.engine, s.platform_code, max_backoff=s.dcsa_callback_max_backoff)
-            if follow:  # the process that follows the chain delivers the callbacks
-                self.dcsa_drainer = CallbackDrainer(
-                    self.dcsa, self._operation_status, timeout=s.dcsa_callback_timeout
-                ).start()
+        if self.dcsa is not None and follow:  # the process that follows the chain delivers callbacks
+            self.dcsa_drainer = CallbackDrainer(
+                self.dcsa, self._operation_status, timeout=s.dcsa_callback_timeout
+            ).start()
 
     def close(self) -> None:
         """Stop the indexer follower, drain the relayer, stop the embedded chain (by its pid)."""
@@ -268,8 +303,12 @@ class Runtime:
             self._watchdog.join(timeout=60)
         if self._follower is not None:
             self._follower.join(timeout=10)
+        if self._handoff is not None:
+            self._handoff.stop()
         if hasattr(self, "relayer"):
             self.relayer.stop()
+        if self._leadership is not None:  # after the relayer stopped: the next leader takes over
+            self._leadership.stop()
         if hasattr(self, "engine"):
             self.engine.dispose()
         if self.anvil is not None:
@@ -291,60 +330,20 @@ class Runtime:
         op = self.title.operation(operation_id)
         return op.status, op.error_detail
 
-    def _passphrase(self) -> PassphraseSource:
-        s = self.settings
-        if s.keystore_passphrase_file is not None:
-            return PassphraseSource.from_file(s.keystore_passphrase_file)
-        if s.keystore_passphrase_env is not None:
-            return PassphraseSource.from_env(s.keystore_passphrase_env)
-        if s.env == "production":  # pragma: no cover - Settings already refuses this
-            raise ConfigurationError("production needs a keystore passphrase source")
-        secret = s.data_dir / "secrets" / "keystore-passphrase"
-        if not secret.exists():
-            secret.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(32))
-        return PassphraseSource.from_file(secret)
-
-    def _operator_signer(self, name: str) -> LocalSigner:
-        active = [k for k in self.keystore.list_keys(name) if k.is_active]
-        info = active[0] if active else self.keystore.create_key(name, label=name)
-        return self.keystore.signer(info.address)
-
-    def _deployment(self, governance: LocalSigner, bridge: LocalSigner) -> Deployment:
-        manifest: Path = self.settings.manifest_path
-        if manifest.exists():
-            if self._may_deploy:
-                raise ConfigurationError(f"the registry is already deployed: {manifest} exists")
-            deployment = Deployment.load(manifest)
-            verify_deployment(self.w3, deployment)
-            return deployment
-        if self.settings.env == "production" and not self._may_deploy:
-            raise ConfigurationError(
-                f"no deployment manifest at {manifest}: deploy the registry first (ebl ledger deploy)"
-            )
-        try:
-            deployment = deploy(
-                self.w3, governance, bridge=bridge.address, gas_price=self.settings.ledger_profile.gas_price
-            )
-        except Web3RPCError as exc:
-            if "insufficient funds" not in str(exc).lower():
-                raise
-            raise ConfigurationError(
-                f"the governance account {governance.address} cannot pay for the deployment: fund it "
-                "(and the relayer and bridge accounts, which send the registry's transactions later) or "
-                "run a ledger that charges no gas (Besu QBFT with min-gas-price=0)"
-            ) from exc
-        deployment.save(manifest)
-        return deployment
-
     def await_indexed(self, block: int, timeout: float = INDEX_WAIT) -> bool:
         """Block until the index holds every event up to ``block`` (the follower syncs at once rather
         than at its next round); False if it did not within ``timeout`` seconds (the index is failing:
         the caller answers anyway, and the failure is logged by the follower)."""
         if self.indexer.applied_block() >= block:
             return True
+        if self._follower is None:  # a worker that does not lead: the leader's follower indexes
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                time.sleep(0.02)
+                if self.indexer.applied_block() >= block:
+                    return True
+            log.warning("the index did not reach block %d within %.0f s", block, timeout)
+            return False
         self._follow_now.set()
         if self.indexer.wait_applied(block, timeout):
             return True
@@ -376,8 +375,9 @@ class Runtime:
         """Block until the embedded chain has dumped every block mined so far to its state file (after
         the first start's deployment and onboarding, which are not journaled); True without one.
         ``timeout`` defaults to three state intervals and ten seconds."""
-        if self.anvil is None:
+        anvil = self.anvil or self._restored_chain  # a worker's chain is its supervisor's
+        if anvil is None:
             return True
-        return self.anvil.wait_persisted(
+        return anvil.wait_persisted(
             timeout if timeout is not None else 3 * self.settings.chain_state_interval + 10
         )

@@ -29,9 +29,10 @@ from api.logs import configure_logging
 from api.main import create_app
 from registry.config import Settings
 from registry.documents import CarrierCode
-from registry.errors import RegistryInUseError
+from registry.errors import ConfigurationError, RegistryInUseError
 from registry.runtime import Runtime
 from registry.types import Role
+from registry.workers import serve_workers
 
 CREDENTIALS_MARKER = "API credentials (shown once"
 """Starts the line before the credentials JSON (the JSON ends at a line that is just ``}``)."""
@@ -134,44 +135,76 @@ def _url(host: str, port: int) -> str:
     return f"http://[{reachable}]:{port}" if ":" in reachable else f"http://{reachable}:{port}"
 
 
+def announce(runtime: Runtime, host: str, port: int, demo: bool) -> None:
+    """Bootstrap the data folder (first start) and print what the operator needs."""
+    credentials = Credentials(runtime.engine)
+    created = bootstrap(runtime, credentials, demo=demo)
+    print(f"registry {runtime.deployment.address} on chain {runtime.deployment.chain_id}", flush=True)
+    if created is not None:
+        # Deployment and onboarding are direct transactions, not journaled: let the chain dump them
+        # to its state file before anyone relies on the credentials.
+        runtime.wait_chain_persisted()
+        print(f"{CREDENTIALS_MARKER}; only their hashes are stored):", flush=True)
+        print(json.dumps(created, indent=2), flush=True)
+        env_file = write_env_file(runtime.settings.data_dir.resolve() / ENV_FILE, created, _url(host, port))
+        print(f"{ENV_FILE_MARKER} {env_file}", flush=True)
+        (runtime.settings.data_dir / "demo-credentials.json").unlink(missing_ok=True)
+    else:
+        print("data folder already bootstrapped: reuse the credentials printed at first start", flush=True)
+
+
+def _quiet_signals() -> None:
+    """uvicorn re-raises the signal that stopped it once it has shut down; with the default handler
+    that would kill this process before the runtime closes (orphaning anvil). These handlers turn the
+    re-raised signal into a no-op, so run() returns and the caller stops everything."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: None)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=os.environ.get("EBL_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("EBL_PORT", "8000")))
     parser.add_argument("--no-demo", action="store_true", help="do not onboard the demo organisations")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("EBL_WORKERS", "1")),
+        help="gateway processes (more than 1 needs PostgreSQL; one of them relays: registry/workers.py)",
+    )
     args = parser.parse_args()
     # JSON lines on stderr (api/logs.py), redacted; stdout keeps the start-up text and credentials.
     configure_logging(os.environ.get("EBL_LOG_LEVEL", "INFO"))
+    url = _url(args.host, args.port)
+    if args.workers != 1:
+
+        def prepare(runtime: Runtime) -> None:  # in the supervisor, before any worker starts
+            announce(runtime, args.host, args.port, not args.no_demo)
+            print(f"gateway: http://{args.host}:{args.port}/docs ({args.workers} workers)", flush=True)
+            _quiet_signals()
+
+        try:
+            serve_workers(
+                Settings(),
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                holder="the gateway",
+                url=url,
+                prepare=prepare,
+            )
+        except (RegistryInUseError, ConfigurationError) as exc:
+            raise SystemExit(f"[{exc.code}] {exc}") from None
+        return
 
     try:
-        runtime = Runtime.open(Settings(), holder="the gateway", url=_url(args.host, args.port))
+        runtime = Runtime.open(Settings(), holder="the gateway", url=url)
     except RegistryInUseError as exc:  # another gateway (or ebl) holds this data folder: touch nothing
         raise SystemExit(f"[{exc.code}] {exc}") from None
     with runtime:
-        credentials = Credentials(runtime.engine)
-        created = bootstrap(runtime, credentials, demo=not args.no_demo)
-        print(f"registry {runtime.deployment.address} on chain {runtime.deployment.chain_id}", flush=True)
-        if created is not None:
-            # Deployment and onboarding are direct transactions, not journaled: let the chain dump them
-            # to its state file before anyone relies on the credentials.
-            runtime.wait_chain_persisted()
-            print(f"{CREDENTIALS_MARKER}; only their hashes are stored):", flush=True)
-            print(json.dumps(created, indent=2), flush=True)
-            env_file = write_env_file(
-                runtime.settings.data_dir.resolve() / ENV_FILE, created, _url(args.host, args.port)
-            )
-            print(f"{ENV_FILE_MARKER} {env_file}", flush=True)
-            (runtime.settings.data_dir / "demo-credentials.json").unlink(missing_ok=True)
-        else:
-            print(
-                "data folder already bootstrapped: reuse the credentials printed at first start", flush=True
-            )
+        announce(runtime, args.host, args.port, not args.no_demo)
         print(f"gateway: http://{args.host}:{args.port}/docs", flush=True)
-        # uvicorn re-raises the signal that stopped it once it has shut down; with the default handler
-        # that would kill this process before the runtime closes (orphaning anvil). Our handlers turn
-        # the re-raised signal into a no-op, so run() returns and the `with` block stops everything.
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: None)
+        _quiet_signals()
         # log_config=None: uvicorn's loggers go to our JSON handler; its access log would duplicate the
         # gateway's own request lines (which carry the request id and the principal).
         uvicorn.run(create_app(runtime), host=args.host, port=args.port, log_config=None, access_log=False)

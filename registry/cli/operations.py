@@ -18,6 +18,13 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            help="Gateway processes; more than 1 needs PostgreSQL, and one of them (elected) relays.",
+        ),
+    ] = 1,
 ) -> None:
     """Run the HTTP gateway (api.main:create_app) with uvicorn."""
     import uvicorn
@@ -28,6 +35,15 @@ def serve(
     from registry.logs import configure_logging
 
     configure_logging(os.environ.get("EBL_LOG_LEVEL", "INFO"))  # JSON lines on stderr (api/logs.py)
+    if workers != 1:  # the supervisor: one chain, one data-folder lock, N workers (registry/workers.py)
+        from registry.workers import serve_workers
+
+        url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
+        with guard():
+            serve_workers(
+                state.settings(), host=host, port=port, workers=workers, holder="ebl serve", url=url
+            )
+        return
     uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_config=None, access_log=False)
 
 

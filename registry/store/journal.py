@@ -240,6 +240,27 @@ class SqlJournal:
             ).all()
             return [_entry(r) for r in rows]
 
+    def claim_unsent(self, limit: int = 1000) -> Sequence[JournalEntry]:
+        """Claim the operations journaled but never handed to a relayer (``pending`` with no attempt:
+        written by a gateway worker that is not the relayer leader), oldest first: each is moved to
+        ``submitted`` in the same statement, so two claimers never both get one."""
+        with write_lock(self._engine), self._engine.begin() as conn:
+            wanted = (
+                select(OPERATIONS.c.id)
+                .where(OPERATIONS.c.status == "pending", OPERATIONS.c.attempts == 0)
+                .order_by(OPERATIONS.c.created_at)
+                .limit(limit)
+            )
+            if conn.dialect.name == "postgresql":
+                wanted = wanted.with_for_update(skip_locked=True)
+            claimed = conn.execute(
+                update(OPERATIONS)
+                .where(OPERATIONS.c.id.in_(wanted.scalar_subquery()), OPERATIONS.c.attempts == 0)
+                .values(status="submitted", attempts=1, updated_at=_now())
+                .returning(*OPERATIONS.c)
+            ).all()
+        return sorted((_entry(r) for r in claimed), key=lambda e: e.created_at or _now())
+
     # --- crash recovery: operations the chain may have lost ---------------------------------
 
     def final_since(self, since: datetime) -> Sequence[JournalEntry]:

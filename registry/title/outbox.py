@@ -18,6 +18,7 @@ the future's done callback (:meth:`_done`) journals what failed, one by one (:me
 
 from __future__ import annotations
 
+import time
 import uuid
 import weakref
 from collections.abc import Callable, Sequence
@@ -32,13 +33,16 @@ from registry.chain.relayer import EntryResult, Relayer, SignedEntry
 from registry.chain.rpc import raw_call
 from registry.chain.views import ChainHead
 from registry.errors import ChainError, ContractRevertError, TransactionFailedError
-from registry.title.entries import entry_to_dict
+from registry.title.entries import entry_from_dict, entry_to_dict
 from registry.title.gate import WriteGate
 from registry.title.model import Operation, WriteOptions
 from registry.title.ports import Journal, JournalEntry
 from registry.types import Action, EblId
 
-__all__ = ["Outbox"]
+__all__ = ["JOURNAL_POLL", "Outbox"]
+
+JOURNAL_POLL = 0.05
+"""Longest pause (seconds) between reads of a journal row another process relays."""
 
 
 class Outbox:
@@ -73,6 +77,10 @@ class Outbox:
         self.index_barrier: Callable[[int], object] | None = None
         """Called with the block an operation became final in before :meth:`wait` answers it final (the
         runtime's ``await_indexed``); None: no index follows the chain in this process."""
+        self.relays = True
+        """False in a gateway worker that is not the relayer leader (see :mod:`registry.leadership`):
+        :meth:`run` journals the operation ``pending`` with no attempt and leaves it to the leader,
+        which claims it (:meth:`adopt`); :meth:`wait` then follows the journal."""
         self._futures: dict[str, Future[EntryResult]] = {}
         self._operation_of: dict[Future[EntryResult], str] = {}
         # Futures whose outcome was journaled with their whole transaction (see _journal_resolved).
@@ -118,6 +126,7 @@ class Outbox:
                 before_submit()
             # Journaled (one write, already as submitted) with its signed entry before the relayer sees it.
             operation_id = str(uuid.uuid4())
+            relays = self.relays
             row = self._journal.record(
                 JournalEntry(
                     operation_id=operation_id,
@@ -125,19 +134,20 @@ class Outbox:
                     action=action,
                     ebl_id=ebl_id,
                     entry=entry_to_dict(entry),
-                    status="submitted",
+                    status="submitted" if relays else "pending",
                     idempotency_key=options.idempotency_key,
                     request_hash=request_hash,
                 )
             )
             if row.operation_id != operation_id or row.operation_id in self._futures:
                 return Operation.from_journal(row)  # an idempotent replay raced us
-            try:
-                future = self._relayer.submit(entry)
-            except ChainError as exc:
-                self._journal.mark(row.operation_id, "failed", error_code=exc.code, error_detail=str(exc))
-                raise
-            self.track(row.operation_id, future)
+            if relays:  # else acknowledged once journaled: the relayer leader claims it (adopt)
+                try:
+                    future = self._relayer.submit(entry)
+                except ChainError as exc:
+                    self._journal.mark(row.operation_id, "failed", error_code=exc.code, error_detail=str(exc))
+                    raise
+                self.track(row.operation_id, future)
         if options.wait:
             return self.wait(row.operation_id)
         return Operation.from_journal(row)
@@ -150,7 +160,27 @@ class Outbox:
             future.exception(timeout=timeout or self.result_timeout)  # waits; errors are journaled
             if future not in self._batched:
                 self._finish(operation_id, future)
+        elif not self.relays:  # another process relays it: follow its journal row
+            return self._indexed(Operation.from_journal(self._follow_journal(operation_id, timeout)))
         return self._indexed(Operation.from_journal(self._journal.get(operation_id)))
+
+    def _follow_journal(self, operation_id: str, timeout: float | None) -> JournalEntry:
+        """The operation's journal row once final or failed, or as it stands after ``timeout``."""
+        deadline = time.monotonic() + (timeout or self.result_timeout)
+        pause = 0.01
+        while True:
+            row = self._journal.get(operation_id)
+            if row.status in ("final", "failed") or time.monotonic() >= deadline:
+                return row
+            time.sleep(pause)
+            pause = min(pause * 2, JOURNAL_POLL)
+
+    def adopt(self, rows: Sequence[JournalEntry]) -> None:
+        """Relay operations another gateway worker journaled (claimed from the journal by the relayer
+        leader, see :mod:`registry.leadership`), and journal their outcomes as for this process's own."""
+        for row in rows:
+            if not self.tracking(row.operation_id):
+                self.resubmit(row.operation_id, entry_from_dict(row.entry))
 
     def tracking(self, operation_id: str) -> bool:
         """True while this process waits for the operation's transaction (recovery leaves it alone)."""

@@ -17,7 +17,7 @@ futures, the key cache) behind their own classes, so no part reaches into anothe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +37,7 @@ from registry.title.commands import TitleCommands
 from registry.title.gate import WriteGate
 from registry.title.model import Operation, Verification
 from registry.title.outbox import Outbox
-from registry.title.ports import CarrierCodes, DocumentStore, Journal
+from registry.title.ports import CarrierCodes, DocumentStore, Journal, JournalEntry
 from registry.title.reads import TitleReads
 from registry.title.recovery import Recovery
 from registry.title.signing import SigningKeys
@@ -109,6 +109,20 @@ class TitleService(TitleCommands):
     @index_barrier.setter
     def index_barrier(self, barrier: Callable[[int], object] | None) -> None:
         self._outbox.index_barrier = barrier
+
+    @property
+    def relays(self) -> bool:
+        """False in a gateway worker that is not the relayer leader: writes are journaled for the
+        leader to relay (see :mod:`registry.leadership`)."""
+        return self._outbox.relays
+
+    @relays.setter
+    def relays(self, relays: bool) -> None:
+        self._outbox.relays = relays
+
+    def adopt(self, rows: Sequence[JournalEntry]) -> None:
+        """Relay operations other gateway workers journaled (see :meth:`Outbox.adopt`)."""
+        self._outbox.adopt(rows)
 
     @property
     def result_timeout(self) -> float:

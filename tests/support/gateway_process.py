@@ -42,6 +42,8 @@ class GatewayProcess:
     proc: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)
     """Extra environment of every run (``EBL_PLATFORM_CODE`` ...)."""
+    workers: int = 1
+    """Gateway worker processes (``--workers``; more than 1 needs ``EBL_DATABASE_URL`` in :attr:`env`)."""
     relative_data_dir: bool = False
     """Run from ``root`` with ``EBL_DATA_DIR=data``, as ``make run`` does in a checkout (else from the
     project root with the absolute data folder)."""
@@ -83,7 +85,7 @@ class GatewayProcess:
         err = self.root / f"serve-{self.runs:03d}.err"
         with out.open("wb") as stdout, err.open("wb") as stderr:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "scripts.serve"],
+                [sys.executable, "-m", "scripts.serve", "--workers", str(self.workers)],
                 cwd=self.root if self.relative_data_dir else project_root(),
                 env=env,
                 stdout=stdout,
