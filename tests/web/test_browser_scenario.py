@@ -94,6 +94,7 @@ class Party:
 
     def check(self, step: str) -> None:
         """Nothing ran that should not have: no CSP violation, dialog, page error or failed request."""
+        assert "LEI LEI" not in self.page.text_content("body"), step  # an LEI is labelled once
         violations = self.page.evaluate("window.__csp || []")
         assert not violations, (step, violations)
         assert not self.problems, (step, self.problems)
