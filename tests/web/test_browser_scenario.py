@@ -236,6 +236,7 @@ def test_the_letter_of_credit_is_clicked_through_by_every_party(browser: Any, se
         audit.click("#timeline-form button[type=submit]")
         audit.wait_for_selector("#event-6")
         steps = [e.get_attribute("data-action") for e in audit.query_selector_all("#timeline .event")]
+        words = [c.text_content() for c in audit.query_selector_all("#timeline .event .action-code")]
         auditor.shot("12-auditor-timeline")
         with audit.expect_download() as info:
             audit.click("#export-csv")
@@ -258,6 +259,9 @@ def test_the_letter_of_credit_is_clicked_through_by_every_party(browser: Any, se
         "SACC",
     ]
     assert steps == expected
+    in_dcsa_words = [*expected[:-1], "SURRENDERED"]  # DCSA's Endorsement Chain names SACC so
+    assert words == in_dcsa_words
+    assert [r["dcsa_action"] for r in rows] == in_dcsa_words
     assert [r["action"] for r in rows] == expected
     assert [r["seq"] for r in rows] == [str(i) for i in range(len(expected))]
     assert {r["ebl_id"] for r in rows} == {ebl}
