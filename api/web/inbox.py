@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.auth import Principal
 from api.web import session
-from api.web.rendering import call_api, problem_of, render
+from api.web.rendering import call_api, lei, problem_of, render
 
 router = APIRouter(prefix="/web/inbox", include_in_schema=False)
 
@@ -117,7 +117,7 @@ def label(org: dict[str, Any] | None) -> str:
     ident = org.get("identifier") or ""
     if not ident:
         return str(name)
-    return f"{name} ({ident if ident.upper().startswith('LEI') else 'LEI ' + ident})"
+    return f"{name} ({lei(ident)})"
 
 
 def says(action: str, choice: dict[str, str]) -> str:

@@ -15,7 +15,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from api.auth import Credentials, Principal
 from api.web import i18n, session
 
-__all__ = ["call_api", "problem_of", "render", "templates"]
+__all__ = ["call_api", "lei", "problem_of", "render", "templates"]
+
+
+def lei(identifier: str) -> str:
+    """An organisation's identifier as the pages show it: ``LEI 5493…``, or as it is when it already
+    names itself an LEI (``LEI:DEMO-BANK-0001``), never ``LEI LEI:…``."""
+    return identifier if identifier.upper().startswith("LEI") else f"LEI {identifier}"
+
 
 templates = Jinja2Templates(
     env=Environment(
@@ -23,6 +30,7 @@ templates = Jinja2Templates(
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
 )
+templates.env.filters["lei"] = lei
 
 
 async def call_api(
@@ -54,8 +62,8 @@ def _acting_as(request: Request, who: Principal | None) -> str | None:
     store: Credentials = request.app.state.credentials
     profile = store.profiles({who.org}).get(who.org)
     label = profile.name if profile is not None else who.name
-    lei = f", LEI {profile.identifier}" if profile is not None and profile.identifier else ""
-    return f"{label} ({who.role}{lei})"
+    known = f", {lei(profile.identifier)}" if profile is not None and profile.identifier else ""
+    return f"{label} ({who.role}{known})"
 
 
 def render(request: Request, name: str, who: Principal | None, status: int = 200, **context: Any) -> Response:

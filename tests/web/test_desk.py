@@ -59,7 +59,7 @@ def test_the_desk_issues_one_document_to_a_member_chosen_from_the_directory(
         desk = web.get("/web/desk").text
         assert '<a href="/web/desk">Carrier desk</a>' in desk
         assert '<div class="card js-only" id="many" hidden>' in desk  # many files at once needs JS
-        assert f'<option value="{shipper.org}">Shipper Ltd (LEI LEI:API-SHIPPER) · trader</option>' in desk
+        assert f'<option value="{shipper.org}">Shipper Ltd (LEI:API-SHIPPER) · trader</option>' in desk
         assert f'value="{members["carrier"].org}"' not in desk  # not oneself
         fields = {"csrf": csrf_of(desk), "issue_to": shipper.org, "document": json.dumps(document)}
         page = _follow(web, web.post("/web/desk/issue", data=fields))

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from api.web.rendering import lei
 from tests.api.helpers import Stages, carrier_document, new_document, ok
 from tests.web.conftest import XSS, csrf_of, signed_in
 
@@ -31,6 +32,14 @@ def test_the_pages_have_no_inline_script_and_stay_light(gateway: Any, members: A
             len(web.get(f"/web/static/{name}").content) for name in ("web.css", "htmx.min.js", "drop.js")
         )
         assert weight < 300 * 1024
+
+
+def test_an_identifier_is_named_an_lei_once() -> None:
+    """A bare LEI gets its label; an identifier that already says LEI (the demo members') is not
+    labelled twice."""
+    assert lei("5493001KJTIIGC8Y1R12") == "LEI 5493001KJTIIGC8Y1R12"
+    assert lei("LEI:DEMO-BANK-0001") == "LEI:DEMO-BANK-0001"
+    assert lei("lei-123") == "lei-123"
 
 
 def _sign_in(client: httpx.Client, credential: str, **headers: str) -> httpx.Response:
@@ -68,7 +77,7 @@ def test_the_session_cookie_is_sealed_httponly_strict_and_shows_who_you_act_as(
         assert forged.get("/web/verify").headers["location"] == "/web/sign-in"
     with signed_in(gateway.url, members["bank"].token) as web:
         page = web.get("/web/verify").text
-        assert 'id="acting-as">Bank Ltd (bank, LEI LEI:API-BANK)' in page
+        assert 'id="acting-as">Bank Ltd (bank, LEI:API-BANK)' in page
         r = web.post("/web/sign-out", data={"csrf": csrf_of(page)})
         assert r.status_code == 303
         assert web.get("/web/verify").headers["location"] == "/web/sign-in"
@@ -120,7 +129,12 @@ def test_verify_answers_matches_does_not_match_and_no_such_ebl(gateway: Any, mem
         page = web.post("/web/verify", data={"csrf": csrf, "document": presented}).text
         assert 'id="verdict">MATCHES<' in page
         assert f'id="status" class="status">{api["status"]}<' in page
-        assert "Shipper Ltd" in page and "LEI LEI:API-SHIPPER" in page and "Carrier Ltd" in page
+        assert (
+            "Shipper Ltd" in page
+            and "LEI:API-SHIPPER" in page
+            and "LEI LEI" not in page
+            and "Carrier Ltd" in page
+        )
         assert f'id="document-hash">{api["documentHash"]}<' in page
 
         altered = json.dumps({**document, "issueDate": "2024-01-03"})
