@@ -8,6 +8,7 @@ import pytest
 from eth_utils.crypto import keccak
 from web3 import Web3
 
+from registry.chain.anvil_dev import fund_dev_accounts
 from registry.chain.deploy import Deployment
 from registry.chain.errors import error_class
 from registry.chain.relayer import Relayer, SignedEntry
@@ -28,7 +29,7 @@ def _sign(party: Party, message: TitleActionMessage | IssuanceMessage, domain: D
 @pytest.fixture
 def relayer(w3: Web3, deployment: Deployment):
     key = key_for("relayer")
-    w3.provider.make_request("anvil_setBalance", [key.address, hex(10**24)])
+    assert fund_dev_accounts(w3, [key.address], 10**24)
     with Relayer(w3, deployment, LocalSigner(key.key), max_delay=0.02) as r:
         yield r
 
@@ -104,7 +105,7 @@ def test_reset_fails_entries_not_yet_sent_and_never_sends_them(
     """The chain restarted while an entry waited in the batch window: reset() fails it at once (the
     journal recovers it in order) and it is never sent to the restarted chain; the relayer goes on."""
     key = key_for("relayer-reset")
-    w3.provider.make_request("anvil_setBalance", [key.address, hex(10**24)])
+    assert fund_dev_accounts(w3, [key.address], 10**24)
     with Relayer(w3, deployment, LocalSigner(key.key), max_delay=1.0) as relayer:
         base = time.time_ns()
         waiting = _issuance(carrier, shipper, 0, base)
@@ -129,7 +130,7 @@ def test_after_a_reset_a_receipt_at_a_height_scanned_before_the_rollback_is_foun
     """The chain came back below heights the relayer had scanned and mined a new block at one of them:
     the receipt there is found at once, not only by the same-nonce resubmission (here an hour away)."""
     key = key_for("relayer-rescan")
-    w3.provider.make_request("anvil_setBalance", [key.address, hex(10**24)])
+    assert fund_dev_accounts(w3, [key.address], 10**24)
     with Relayer(w3, deployment, LocalSigner(key.key), max_delay=0.01, resubmit_after=3600) as relayer:
         base = time.time_ns()
         snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
