@@ -12,6 +12,7 @@ from registry.chain.anvil_dev import fund_dev_accounts
 from registry.chain.deploy import Deployment
 from registry.chain.errors import error_class
 from registry.chain.relayer import Relayer, SignedEntry
+from registry.chain.relayer_batch import TRANSACTION_GAS_CAP
 from registry.errors import ChainError
 from registry.keys import Domain, IssuanceMessage, LocalSigner, TitleActionMessage
 from registry.types import Action, DocumentKind
@@ -59,6 +60,28 @@ def test_relayer_issues_a_batch_for_the_carrier(relayer, registry, domain, carri
     futures = relayer.submit_many(_sign(carrier, m, domain) for m in messages)
     results = [f.result(timeout=60) for f in futures]
     assert all(r.ok for r in results)
+    for m in messages:
+        ebl = registry.functions.eblIdOf(carrier.org, m.tdr_hash).call()
+        assert registry.functions.holderOf(ebl).call() == shipper.org
+
+
+def test_a_batch_above_the_transaction_gas_cap_goes_out_in_transactions_under_it(
+    w3, deployment, registry, domain, carrier, shipper
+):
+    """Regression (the Hardhat node, Osaka): 120 issuances in one batch asked for 22.9 M gas, and a node
+    enforcing EIP-7825's cap of 2**24 gas per transaction refused the whole batch. They now go out in
+    several transactions, each asking for at most the cap, and every one takes effect."""
+    key = key_for("relayer")
+    assert fund_dev_accounts(w3, [key.address], 10**24)
+    base = time.time_ns()
+    messages = [_issuance(carrier, shipper, n, base + n) for n in range(120)]
+    entries = [_sign(carrier, m, domain) for m in messages]  # signed first: one batch, not a trickle
+    with Relayer(w3, deployment, LocalSigner(key.key), max_delay=1.0) as relayer:
+        results = [f.result(timeout=120) for f in relayer.submit_many(entries)]
+    assert all(r.ok for r in results), [r.error for r in results if not r.ok][:1]
+    hashes = {r.tx_hash for r in results}
+    assert len(hashes) >= 2
+    assert all(w3.eth.get_transaction(h)["gas"] <= TRANSACTION_GAS_CAP for h in hashes)
     for m in messages:
         ebl = registry.functions.eblIdOf(carrier.org, m.tdr_hash).call()
         assert registry.functions.holderOf(ebl).call() == shipper.org
