@@ -66,7 +66,7 @@ slither: setup ## Slither on contracts/, every finding fixed or triaged (slither
 # second EVM implementation beside anvil (EBL_TEST_LEDGER=hardhat; tests/support/chains.py). make test
 # runs the quick part of them on Hardhat; make test-long runs them all.
 HARDHAT_TESTS := tests/registry/chain tests/registry/title tests/registry/store tests/registry/proofs \
-	tests/registry/test_governance_journal.py tests/api/test_scenario.py
+	tests/registry/test_governance_journal.py tests/api/test_scenario.py tests/api/test_audit_bundle.py
 HARDHAT_QUICK_TESTS := tests/api/test_scenario.py tests/registry/chain/test_rpc.py tests/registry/chain/test_relayer.py
 
 test: setup ## Every check and test, as CI runs it
