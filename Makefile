@@ -103,9 +103,11 @@ bench-quick: setup ## Every benchmark at a small size (a few minutes)
 	$(PY) -m bench.reads --quick
 	$(PY) -m bench.throughput --quick
 	$(PY) -m bench.proofs --quick
+	$(PY) -m bench.endurance --quick
 
-soak: setup ## Hold 80 % of the measured peak (bench/results/throughput.json) for 10 min: errors, memory (bench/results/soak.json)
+soak: setup ## Gateway soak at 80 % of the measured peak for 10 min (bench/results/soak.json), then the embedded chain's endurance: 100 ops/s for 10 min, 2 min idle (bench/results/endurance.json)
 	$(PY) -m bench.soak
+	$(PY) -m bench.endurance
 
 clean: ## Remove build outputs (keeps data/)
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -88,6 +88,26 @@ class Settings(BaseSettings):
         "unset), hardhat (a Hardhat node) or qbft (a Besu QBFT network); see LEDGER_PROFILES",
     )
     chain_block_time: float = Field(default=1.0, gt=0, description="embedded anvil: seconds per block")
+    chain_on_demand: bool = Field(
+        default=True,
+        description="embedded anvil: mine a block only when transactions wait (at most one per "
+        "chain_block_time), not an empty block every interval; needed for chain_states_kept to hold "
+        "(docs/ledger.md)",
+    )
+    chain_states_kept: int | None = Field(
+        default=16,
+        ge=4,
+        description="embedded anvil: historical states kept in memory, each a full copy of the state "
+        "(reads older than this many blocks fail; the registry reads at a head cached for a fraction "
+        "of a block); unset: anvil's own limits, which grow memory with eBLs x blocks",
+    )
+    chain_state_interval: int = Field(
+        default=5,
+        ge=1,
+        le=300,
+        description="embedded anvil: seconds between state dumps; what a crash loses since the last "
+        "one, the operation journal resubmits (docs/ledger.md)",
+    )
     chain_gas_limit: int = Field(default=1_000_000_000, gt=0)
     chain_port: int | None = None
     confirmations: int = Field(default=0, ge=0, description="blocks before a receipt is final (QBFT: 0)")

@@ -60,7 +60,7 @@ from registry.title import TitleService
 from registry.title.bridge import PlatformBridge
 from registry.watchdog import ChainWatchdog, recheck_since
 
-__all__ = ["Runtime"]
+__all__ = ["Runtime", "embedded_anvil_config"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,23 @@ BRIDGE = "bridge"
 
 INDEX_WAIT = 10.0
 """Seconds a write answered final waits at most for the index to show it (read your own writes)."""
+
+
+def embedded_anvil_config(s: Settings) -> AnvilConfig:
+    """How the registry runs its embedded anvil (see ``docs/ledger.md`` for what each setting bounds):
+    on-demand mining at ``chain_block_time`` (plus ``confirmations`` trailing blocks), at most
+    ``chain_states_kept`` historical states in memory, the state dumped every ``chain_state_interval``
+    seconds to the data folder."""
+    return AnvilConfig(
+        block_time=s.chain_block_time,
+        on_demand=s.chain_on_demand,
+        trailing_blocks=s.confirmations,
+        states_kept=s.chain_states_kept,
+        gas_limit=s.chain_gas_limit,
+        state_path=s.chain_state_path,
+        state_interval=s.chain_state_interval,
+        port=s.chain_port,
+    )
 
 
 class Runtime:
@@ -139,14 +156,7 @@ class Runtime:
         s = self.settings
         s.data_dir.mkdir(parents=True, exist_ok=True)
         if s.embedded_chain:
-            self.anvil = AnvilProcess(
-                AnvilConfig(
-                    block_time=s.chain_block_time,
-                    gas_limit=s.chain_gas_limit,
-                    state_path=s.chain_state_path,
-                    port=s.chain_port,
-                )
-            ).start()
+            self.anvil = AnvilProcess(embedded_anvil_config(s)).start()
             url = self.anvil.url
         else:
             assert s.rpc_url is not None
@@ -372,7 +382,12 @@ class Runtime:
 
     # ------------------------------------------------------------------ crash recovery
 
-    def wait_chain_persisted(self, timeout: float = 15.0) -> bool:
+    def wait_chain_persisted(self, timeout: float | None = None) -> bool:
         """Block until the embedded chain has dumped every block mined so far to its state file (after
-        the first start's deployment and onboarding, which are not journaled); True without one."""
-        return self.anvil.wait_persisted(timeout) if self.anvil is not None else True
+        the first start's deployment and onboarding, which are not journaled); True without one.
+        ``timeout`` defaults to three state intervals and ten seconds."""
+        if self.anvil is None:
+            return True
+        return self.anvil.wait_persisted(
+            timeout if timeout is not None else 3 * self.settings.chain_state_interval + 10
+        )

@@ -40,7 +40,9 @@ CHORES_EVERY = 5.0
 BACKUP_EVERY = 30.0
 """Seconds between backups of the embedded chain's state file. A backup parses and copies the whole
 dump, which grows with the chain (every 5 s it took a tenth of the gateway's CPU under load); it is
-only read when the newest dump is torn, and what an older backup lacks the journal resubmits."""
+only read when the newest dump is torn, and what an older backup lacks the journal resubmits. When a
+round finds the dump half written it is retried every probe, so the backup is never older than this
+plus one state interval (``EBL_CHAIN_STATE_INTERVAL``) and the time a dump takes."""
 RETRY_MIN_AGE = 10.0
 """An operation pending this long without being tracked is resubmitted by the periodic retry."""
 RESTART_BACKOFF = 2.0
@@ -140,11 +142,15 @@ class ChainWatchdog:
                     self._title.writes.open()
                     down_since = None
                 last_head = head
+                if anvil is not None and time.monotonic() >= next_backup:
+                    # Retried every probe until it holds the newest complete dump: a dump caught half
+                    # written (the file grows, so dumps take longer) must not leave the backup a whole
+                    # further interval behind.
+                    anvil.backup_state()
+                    if anvil.backup_current():
+                        next_backup = time.monotonic() + BACKUP_EVERY
                 if time.monotonic() >= next_chores:
                     next_chores = time.monotonic() + CHORES_EVERY
-                    if anvil is not None and time.monotonic() >= next_backup:
-                        next_backup = time.monotonic() + BACKUP_EVERY
-                        anvil.backup_state()
                     retried = self._title.recover(min_age=RETRY_MIN_AGE)
                     if retried:
                         log.warning("resubmitted %d operations left pending by a failed send", retried)

@@ -1,6 +1,6 @@
 """`make run` until the gateway lands: the embedded chain, deployed once, state kept in the data folder.
 
-Starts anvil on 127.0.0.1 (interval mining, raised gas limit, state persisted to
+Starts anvil on 127.0.0.1 as the gateway does (on-demand mining, raised gas limit, state persisted to
 ``$EBL_DATA_DIR/chain/state.json``), deploys TitleRegistry on first start (manifest in
 ``$EBL_DATA_DIR/deployment.json``), verifies the code on every later start, and serves until Ctrl-C.
 
@@ -18,10 +18,12 @@ from pathlib import Path
 from eth_account import Account
 from web3 import Web3
 
-from registry.chain.anvil import AnvilConfig, AnvilProcess
+from registry.chain.anvil import AnvilProcess
 from registry.chain.deploy import Deployment, deploy, verify_deployment
+from registry.config import Settings
 from registry.data_lock import DataFolderLock
 from registry.errors import RegistryInUseError
+from registry.runtime import embedded_anvil_config
 
 # anvil's well-known first development account (mnemonic "test test ... junk"); local chain only.
 _ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
@@ -36,7 +38,9 @@ def main() -> None:
 
     data: Path = args.data_dir
     manifest = data / "deployment.json"
-    config = AnvilConfig(block_time=args.block_time, state_path=data / "chain" / "state.json", port=args.port)
+    # as the gateway runs it (on-demand mining, bounded history, EBL_CHAIN_* settings; docs/ledger.md)
+    settings = Settings(data_dir=data, chain_block_time=args.block_time, chain_port=args.port)
+    config = embedded_anvil_config(settings)
     try:  # the same data folder lock as the runtime's: neither may stop the other's chain
         lock = DataFolderLock(data).acquire("the development chain (make chain)")
     except RegistryInUseError as exc:

@@ -98,8 +98,9 @@ def events(
 def bundle(ebl_id: EblIdPath, runtime: RuntimeDep, principal: Auditor) -> dict[str, Any]:
     """The audit bundle: one JSON file with the issued document, every action with its raw transaction,
     receipt and Merkle proofs against its block's transactionsRoot and receiptsRoot, every header from
-    the first action's block to the head, and the head signed by the registry's attestation key
-    (`/.well-known/jwks.json`). Check it offline with `ebl audit verify BUNDLE --jwks JWKS_FILE`."""
+    the first action's block to the head, each acting key's membership record proven at its block, and
+    the head signed by the registry's attestation key (`/.well-known/jwks.json`). Check it offline with
+    `ebl audit verify BUNDLE --jwks JWKS_FILE` (on a Besu QBFT network, `--qbft-genesis GENESIS`)."""
     ident = parse_ebl_id(ebl_id)
     events = runtime.title.history(ident)
     return build_bundle(

@@ -3,7 +3,8 @@
 ``GET ebls`` lists the organisation's bills from the index, one view at a time: ``held`` (live bills
 in its possession), ``awaiting`` (held bills waiting for its action, each with the reason) and
 ``former`` (bills it handed on), newest issuance first, paginated with ``nextCursor``
-(:mod:`registry.store.holdings`).
+(:mod:`registry.store.holdings`). ``GET directory`` lists the member organisations (legal name, LEI,
+role) a member names as counterparty.
 
 A member registers a wallet key it holds itself in two steps: ``POST keys/challenge`` names the key
 and returns EIP-712 ``KeyRegistration`` typed data (the organisation, the key, a nonce, a deadline,
@@ -23,7 +24,14 @@ from api.auth import Principal
 from api.deps import CredentialsDep, RuntimeDep, member_org, require_role
 from api.problems import problem_for_failed_operation, problem_responses
 from api.routes._common import organisations
-from api.schemas import HoldingPageOut, KeyChallengeRequest, KeyOut, KeyRegistrationRequest, TypedDataOut
+from api.schemas import (
+    HoldingPageOut,
+    KeyChallengeRequest,
+    KeyOut,
+    KeyRegistrationRequest,
+    OrganisationOut,
+    TypedDataOut,
+)
 from registry.members import OrgKey
 from registry.store.holdings import HoldingView, member_ebls
 from registry.title import Operation
@@ -71,6 +79,21 @@ def ebls(
         if a
     }
     return HoldingPageOut.from_domain(page, organisations(credentials, parties))
+
+
+@router.get("/directory", response_model=list[OrganisationOut])
+def directory(
+    principal: Member,
+    credentials: CredentialsDep,
+    q: Annotated[str, Query(max_length=100, description="Part of the legal name or LEI (any case)")] = "",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[OrganisationOut]:
+    """The member directory: every member organisation's address, legal name, LEI and role, by name,
+    so a holder names a counterparty (transfer, endorse) by who it is, not by a typed address."""
+    return [
+        OrganisationOut(address=p.address, name=p.name, identifier=p.identifier, role=p.role.lower())
+        for p in credentials.directory(q.strip(), limit)
+    ]
 
 
 @router.get("/keys", response_model=list[KeyOut])

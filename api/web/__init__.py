@@ -13,7 +13,9 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from api.web import desk, timeline
 from api.web.headers import SecurityHeaders
+from api.web.inbox import router as inbox_router
 from api.web.pages import router
 
 __all__ = ["install_web"]
@@ -24,5 +26,8 @@ STATIC = Path(__file__).parent / "static"
 def install_web(app: FastAPI) -> None:
     """Mount the web pages, their static assets and the security headers on every ``/web`` response."""
     app.include_router(router)
+    app.include_router(timeline.router)
+    app.include_router(inbox_router)
+    app.include_router(desk.router)
     app.mount("/web/static", StaticFiles(directory=STATIC), name="web-static")
     app.add_middleware(SecurityHeaders)

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Credentials, Principal
 from api.web import session
-from api.web.rendering import call_api, render
+from api.web.rendering import call_api, problem_of, render
 
 router = APIRouter(prefix="/web", include_in_schema=False)
 
@@ -23,20 +23,30 @@ async def home() -> Response:
     return RedirectResponse("/web/verify", status_code=303)
 
 
+def _sign_in_form(request: Request, who: Principal | None, status: int = 200, **context: Any) -> Response:
+    """The sign-in page with its login-CSRF token (and the pre-session cookie the token is bound to)."""
+    nonce = session.pre_session(request)
+    token = session.sign_in_token(request, nonce)
+    response = render(request, "sign_in.html", who, status, sign_in_csrf=token, **context)
+    session.keep_pre_session(response, request, nonce)
+    return response
+
+
 @router.get("/sign-in", response_class=HTMLResponse)
 async def sign_in_page(request: Request) -> Response:
-    return render(request, "sign_in.html", await session.principal(request))
+    return _sign_in_form(request, await session.principal(request))
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
 async def sign_in(request: Request) -> Response:
-    if not session.same_origin(request):
-        return render(request, "sign_in.html", None, 403, error="csrf")
-    token = (await session.form(request)).get("credential", "").strip()
+    fields = await session.form(request)
+    if not session.sign_in_ok(request, fields):
+        return _sign_in_form(request, None, 403, error="csrf")
+    token = fields.get("credential", "").strip()
     store: Credentials = request.app.state.credentials
     found = await run_in_threadpool(store.check, token) if token else "invalid"
     if not isinstance(found, Principal):
-        return render(request, "sign_in.html", None, 401, error="bad_credential")
+        return _sign_in_form(request, None, 401, error="bad_credential")
     response = RedirectResponse("/web/verify", status_code=303)
     session.start(response, request, token)
     return response
@@ -46,7 +56,7 @@ async def sign_in(request: Request) -> Response:
 async def sign_out(request: Request) -> Response:
     fields = await session.form(request)
     if not session.csrf_ok(request, fields):
-        return render(request, "sign_in.html", await session.principal(request), 403, error="csrf")
+        return _sign_in_form(request, await session.principal(request), 403, error="csrf")
     response = RedirectResponse("/web/sign-in", status_code=303)
     session.end(response)
     return response
@@ -73,7 +83,7 @@ async def verify(request: Request) -> Response:
     who = await session.principal(request)
     fields = await session.form(request)
     if who is None:
-        return render(request, "sign_in.html", None, 401, error="bad_credential")
+        return _sign_in_form(request, None, 401, error="bad_credential")
     if not session.csrf_ok(request, fields):
         return render(request, "verify.html", who, 403, error="csrf", ebl_id="", document="")
     ebl_id, document = fields.get("ebl_id", "").strip(), fields.get("document", "").strip()
@@ -86,8 +96,7 @@ async def verify(request: Request) -> Response:
     elif answer.status_code == 404:
         context["no_such"] = True
     else:
-        problem = answer.json()
-        context["problem"] = f"{problem.get('title', '')}: {problem.get('detail', '')}".strip(": ")
+        context["problem"] = problem_of(answer)
     return render(request, "verify.html", who, **context)
 
 
@@ -102,8 +111,7 @@ async def attestation(request: Request) -> Response:
     path = f"/v1/banks/ebls/{quote(ebl_id, safe='')}/attestations"
     answer = await call_api(request, "POST", path, document or "", accept="application/jose")
     if answer.status_code != 200:
-        problem = answer.json()
-        context = {"ebl_id": ebl_id, "document": document, "problem": problem.get("detail", "")}
+        context = {"ebl_id": ebl_id, "document": document, "problem": problem_of(answer)}
         return render(request, "verify.html", who, answer.status_code, **context)
     name = "".join(c for c in ebl_id if c.isalnum())[:80] or "ebl"
     return Response(

@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from api.auth import Credentials, Principal
 from api.web import i18n, session
 
-__all__ = ["call_api", "render", "templates"]
+__all__ = ["call_api", "problem_of", "render", "templates"]
 
 templates = Jinja2Templates(
     env=Environment(
@@ -26,10 +26,19 @@ templates = Jinja2Templates(
 
 
 async def call_api(
-    request: Request, method: str, path: str, body: str | None = None, accept: str = "application/json"
+    request: Request,
+    method: str,
+    path: str,
+    body: str | None = None,
+    accept: str = "application/json",
+    *,
+    idempotency_key: str | None = None,
 ) -> httpx.Response:
-    """One ``/v1`` request through this same app (its guards, auth, rate limit and rules)."""
+    """One ``/v1`` request through this same app (its guards, auth, rate limit and rules); a write may
+    carry an ``Idempotency-Key`` so that a form posted twice acts once."""
     headers = {"Authorization": f"Bearer {session.credential(request)}", "Accept": accept}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
     if body is not None:
         headers["Content-Type"] = "application/json"
     transport = httpx.ASGITransport(app=request.app)
@@ -59,7 +68,8 @@ def render(request: Request, name: str, who: Principal | None, status: int = 200
             "lang": lang,
             "languages": i18n.LANGUAGES,
             "acting_as": _acting_as(request, who),
-            "csrf": session.csrf_token(session.credential(request) or "") if who else "",
+            "role": who.role if who else None,
+            "csrf": session.csrf_token(request) if who else "",
             **context,
         },
         status_code=status,
@@ -67,3 +77,16 @@ def render(request: Request, name: str, who: Principal | None, status: int = 200
     if request.query_params.get("lang") in i18n.LANGUAGES:
         response.set_cookie("ebl_lang", lang, max_age=365 * 86400, samesite="strict", path="/web")
     return response
+
+
+def problem_of(answer: httpx.Response) -> str:
+    """The API's refusal in its own words, one line: ``title: detail`` and any validation messages."""
+    try:
+        body = answer.json()
+    except ValueError:
+        return f"HTTP {answer.status_code}"
+    if not isinstance(body, dict):
+        return f"HTTP {answer.status_code}"
+    said = f"{body.get('title', '')}: {body.get('detail', '')}".strip(": ") or f"HTTP {answer.status_code}"
+    errors = [e.get("message", "") for e in body.get("errors", []) if isinstance(e, dict)]
+    return f"{said} ({'; '.join(errors)})" if errors else said

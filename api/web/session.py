@@ -1,33 +1,81 @@
-"""The web session: the organisation's API credential in an HttpOnly, SameSite=Strict cookie (Secure
-over TLS), and a CSRF token derived from it that every form posts back.
+"""The web session: a sealed, HttpOnly, SameSite=Strict cookie (Secure over TLS), and a CSRF token that
+every form posts back.
 
-The CSRF token is ``HMAC-SHA256(credential, "csrf")``: a page on another origin can neither read the
-cookie nor the token, and the gateway keeps no session state (it runs several workers). Forms are also
-refused when their ``Origin`` header names another origin.
+- **Sealed.** The cookie holds the organisation's API credential encrypted and authenticated with
+  Fernet (``cryptography``: AES-128-CBC + HMAC-SHA256, with its issue time), under a key kept in the data
+  folder (``secrets/web-session-key``, mode 0600) that every gateway worker of one registry shares. The
+  browser never holds a usable ``/v1`` bearer token; a cookie older than :data:`MAX_AGE` is refused by
+  its own timestamp, whatever the browser does with ``Max-Age``.
+- **CSRF.** A signed-in form carries ``HMAC(key, credential)``. The sign-in form, before there is a
+  session, carries ``HMAC(key, pre-session nonce)`` whose nonce sits in its own Strict cookie (login
+  CSRF: a page elsewhere cannot sign a victim in as the attacker). Forms are also refused when the
+  browser names another origin (``Origin``, or ``Sec-Fetch-Site: cross-site``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import secrets
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from cryptography.fernet import Fernet, InvalidToken
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Credentials, Principal
 
 COOKIE = "ebl_session"
+PRE_SESSION = "ebl_pre_session"
 MAX_AGE = 8 * 3600
-"""The session cookie expires after a working day; sign in again then."""
+"""The session expires after a working day; sign in again then."""
 
 
-def csrf_token(credential: str) -> str:
-    return hmac.new(credential.encode(), b"csrf", hashlib.sha256).hexdigest()
+def _key_file(request: Request) -> Path:
+    return Path(request.app.state.runtime.settings.data_dir) / "secrets" / "web-session-key"
+
+
+def _key(request: Request) -> bytes:
+    """The registry's session key, made once (exclusively, so concurrent workers agree) and cached."""
+    cached: bytes | None = getattr(request.app.state, "web_session_key", None)
+    if cached is not None:
+        return cached
+    path = _key_file(request)
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(Fernet.generate_key())
+    key = path.read_bytes().strip()
+    request.app.state.web_session_key = key
+    return key
+
+
+def _mac(request: Request, value: str, purpose: bytes) -> str:
+    return hmac.new(_key(request), purpose + b"\0" + value.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token(request: Request) -> str:
+    """The token a signed-in page's forms post back (empty without a session)."""
+    token = credential(request)
+    return _mac(request, token, b"csrf") if token else ""
 
 
 def credential(request: Request) -> str | None:
-    return request.cookies.get(COOKIE) or None
+    """The API credential sealed in the session cookie, or None when it is absent, altered or expired."""
+    sealed = request.cookies.get(COOKIE)
+    if not sealed:
+        return None
+    try:
+        return Fernet(_key(request)).decrypt(sealed.encode(), ttl=MAX_AGE).decode()
+    except (InvalidToken, UnicodeDecodeError):
+        return None
 
 
 async def principal(request: Request) -> Principal | None:
@@ -42,11 +90,11 @@ async def principal(request: Request) -> Principal | None:
     return found if isinstance(found, Principal) else None
 
 
-def start(response: Response, request: Request, token: str) -> None:
+def _cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
     response.set_cookie(
-        COOKIE,
-        token,
-        max_age=MAX_AGE,
+        name,
+        value,
+        max_age=max_age,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
@@ -54,8 +102,36 @@ def start(response: Response, request: Request, token: str) -> None:
     )
 
 
+def start(response: Response, request: Request, token: str) -> None:
+    _cookie(response, request, COOKIE, Fernet(_key(request)).encrypt(token.encode()).decode(), MAX_AGE)
+    response.delete_cookie(PRE_SESSION, path="/web", httponly=True, samesite="strict")
+
+
 def end(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/web", httponly=True, samesite="strict")
+
+
+def pre_session(request: Request) -> str:
+    """This browser's pre-session nonce (the one its cookie holds, or a new one to set)."""
+    return request.cookies.get(PRE_SESSION) or secrets.token_urlsafe(24)
+
+
+def sign_in_token(request: Request, nonce: str) -> str:
+    """The sign-in form's token for ``nonce``."""
+    return _mac(request, nonce, b"sign-in")
+
+
+def keep_pre_session(response: Response, request: Request, nonce: str) -> None:
+    _cookie(response, request, PRE_SESSION, nonce, 3600)
+
+
+def sign_in_ok(request: Request, fields: dict[str, str]) -> bool:
+    """The sign-in form came from this origin's own sign-in page, in this browser."""
+    nonce = request.cookies.get(PRE_SESSION, "")
+    sent = fields.get("csrf", "")
+    return (
+        bool(nonce) and same_origin(request) and hmac.compare_digest(sent, _mac(request, nonce, b"sign-in"))
+    )
 
 
 async def form(request: Request) -> dict[str, str]:
@@ -66,6 +142,8 @@ async def form(request: Request) -> dict[str, str]:
 
 def same_origin(request: Request) -> bool:
     """False when the browser says the form came from another origin."""
+    if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
+        return False
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
         return origin is None
@@ -74,6 +152,6 @@ def same_origin(request: Request) -> bool:
 
 
 def csrf_ok(request: Request, fields: dict[str, str]) -> bool:
-    token = credential(request)
     sent = fields.get("csrf", "")
-    return bool(token) and same_origin(request) and hmac.compare_digest(sent, csrf_token(token or ""))
+    expected = csrf_token(request)
+    return bool(expected) and same_origin(request) and hmac.compare_digest(sent, expected)

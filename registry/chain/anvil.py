@@ -39,10 +39,17 @@ from types import TracebackType
 
 from registry.chain import anvil_leftovers, anvil_state
 from registry.chain.anvil_leftovers import anvils_serving
+from registry.chain.anvil_miner import OnDemandMiner
 from registry.chain.build import project_root
 from registry.errors import ToolchainError
 
-__all__ = ["AnvilConfig", "AnvilProcess", "anvil_binary", "anvils_serving", "free_port"]
+__all__ = [
+    "AnvilConfig",
+    "AnvilProcess",
+    "anvil_binary",
+    "anvils_serving",
+    "free_port",
+]
 
 _PLATFORMS = {
     ("Linux", "x86_64"): "linux-amd64",
@@ -77,6 +84,14 @@ class AnvilConfig:
     Attributes:
         chain_id: EIP-155 chain id (also in every EIP-712 domain).
         block_time: seconds between blocks; None = automine (one block per transaction).
+        on_demand: with a ``block_time``, mine only when the pool holds transactions, at most one
+            block per ``block_time`` (:mod:`registry.chain.anvil_miner`), instead of anvil's interval
+            mining (an empty block, and a full state snapshot, every interval even when idle).
+        trailing_blocks: on demand, empty blocks mined after the last busy one (confirmations).
+        states_kept: historical states anvil keeps in memory (``--prune-history N``); None keeps
+            anvil's own limits (1,500 full snapshots under a block time of 2 s or less). Reads older
+            than this many blocks fail; anvil 1.7.1 honours it only without ``--block-time``, so with
+            a ``block_time`` it needs ``on_demand``.
         gas_limit: block gas limit; raised so one block carries thousands of title actions.
         state_path: file to load state from and dump it to; None = in-memory only.
         state_interval: seconds between state dumps when ``state_path`` is set.
@@ -86,6 +101,9 @@ class AnvilConfig:
 
     chain_id: int = 31337
     block_time: float | None = None
+    on_demand: bool = False
+    trailing_blocks: int = 0
+    states_kept: int | None = None
     gas_limit: int = 1_000_000_000
     state_path: Path | None = None
     state_interval: int = 1
@@ -105,6 +123,9 @@ class AnvilProcess:
         self._proc: subprocess.Popen[bytes] | None = None
         self.port: int = self.config.port or 0
         self._log_path: Path | None = None
+        self.miner: OnDemandMiner | None = None
+        if config.block_time is not None and config.on_demand:
+            self.miner = OnDemandMiner(lambda: self.url, config.block_time, config.trailing_blocks)
         self.loaded_state_time: float | None = None
         """Modification time (unix seconds) of the state file the running anvil loaded; None without one."""
 
@@ -146,8 +167,12 @@ class AnvilProcess:
             "2",
             "--silent",
         ]
-        if cfg.block_time is not None:
+        if cfg.block_time is not None and cfg.on_demand:
+            args += ["--no-mining"]
+        elif cfg.block_time is not None:
             args += ["--block-time", str(cfg.block_time)]
+        if cfg.states_kept is not None:
+            args += ["--prune-history", str(cfg.states_kept)]
         if cfg.state_path is not None:
             cfg.state_path.parent.mkdir(parents=True, exist_ok=True)
             args += ["--state", str(cfg.state_path), "--state-interval", str(cfg.state_interval)]
@@ -167,6 +192,8 @@ class AnvilProcess:
             if self._answers():
                 self._write_pidfile()
                 self.backup_state()
+                if self.miner is not None:
+                    self.miner.start()
                 return self
             time.sleep(0.05)
         self.stop()
@@ -174,6 +201,8 @@ class AnvilProcess:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop anvil by its own pid (SIGTERM lets it dump state; SIGKILL after ``timeout``)."""
+        if self.miner is not None:
+            self.miner.stop()
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
             self._remove_pidfile(proc)
@@ -188,6 +217,8 @@ class AnvilProcess:
 
     def kill(self) -> None:
         """SIGKILL, as a crash would (tests of the journal's resubmission use it)."""
+        if self.miner is not None:
+            self.miner.stop()
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
@@ -232,14 +263,21 @@ class AnvilProcess:
         state = self.config.state_path
         return anvil_state.backup_state(state) if state is not None else False
 
-    def wait_persisted(self, timeout: float = 15.0) -> bool:
+    def backup_current(self) -> bool:
+        """Whether :attr:`backup_path` holds the newest complete dump (False without a state file)."""
+        state = self.config.state_path
+        return anvil_state.backup_current(state) if state is not None else False
+
+    def wait_persisted(self, timeout: float | None = None) -> bool:
         """Block until anvil has dumped its state twice from now (so the dump holds every block mined
         before the call), then back that dump up; False without a state file or when ``timeout``
-        passes first."""
+        (default: three state intervals and ten seconds) passes first."""
         state = self.config.state_path
         if state is None or self._proc is None:
             return False
-        return anvil_state.wait_dumped(state, timeout)
+        return anvil_state.wait_dumped(
+            state, timeout if timeout is not None else 3 * self.config.state_interval + 10
+        )
 
     def _write_pidfile(self) -> None:
         path, state = self.pidfile, self.config.state_path

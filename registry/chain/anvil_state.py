@@ -20,7 +20,15 @@ from pathlib import Path
 
 from registry.errors import ToolchainError
 
-__all__ = ["backup_path", "backup_state", "complete_dump", "mtime_ns", "usable_state", "wait_dumped"]
+__all__ = [
+    "backup_current",
+    "backup_path",
+    "backup_state",
+    "complete_dump",
+    "mtime_ns",
+    "usable_state",
+    "wait_dumped",
+]
 
 log = logging.getLogger("registry.chain.anvil")
 
@@ -59,6 +67,13 @@ def mtime_ns(path: Path) -> int:
         return path.stat().st_mtime_ns
     except OSError:
         return 0
+
+
+def backup_current(state: Path) -> bool:
+    """Whether the backup holds the newest dump: it is at least as new as the state file, and the state
+    file is not being rewritten (a dump in progress is newer than any backup)."""
+    backup = mtime_ns(backup_path(state))
+    return backup != 0 and backup >= mtime_ns(state)
 
 
 def backup_state(state: Path) -> bool:

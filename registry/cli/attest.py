@@ -1,7 +1,8 @@
 """Title attestations: fetch one from the gateway, verify one offline, manage the attestation keys.
 
 ``ebl attest verify FILE --jwks JWKS_FILE`` needs no network and no registry: the attestation (the
-compact JWS, or the gateway's JSON answer holding it) and the registry's JWK set are all it reads.
+compact JWS, or the gateway's JSON answer holding it) and the registry's JWK set are all it reads. On a
+Besu QBFT network, ``--qbft-genesis GENESIS`` (or ``--validators FILE``) trusts the header's commit seals.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from registry.cli.backend import CliError
 from registry.cli.gateway import HttpBackend, _problem
 from registry.cli.options import JsonOut
 from registry.cli.root import State, app, ebl_id_of, fail, guard, state_of
+from registry.cli.validators import QbftGenesis, Validators, read_validators, require_trust_root
 from registry.proofs.errors import AttestationError
 from registry.proofs.keyring import AttestationAlgorithm, AttestationKeys
 from registry.proofs.verify import verify_attestation
@@ -68,18 +70,23 @@ def verify(
         Path, typer.Argument(help="The attestation: a compact JWS file (or the gateway's JSON).")
     ],
     jwks: Annotated[
-        Path,
+        Path | None,
         typer.Option("--jwks", metavar="JWKS_FILE", help="The registry's JWK set (/.well-known/jwks.json)."),
-    ],
+    ] = None,
+    qbft_genesis: QbftGenesis = None,
+    validators: Validators = None,
     as_json: JsonOut = False,
 ) -> None:
-    """Verify an attestation offline: signature, header hash, account and storage proofs, the record
+    """Verify an attestation offline: signature (under --jwks), header hash (and on a QBFT network,
+    under --qbft-genesis / --validators, its commit seals), account and storage proofs, the record
     against the claims. Prints what is proven and how old the statement is. Exit 1 with
     \\[attestation_REASON] on any failure."""
+    trust = read_validators(qbft_genesis, validators, "attestation")
+    require_trust_root(jwks, trust, "attestation")
     compact = _read_attestation(file)
-    keys = _read_jwks(jwks)
+    keys = None if jwks is None else _read_jwks(jwks)
     try:
-        checked = verify_attestation(compact, keys, now=datetime.now(UTC))
+        checked = verify_attestation(compact, keys, now=datetime.now(UTC), validators=trust)
     except AttestationError as exc:
         fail(f"attestation_{exc.reason}", str(exc))
     if as_json:
@@ -88,6 +95,7 @@ def verify(
                 "verified": True,
                 "kid": checked.kid,
                 "alg": checked.alg,
+                "trust": checked.trust,
                 "eblId": checked.payload["eblId"],
                 "status": checked.title.status.name,
                 "blockNumber": checked.header.number,
@@ -100,9 +108,9 @@ def verify(
             }
         )
         return
-    typer.echo(
-        f"VERIFIED title attestation of eBL {checked.payload['eblId']} (key {checked.kid}, {checked.alg})"
-    )
+    signer = "signature not checked" if checked.kid is None else f"key {checked.kid}, {checked.alg}"
+    typer.echo(f"VERIFIED title attestation of eBL {checked.payload['eblId']} ({signer})")
+    typer.echo(f"trust: {checked.trust}")
     typer.echo("proven on chain (header hash, account and storage proofs):")
     for line in checked.proven():
         typer.echo(f"  {line}")

@@ -3,14 +3,21 @@
 In order, each failure a :class:`~registry.proofs.errors.BundleError` (or
 :class:`~registry.proofs.errors.HeaderError`) whose ``reason`` names the check:
 
-1. ``head_signature`` -- the head JWS verifies under the JWK set and names the newest header, this
-   chain, registry and eBL;
-2. ``header`` / ``header_chain`` -- every header hashes to its block hash and is the parent of the next;
+1. ``header`` / ``header_chain`` -- every header hashes to its block hash and is the parent of the next;
+2. the trust root, one or both of:
+   ``head_signature`` -- (given a JWK set) the head JWS verifies under it and names the newest header,
+   this chain, registry and eBL;
+   ``validator_set`` / ``commit_seals`` -- (given a QBFT validator set, :mod:`registry.proofs.seals`)
+   every header's hash is the QBFT block hash, it lists the trusted set and a quorum of it sealed it;
+   then no registry signature is needed;
 3. per action: ``transaction`` -- the raw transaction hashes to ``txHash`` and is proven at ``txIndex``
    against the block's ``transactionsRoot``; ``receipt_proof`` -- the receipt is proven against its
    ``receiptsRoot`` and succeeded; ``event`` -- the receipt's log at ``receiptLogIndex`` is the
    registry's ``ActionRecorded`` for this eBL with exactly the stated action, actor, counterparty,
    acting key and sequence;
+   ``action_key`` (and ``account_proof`` / ``storage_proof``) -- the ``keyProof`` shows the acting key
+   registered to the acting organisation in the state of the action's block
+   (:mod:`registry.proofs.key_proofs`);
    ``action_signature`` -- when the transaction is a relayed batch, the entry for the action is signed
    (EIP-712, the registry's domain) by the acting key (:mod:`registry.proofs.signed_actions`);
 4. ``custody`` -- each actor was entitled at that moment (:mod:`registry.proofs.custody`);
@@ -32,9 +39,11 @@ from registry.documents import document_hash
 from registry.errors import RegistryError
 from registry.proofs.bundle import BUNDLE_TYPE, HEAD_TYPE
 from registry.proofs.custody import Custody
-from registry.proofs.errors import AttestationError, BundleError, ProofReason
+from registry.proofs.errors import AttestationError, BundleError, ProofError, ProofReason
 from registry.proofs.headers import Header
+from registry.proofs.key_proofs import prove_key
 from registry.proofs.receipts import decode_receipt, verify_indexed
+from registry.proofs.seals import ValidatorTrust, verify_sealed
 from registry.proofs.signed_actions import signed_entry
 from registry.proofs.verify import _signed_payload
 from registry.types import Action
@@ -73,7 +82,8 @@ class VerifiedBundle:
     timeline: list[TimelineEntry]
     holder: str
     status: str
-    kid: str
+    kid: str | None
+    """The attestation key that signed the head (None: not checked, the trust is QBFT seals only)."""
     unchecked: list[int] = field(default_factory=list)
     signed: int = 0
     """How many actions carried an EIP-712 signature (a relayed batch entry) that recovered to the key."""
@@ -81,6 +91,15 @@ class VerifiedBundle:
     """The eBL this one amends (the proven ``Issued`` event's ``predecessor``), if any."""
     successor: int | None = None
     """The eBL that amends this one (the proven AMEND action's ``data``), if any."""
+    trust: str = "registry signature"
+    """What the headers' trust rests on: ``"registry signature (key K)"``, ``"QBFT seals of 4 validators
+    ..."``, or both."""
+    votes: list[str] = field(default_factory=list)
+    """(QBFT) validator votes seen in the headers that did not change the set."""
+    keys_proven: int = 0
+    """How many acting keys the state of their block shows active for the acting organisation."""
+    key_notes: list[str] = field(default_factory=list)
+    """Acting keys revoked (or organisations suspended) by the end of their block: maybe after acting."""
 
 
 def _refuse(reason: ProofReason, message: str) -> BundleError:
@@ -103,22 +122,41 @@ def _bytes(value: Any, what: str) -> bytes:
         raise _refuse("malformed", f"{what} is not hex") from None
 
 
-def _headers(bundle: Mapping[str, Any], jwks: Mapping[str, Any]) -> tuple[dict[str, Header], Header, str]:
+def _headers(
+    bundle: Mapping[str, Any], jwks: Mapping[str, Any] | None, trust: ValidatorTrust | None
+) -> tuple[dict[str, Header], Header, str | None, list[str], list[str]]:
     raw = _get(bundle, "headers", list)
     if not raw:
         raise _refuse("malformed", "the bundle has no headers")
-    headers = [Header.from_json(h) for h in raw]
+    headers = [Header.from_json(h, qbft=True if trust is not None else None) for h in raw]
     for given, header in zip(raw, headers, strict=True):
         if given != header.to_json():  # one spelling only: no case or other variant goes unnoticed
             raise _refuse("header", f"header {header.number} is not in its canonical form")
     for older, newer in pairwise(headers):
         if newer.parent_hash != older.hash or newer.number != older.number + 1:
             raise _refuse("header_chain", f"header {newer.number} does not link to {older.hash}")
+    newest = headers[-1]
+    roots: list[str] = []
+    votes: list[str] = []
+    if trust is not None:
+        try:
+            trust.check_chain(bundle.get("chainId"))
+            votes = verify_sealed(headers, trust).votes
+        except ProofError as exc:
+            raise _refuse(exc.reason, str(exc)) from None
+        roots.append(trust.describe())
+    kid = None
+    if jwks is not None:
+        kid = _check_head(bundle, jwks, newest)
+        roots.append(f"registry signature (key {kid})")
+    return {h.hash: h for h in headers}, newest, kid, roots, votes
+
+
+def _check_head(bundle: Mapping[str, Any], jwks: Mapping[str, Any], newest: Header) -> str:
     try:
         head, kid, _alg = _signed_payload(_get(bundle, "head", str), jwks, HEAD_TYPE)
     except AttestationError as exc:
         raise _refuse("head_signature", f"the signed head: {exc}") from None
-    newest = headers[-1]
     stated = (bundle.get("chainId"), str(bundle.get("registry")), bundle.get("eblId"))
     if (head.get("hash"), head.get("number")) != (newest.hash, newest.number) or (
         head.get("chainId"),
@@ -128,7 +166,7 @@ def _headers(bundle: Mapping[str, Any], jwks: Mapping[str, Any]) -> tuple[dict[s
         raise _refuse("head_signature", "the signed head is not this bundle's newest header, chain or eBL")
     if head.get("actionCount") != len(_get(bundle, "actions", list)):
         raise _refuse("head_signature", "the signed head counts another number of actions (one is missing?)")
-    return {h.hash: h for h in headers}, newest, kid
+    return kid
 
 
 def _check_action(
@@ -177,12 +215,24 @@ def _check_action(
     return header, args, issued
 
 
-def verify_bundle(bundle: Any, jwks: Mapping[str, Any]) -> VerifiedBundle:
-    """Check an audit bundle offline (see the module docstring for the checks, in order).
+def verify_bundle(
+    bundle: Any, jwks: Mapping[str, Any] | None = None, *, validators: ValidatorTrust | None = None
+) -> VerifiedBundle:
+    """Check an audit bundle offline (see the module docstring for the checks, in order). The trust
+    root is the registry's signature over the head (``jwks``), the QBFT validators' commit seals on
+    every header (``validators``), or both; at least one must be given.
 
     Raises:
         ProofError: a check failed; ``reason`` says which.
     """
+    if jwks is None and validators is None:
+        raise _refuse("malformed", "nothing to trust the headers by: give a JWK set or a validator set")
+    if isinstance(bundle, Mapping) and bundle.get("type") == "ebl-audit-bundle/1":
+        raise _refuse(
+            "malformed",
+            "an ebl-audit-bundle/1 predates the proofs of each acting key; "
+            f"fetch the bundle again as {BUNDLE_TYPE}",
+        )
     if not isinstance(bundle, Mapping) or bundle.get("type") != BUNDLE_TYPE:
         raise _refuse("malformed", f"not an {BUNDLE_TYPE}")
     try:
@@ -190,13 +240,15 @@ def verify_bundle(bundle: Any, jwks: Mapping[str, Any]) -> VerifiedBundle:
         registry = to_checksum_address(_get(bundle, "registry", str))
     except ValueError:
         raise _refuse("malformed", "eblId or registry is malformed") from None
-    headers, newest, kid = _headers(bundle, jwks)
+    headers, newest, kid, roots, votes = _headers(bundle, jwks, validators)
     actions = _get(bundle, "actions", list)
     custody: Custody | None = None
     timeline: list[TimelineEntry] = []
     doc_hash = None
     predecessor: int | None = None
     signed_count = 0
+    keys_proven = 0
+    key_notes: list[str] = []
     successor: int | None = None
     for i, a in enumerate(actions):
         where = f"action {i}"
@@ -208,6 +260,13 @@ def verify_bundle(bundle: Any, jwks: Mapping[str, Any]) -> VerifiedBundle:
         proven = (Action(args["action"]), args["actor"], args["counterparty"], args["actorKey"], args["seq"])
         if args["eblId"] != ebl_id or stated != proven:
             raise _refuse("event", f"{where}: the proven event is {proven}, not {stated}")
+        if args["actor"] is not None:
+            try:
+                note = prove_key(header, registry, args["actor"], args["actorKey"], a.get("keyProof"), where)
+            except ProofError as exc:
+                raise _refuse(exc.reason, str(exc)) from None
+            keys_proven += note is None
+            key_notes += [] if note is None else [note]
         signed = signed_entry(
             _bytes(a["rawTransaction"], where),
             registry=registry,
@@ -266,4 +325,8 @@ def verify_bundle(bundle: Any, jwks: Mapping[str, Any]) -> VerifiedBundle:
         signed_count,
         predecessor,
         successor,
+        " and ".join(roots),
+        votes,
+        keys_proven,
+        key_notes,
     )

@@ -8,7 +8,8 @@ The bundle (``type`` :data:`BUNDLE_TYPE`):
   put it (``blockNumber``, ``blockHash``, ``txHash``, ``txIndex`` and ``receiptLogIndex``, the log's
   position in its receipt), the raw signed transaction and its proof against the block's
   ``transactionsRoot``, the EIP-2718 receipt and its proof against the block's ``receiptsRoot``, and the
-  acting organisation and key as the event states them;
+  acting organisation and key as the event states them, and ``keyProof``: the ``eth_getProof`` of the
+  key's and the organisation's membership records at that block (:mod:`registry.proofs.key_proofs`);
 * ``headers``: every block header from the first action's block to the head, oldest first, so that the
   parent hashes link each older header to the newest;
 * ``head``: a compact JWS by the registry's attestation key (the keyring of title attestations, JWKS at
@@ -29,6 +30,7 @@ from web3 import Web3
 from registry.chain.rpc import rpc
 from registry.errors import ChainError
 from registry.proofs.headers import Header
+from registry.proofs.key_proofs import read_key_proof
 from registry.proofs.keyring import AttestationKeys
 from registry.proofs.raw_transactions import raw_transaction
 from registry.proofs.receipts import encode_receipt, indexed_trie_proof
@@ -36,7 +38,8 @@ from registry.store.queries import EventRecord
 
 __all__ = ["BUNDLE_TYPE", "HEAD_TYPE", "build_bundle"]
 
-BUNDLE_TYPE = "ebl-audit-bundle/1"
+BUNDLE_TYPE = "ebl-audit-bundle/2"
+"""Format 2 added each action's ``keyProof``; a format-1 file is refused by name (fetch it again)."""
 HEAD_TYPE = "ebl-bundle-head/1"
 
 
@@ -60,7 +63,7 @@ def _block_receipts(w3: Web3, block: Mapping[str, Any]) -> list[Any]:
     return list(receipts)
 
 
-def _action(w3: Web3, event: EventRecord, blocks: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _action(w3: Web3, registry: str, event: EventRecord, blocks: dict[str, dict[str, Any]]) -> dict[str, Any]:
     receipt = _rpc(w3, "eth_getTransactionReceipt", event.tx_hash)
     block_hash = receipt["blockHash"].lower()
     if block_hash not in blocks:
@@ -89,6 +92,9 @@ def _action(w3: Web3, event: EventRecord, blocks: dict[str, dict[str, Any]]) -> 
         "transactionProof": [_hex(n) for n in tx_nodes],
         "receipt": "0x" + encode_receipt(receipt).hex(),
         "receiptProof": [_hex(n) for n in receipt_nodes],
+        "keyProof": None
+        if event.actor is None
+        else read_key_proof(w3, registry, event.actor_key, event.actor, block_hash),
     }
 
 
@@ -110,14 +116,14 @@ def build_bundle(
         HeaderError: the node served a header that does not hash to its block hash.
     """
     blocks: dict[str, dict[str, Any]] = {}
-    actions = [_action(w3, e, blocks) for e in events]
-    head = Header.from_rpc(_rpc(w3, "eth_getBlockByHash", head_hash, False))
+    actions = [_action(w3, registry, e, blocks) for e in events]
+    head = Header.from_node(_rpc(w3, "eth_getBlockByHash", head_hash, False))
     newest = max(actions, key=lambda a: a["blockNumber"], default=None)
     if newest is not None and newest["blockNumber"] > head.number:  # indexed past the anchored head
-        head = Header.from_rpc(_rpc(w3, "eth_getBlockByHash", newest["blockHash"], False))
+        head = Header.from_node(_rpc(w3, "eth_getBlockByHash", newest["blockHash"], False))
     first = min((a["blockNumber"] for a in actions), default=head.number)
     headers = [
-        Header.from_rpc(_rpc(w3, "eth_getBlockByNumber", hex(n), False)).to_json()
+        Header.from_node(_rpc(w3, "eth_getBlockByNumber", hex(n), False)).to_json()
         for n in range(first, head.number)
     ] + [head.to_json()]
     registry = to_checksum_address(registry)

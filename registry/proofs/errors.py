@@ -8,6 +8,7 @@
         ├── TrieProofError             (a Merkle-Patricia proof that does not lead from the root to the value)
         ├── BundleError                (an audit bundle refused: head, header chain, receipt proof, custody)
         ├── AttestationError           (an attestation refused: signature, key, claims, shape)
+        ├── SealError                  (QBFT: commit seals or the trusted validator set refused)
         └── AttestationKeyError        (the attestation key file is missing, unreadable or unsupported)
 
 They live here rather than in :mod:`registry.errors` to keep that module from growing; each derives
@@ -27,6 +28,7 @@ __all__ = [
     "HeaderError",
     "ProofError",
     "ProofReason",
+    "SealError",
     "TrieProofError",
 ]
 
@@ -47,6 +49,9 @@ ProofReason = Literal[
     "custody",
     "action_signature",
     "document",
+    "commit_seals",
+    "validator_set",
+    "action_key",
 ]
 """Why a proof or an attestation was refused:
 
@@ -65,7 +70,13 @@ ProofReason = Literal[
 * ``event`` -- an action stated in a bundle is not the registry event the proven receipt holds;
 * ``custody`` -- an actor was not entitled to the action at that moment;
 * ``action_signature`` -- an EIP-712 signature does not recover to the acting key;
-* ``document`` -- the issued document does not hash to the hash recorded at issuance.
+* ``action_key`` -- the acting key is not, by the proven state of its block, a key of the acting
+  organisation (:mod:`registry.proofs.key_proofs`);
+* ``document`` -- the issued document does not hash to the hash recorded at issuance;
+* ``commit_seals`` -- (QBFT) a header's commit seals do not reach quorum of the validator set: too few,
+  a duplicate signer, a non-validator, a seal made for another round, or one that recovers no key;
+* ``validator_set`` -- (QBFT) the trusted validator set cannot be read, is of another chain, or is not
+  the set a header lists (the set changed by vote: not followed, see docs/proofs.md).
 """
 
 
@@ -116,3 +127,11 @@ class BundleError(ProofError):
     """Raised when an audit bundle is refused (its ``reason`` says which check failed)."""
 
     code = "invalid_bundle"
+
+
+class SealError(ProofError):
+    """Raised when a QBFT header's commit seals do not finalise it under the trusted validator set, or
+    that set cannot be read (``reason``: ``commit_seals`` or ``validator_set``)."""
+
+    code = "invalid_commit_seals"
+    reason: ProofReason = "commit_seals"

@@ -11,6 +11,12 @@ append fields, so a header carries the prefix its fork knows: London adds ``base
 ``requestsHash`` (anvil 1.x runs Prague and returns all of them; a Besu QBFT network on London stops
 after ``baseFeePerGas``). A header with a later field but without an earlier one is refused.
 
+On a Besu QBFT chain the block hash is not keccak256 of the header as served: it is taken with the
+commit seals removed from ``extraData`` and the round written as 0 (:func:`registry.chain.qbft.block_hash`).
+A header read with ``qbft=True`` is checked against that hash instead; with ``qbft=None`` against
+either (keccak256 first), for readers that trust a signed head rather than the seals: a second hash
+function gives a forger no more room than the first.
+
 RLP comes from the Ethereum Foundation's ``rlp`` package and keccak from ``eth-hash``; nothing here
 writes its own encoder.
 """
@@ -24,6 +30,7 @@ from typing import Any
 import rlp
 from eth_utils.crypto import keccak
 
+from registry.chain import qbft as qbft_chain
 from registry.proofs.errors import HeaderError
 
 __all__ = ["BASE_FIELDS", "FORK_FIELDS", "Header"]
@@ -99,17 +106,29 @@ class Header:
     fields: tuple[tuple[str, str], ...]
     """``(name, hex value)`` in RLP order: the base fields, then the fork's."""
     hash: str
-    """The block hash, 0x-prefixed lower-case hex: keccak256 of the RLP of :attr:`fields`."""
+    """The block hash, 0x-prefixed lower-case hex: keccak256 of the RLP of :attr:`fields` (on QBFT, of
+    the fields with the seals removed and the round zeroed)."""
+    qbft: bool = False
+    """Whether the hash is the Besu QBFT block hash (:func:`registry.chain.qbft.block_hash`)."""
 
     @classmethod
-    def from_rpc(cls, block: Mapping[str, Any]) -> Header:
+    def from_rpc(cls, block: Mapping[str, Any], *, qbft: bool | None = False) -> Header:
         """The header of a block as ``eth_getBlockByNumber`` / ``eth_getBlockByHash`` returns it
-        (other members such as ``transactions`` or ``size`` are ignored).
+        (other members such as ``transactions`` or ``size`` are ignored); ``qbft``: a Besu QBFT block
+        (None: whichever of the two hashes matches).
 
         Raises:
             HeaderError: a base field is missing or malformed, fork fields are not a prefix, or the
                 RLP does not hash to the block's ``hash``.
         """
+        if qbft is None:
+            try:
+                return cls.from_rpc(block)
+            except HeaderError as plain:
+                try:
+                    return cls.from_rpc(block, qbft=True)
+                except HeaderError:
+                    raise plain from None
         names = [name for name, _ in BASE_FIELDS]
         missing = [n for n in names if n not in block]
         if missing:
@@ -123,12 +142,22 @@ class Header:
             raise HeaderError(f"the block has fork fields {later} without the ones before them")
         if "hash" not in block:
             raise HeaderError("the block lacks its hash")
-        header = cls(tuple((n, str(block[n]).lower()) for n in names), str(block["hash"]).lower())
+        header = cls(tuple((n, str(block[n]).lower()) for n in names), str(block["hash"]).lower(), qbft)
         header.check()
         return header
 
     @classmethod
-    def from_json(cls, data: Any) -> Header:
+    def from_node(cls, block: Mapping[str, Any]) -> Header:
+        """A block from the registry's own node, whichever hash its chain uses (keccak256 of the header,
+        or on a Besu QBFT node the QBFT hash): for builders, which trust their node.
+
+        Raises:
+            HeaderError: the block hashes neither way.
+        """
+        return cls.from_rpc(block, qbft=None)
+
+    @classmethod
+    def from_json(cls, data: Any, *, qbft: bool | None = False) -> Header:
         """A header from its :meth:`to_json` form (``{"hash": ..., "fields": {name: hex}}``), checked. The
         order of ``fields`` does not matter (a canonical JSON form sorts them): the names fix the RLP order.
 
@@ -142,7 +171,7 @@ class Header:
         extra = [n for n in fields if n not in known]
         if extra:
             raise HeaderError(f"unknown header fields {extra}")
-        return cls.from_rpc({**fields, "hash": data.get("hash")})
+        return cls.from_rpc({**fields, "hash": data.get("hash")}, qbft=qbft)
 
     def to_json(self) -> dict[str, Any]:
         """``{"hash": ..., "fields": {name: hex}}``, the fields in RLP order."""
@@ -165,9 +194,23 @@ class Header:
         """The RLP encoding of the header (what the block hash is the keccak of)."""
         return bytes(rlp.encode(self.values()))
 
+    def byte_fields(self) -> list[bytes]:
+        """The RLP items as byte strings (quantities minimal big-endian), as :mod:`registry.chain.qbft`
+        takes them; they encode to the same :meth:`rlp`."""
+        return [v if isinstance(v, bytes) else rlp.sedes.big_endian_int.serialize(v) for v in self.values()]
+
     def computed_hash(self) -> str:
-        """keccak256 of :meth:`rlp`, 0x-prefixed hex."""
-        return "0x" + keccak(self.rlp()).hex()
+        """keccak256 of :meth:`rlp` (on QBFT: the QBFT block hash), 0x-prefixed hex.
+
+        Raises:
+            HeaderError: a field is malformed (on QBFT: the ``extraData`` is not QBFT's).
+        """
+        if not self.qbft:
+            return "0x" + keccak(self.rlp()).hex()
+        try:
+            return "0x" + qbft_chain.block_hash(self.byte_fields()).hex()
+        except qbft_chain.QbftError as exc:
+            raise HeaderError(f"header {self.number}: {exc}") from None
 
     def check(self) -> None:
         """Refuse a header whose RLP does not hash to :attr:`hash`.
@@ -177,7 +220,8 @@ class Header:
         """
         computed = self.computed_hash()
         if computed != self.hash:
-            raise HeaderError(f"the header hashes to {computed}, not to the block hash {self.hash}")
+            how = " (QBFT: seals removed, round 0)" if self.qbft else ""
+            raise HeaderError(f"the header hashes{how} to {computed}, not to the block hash {self.hash}")
 
     def field(self, name: str) -> str:
         """One field's hex value (``KeyError`` when the header has no such field)."""

@@ -37,7 +37,9 @@ __all__ = [
 ]
 
 DECLARATION_SLOTS: Mapping[str, int] = {
+    "_orgs": 2,
     "_orgAt": 3,
+    "_keys": 4,
     "_records": 10,
     "_documentHashes": 11,
     "_predecessors": 12,

@@ -82,7 +82,7 @@ def _block(w3: Web3, block_hash: str) -> Header:
     block = rpc(w3, "eth_getBlockByHash", [block_hash, False])
     if not block:
         raise ChainError(f"block {block_hash} is not known to the node")
-    return Header.from_rpc(block)
+    return Header.from_node(block)
 
 
 def read_snapshot(w3: Web3, registry: str, ebl_id: int, block_hash: str) -> TitleSnapshot | None:

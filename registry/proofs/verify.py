@@ -15,6 +15,11 @@ Checks, in order, each refusing with its own :data:`~registry.proofs.errors.Proo
 What the chain cannot prove (legal names, LEIs, the chain id, ``issuedAt``) is reported as signed by
 the registry only. An attestation is a statement about its block, never about now: :attr:`age` is
 the time from the block to ``now``.
+
+On a Besu QBFT network the header can be trusted without the registry: given the validator set
+(:mod:`registry.proofs.seals`), step 2 checks the QBFT block hash and that a quorum of the set sealed
+the header (``validator_set`` / ``commit_seals``). With no JWK set too, step 1 is skipped: the payload
+is read unsigned, and what it states beyond the proven record is reported as not vouched for.
 """
 
 from __future__ import annotations
@@ -29,11 +34,12 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey
 
-from registry.pint.jose import JWS_REGISTRY, decode_header, key_fits_alg
+from registry.pint.jose import JWS_REGISTRY, b64url_decode, decode_header, key_fits_alg
 from registry.proofs.attestation import ATTESTATION_TYPE
 from registry.proofs.errors import AttestationError, ProofError, ProofReason
 from registry.proofs.headers import Header
 from registry.proofs.layout import ProvenTitle
+from registry.proofs.seals import ValidatorTrust, verify_sealed
 from registry.proofs.snapshot import prove_title
 from registry.types import ebl_id_hex
 
@@ -52,11 +58,14 @@ class VerifiedAttestation:
     """An attestation that verified: the payload, the key that signed it, the proven title, its age."""
 
     payload: dict[str, Any]
-    kid: str
+    kid: str | None
+    """The attestation key that signed it (None: the signature was not checked, QBFT seals only)."""
     alg: str
     header: Header
     title: ProvenTitle
     age_seconds: float
+    trust: str = "registry signature"
+    """What the header's trust rests on: the registry's signature, the QBFT validators' seals, or both."""
 
     @property
     def block_time(self) -> datetime:
@@ -88,7 +97,8 @@ class VerifiedAttestation:
     def signed_only(self) -> list[str]:
         """What only the registry's signature vouches for (not on chain)."""
         p = self.payload
-        lines = [
+        lines = [] if self.kid is not None else ["(the signature was not checked: stated, not vouched for)"]
+        lines += [
             f"chain id {p['chainId']}",
             f"signed at {datetime.fromtimestamp(p['issuedAt'], UTC).isoformat()}",
         ]
@@ -165,6 +175,19 @@ def _signed_payload(
     return payload, str(kid), str(alg)
 
 
+def _unsigned_payload(compact: str) -> tuple[dict[str, Any], str]:
+    """The payload of a compact JWS, its signature not checked (QBFT trust without a JWK set)."""
+    parts = compact.split(".")
+    try:
+        alg = str(decode_header(compact).get("alg"))
+        payload = json.loads(b64url_decode(parts[1])) if len(parts) == 3 else None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _refuse("malformed", f"not a compact JWS: {exc}") from None
+    if not isinstance(payload, dict) or payload.get("type") != ATTESTATION_TYPE:
+        raise _refuse("malformed", f"the payload is not an {ATTESTATION_TYPE}")
+    return payload, alg
+
+
 def _field(payload: Mapping[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
     value = payload.get(name)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
@@ -214,19 +237,31 @@ def _check_claims(payload: Mapping[str, Any], t: ProvenTitle) -> None:
 
 
 def verify_attestation(
-    compact: str, jwks: Mapping[str, Any], *, now: datetime | None = None
+    compact: str,
+    jwks: Mapping[str, Any] | None,
+    *,
+    now: datetime | None = None,
+    validators: ValidatorTrust | None = None,
 ) -> VerifiedAttestation:
     """Verify an attestation with no network (see the module docstring for the checks).
 
     Args:
         compact: the compact JWS.
-        jwks: the registry's published JWK set (``/.well-known/jwks.json``), e.g. read from a file.
+        jwks: the registry's published JWK set (``/.well-known/jwks.json``), e.g. read from a file;
+            None to trust the QBFT seals alone (``validators`` then required).
         now: the time to measure the age at (default: this machine's clock).
+        validators: the Besu QBFT validator set whose commit seals must finalise the header.
 
     Raises:
         AttestationError: refused; ``reason`` names the check that failed.
     """
-    payload, kid, alg = _signed_payload(compact.strip(), jwks)
+    kid: str | None = None
+    if jwks is not None:
+        payload, kid, alg = _signed_payload(compact.strip(), jwks)
+    elif validators is not None:
+        payload, alg = _unsigned_payload(compact.strip())
+    else:
+        raise _refuse("malformed", "nothing to trust the header by: give a JWK set or a validator set")
     block = _field(payload, "block", dict)
     ebl_text = _field(payload, "eblId", str)
     if not ebl_text.isdigit() or int(ebl_text) >= 2**256:
@@ -235,9 +270,17 @@ def verify_attestation(
     _field(payload, "chainId", int)
     _field(payload, "issuedAt", int)
     try:
-        header = Header.from_json(payload.get("header"))
+        header = Header.from_json(payload.get("header"), qbft=True if validators is not None else None)
     except ProofError as exc:
         raise _refuse("header", str(exc)) from None
+    roots = [] if kid is None else [f"registry signature (key {kid})"]
+    if validators is not None:
+        try:
+            validators.check_chain(payload.get("chainId"))
+            verify_sealed([header], validators)
+        except ProofError as exc:
+            raise _refuse(exc.reason, str(exc)) from None
+        roots.insert(0, validators.describe())
     said_block = (block.get("hash"), block.get("number"), block.get("timestamp"))
     if said_block != (header.hash, header.number, header.timestamp):
         raise _refuse("header", "the header is not of the block the payload names (hash, number, timestamp)")
@@ -249,4 +292,4 @@ def verify_attestation(
     _check_claims(payload, title)
     moment = now or datetime.now(UTC)
     age = moment.timestamp() - header.timestamp
-    return VerifiedAttestation(payload, kid, alg, header, title, age)
+    return VerifiedAttestation(payload, kid, alg, header, title, age, " and ".join(roots))

@@ -27,7 +27,7 @@ from typing import Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -311,6 +311,22 @@ class Credentials:
                         created_at=datetime.now(UTC),
                     )
                 )
+
+    def directory(self, contains: str = "", limit: int = 200) -> list[OrgProfile]:
+        """The member organisations' profiles (carriers, banks, traders), by name then address: the
+        counterparties a member may name. ``contains`` keeps those whose name or identifier holds it
+        (any case)."""
+        query = select(OrgProfile).where(func.lower(OrgProfile.role).in_(MEMBER_ROLES))
+        if contains:
+            text = contains.lower().replace("\x00", "")  # a NUL no SQL text can hold
+            pattern = "%" + "".join("\\" + c if c in "\\%_" else c for c in text) + "%"
+            query = query.where(
+                func.lower(OrgProfile.name).like(pattern, escape="\\")
+                | func.lower(OrgProfile.identifier).like(pattern, escape="\\")
+            )
+        with self._sessions() as session:
+            rows = session.scalars(query.order_by(OrgProfile.name, OrgProfile.address).limit(limit)).all()
+        return list(rows)
 
     def profiles(self, addresses: set[str]) -> dict[str, OrgProfile]:
         """Profiles of the given organisations, by address.

@@ -97,6 +97,14 @@ def test_a_surrendered_bill_bundle_verifies_offline(surrendered, members):
     assert len(bundle["headers"]) == checked.head.number - checked.first.number + 1
 
 
+def test_a_format_1_bundle_is_refused_by_name_not_as_a_forgery(straight):
+    bundle, jwks = straight
+    older = {**bundle, "type": "ebl-audit-bundle/1"}
+    with pytest.raises(ProofError) as refused:
+        verify_bundle(older, jwks)
+    assert refused.value.reason == "malformed" and "fetch the bundle again" in str(refused.value)
+
+
 def test_only_auditors_and_governance_get_a_bundle(gateway, members, straight):
     ebl = straight[0]["eblId"]
     with gateway.client(members["bank"].token) as b:

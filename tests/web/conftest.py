@@ -17,6 +17,11 @@ from tests.api.helpers import Stages, new_document, ok
 
 CHROMIUM = Path("/usr/bin/chromium")
 
+NEEDS_BROWSER = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (Makefile's outsider-tools installs chromium)"
+)
+"""The mark of every test that drives Debian's Chromium."""
+
 XSS = (
     '</textarea><script>window.__xss=1</script>"><img src=x onerror="window.__xss=2">'
     "javascript:window.__xss=3"
@@ -34,7 +39,9 @@ def csrf_of(html: str) -> str:
 def signed_in(url: str, token: str) -> Iterator[httpx.Client]:
     """A browser-like client signed in through the sign-in form (cookie jar, same-origin forms)."""
     with httpx.Client(base_url=url, timeout=60, headers={"Origin": url}) as client:
-        r = client.post("/web/sign-in", data={"credential": token})
+        r = client.post(
+            "/web/sign-in", data={"credential": token, "csrf": csrf_of(client.get("/web/sign-in").text)}
+        )
         assert r.status_code == 303, r.text
         yield client
 
@@ -55,3 +62,23 @@ def xss_ebl(gateway: Any, members: Any) -> tuple[str, dict[str, Any]]:  # noqa: 
         issue = {"document": document, "issueTo": members["shipper"].org}
         body = ok(c.post("/v1/carriers/ebls", json=issue), 201)
     return str(body["eblId"]), document
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, through Playwright (one per test module, never Playwright's download)."""
+    playwright_sync = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed in .venv"
+    )
+    with playwright_sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def sign_in_page(page: Any, token: str, path: str = "/web/sign-in") -> None:
+    """Sign ``page`` in through the sign-in form, as a person does."""
+    page.goto(path)
+    page.fill("#credential", token)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/web/verify")

@@ -9,21 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import CHROMIUM, XSS
+from tests.web.conftest import NEEDS_BROWSER, XSS, sign_in_page
 
-playwright_sync = pytest.importorskip("playwright.sync_api", reason="playwright is not installed in .venv")
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (Makefile's outsider-tools installs chromium)"
-)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield b
-        b.close()
+pytestmark = NEEDS_BROWSER
 
 
 @pytest.fixture
@@ -32,10 +20,7 @@ def page(browser: Any, gateway: Any, members: Any) -> Iterator[Any]:
     pg = context.new_page()
     pg.dialogs: list[str] = []  # type: ignore[attr-defined]
     pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
-    pg.goto("/web/sign-in")
-    pg.fill("#credential", members["bank"].token)
-    pg.click("button[type=submit]")
-    pg.wait_for_url("**/web/verify")
+    sign_in_page(pg, members["bank"].token)
     yield pg
     context.close()
 

@@ -33,25 +33,59 @@ def test_the_pages_have_no_inline_script_and_stay_light(gateway: Any, members: A
         assert weight < 300 * 1024
 
 
+def _sign_in(client: httpx.Client, credential: str, **headers: str) -> httpx.Response:
+    """The sign-in form as a browser posts it: its token from the sign-in page, its cookies."""
+    token = csrf_of(client.get("/web/sign-in").text)
+    return client.post("/web/sign-in", data={"credential": credential, "csrf": token}, headers=headers)
+
+
 def test_verify_needs_sign_in_and_a_bad_credential_is_refused(gateway: Any) -> None:
     r = httpx.get(gateway.url + "/web/verify")
     assert r.status_code == 303 and r.headers["location"] == "/web/sign-in"
-    r = httpx.post(gateway.url + "/web/sign-in", data={"credential": "ebl_nope.nope"})
-    assert r.status_code == 401 and "set-cookie" not in r.headers
+    with httpx.Client(base_url=gateway.url) as client:
+        r = _sign_in(client, "ebl_nope.nope")
+        assert r.status_code == 401 and "ebl_session" not in r.headers.get("set-cookie", "")
 
 
-def test_the_session_cookie_is_httponly_strict_and_shows_who_you_act_as(gateway: Any, members: Any) -> None:
-    r = httpx.post(gateway.url + "/web/sign-in", data={"credential": members["bank"].token})
-    assert r.status_code == 303
-    cookie = r.headers["set-cookie"].lower()
-    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/web" in cookie
-    assert "max-age=" in cookie
+def test_the_session_cookie_is_sealed_httponly_strict_and_shows_who_you_act_as(
+    gateway: Any, members: Any
+) -> None:
+    with httpx.Client(base_url=gateway.url) as client:
+        r = _sign_in(client, members["bank"].token)
+        assert r.status_code == 303
+        cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("ebl_session=")).lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie and "path=/web" in cookie
+        assert "max-age=" in cookie
+        sealed = client.cookies["ebl_session"]
+    # the browser never holds the API credential: the cookie is not it, and /v1 refuses it as a bearer
+    assert members["bank"].token not in sealed
+    assert (
+        httpx.get(gateway.url + "/v1/operations/x", headers={"Authorization": f"Bearer {sealed}"}).status_code
+        == 401
+    )
+    # an altered cookie is no session
+    with httpx.Client(base_url=gateway.url, cookies={"ebl_session": sealed[:-4] + "AAAA"}) as forged:
+        assert forged.get("/web/verify").headers["location"] == "/web/sign-in"
     with signed_in(gateway.url, members["bank"].token) as web:
         page = web.get("/web/verify").text
         assert 'id="acting-as">Bank Ltd (bank, LEI LEI:API-BANK)' in page
         r = web.post("/web/sign-out", data={"csrf": csrf_of(page)})
         assert r.status_code == 303
         assert web.get("/web/verify").headers["location"] == "/web/sign-in"
+
+
+def test_sign_in_needs_its_own_pages_token_so_no_other_site_can_sign_you_in(
+    gateway: Any, members: Any
+) -> None:
+    bank = members["bank"].token
+    with httpx.Client(base_url=gateway.url) as client:  # a cross-site form: no pre-session cookie, no token
+        r = client.post("/web/sign-in", data={"credential": bank})
+        assert r.status_code == 403 and "ebl_session" not in r.headers.get("set-cookie", "")
+        r = client.post("/web/sign-in", data={"credential": bank, "csrf": "0" * 64})
+        assert r.status_code == 403
+        assert _sign_in(client, bank, **{"Sec-Fetch-Site": "cross-site"}).status_code == 403
+        assert _sign_in(client, bank, Origin="https://evil.example").status_code == 403
+        assert _sign_in(client, bank).status_code == 303
 
 
 def test_a_form_without_the_csrf_token_or_from_another_origin_is_refused(

@@ -1,0 +1,101 @@
+"""On-demand mining for the embedded chain: a block at most every ``block_time``, and only when there is
+something to put in it.
+
+anvil 1.7.1 with ``--block-time`` of 2 s or less raises its in-memory history to 1,500 full state
+snapshots, whatever ``--prune-history N`` says, and mines an empty block (one more snapshot) every
+interval even when idle: memory grows with eBLs x blocks (``docs/ledger.md``). Started with
+``--no-mining`` instead, anvil honours ``--prune-history N``, and this miner asks for a block
+(``evm_mine``) when the pool holds transactions, no sooner than ``block_time`` after the previous one.
+An idle registry mines nothing; a busy one gets the same block cadence as interval mining, and the
+first transaction after a pause waits a quarter of a block time (:data:`GATHER_SHARE`) for its burst.
+
+``trailing`` empty blocks follow the last busy one, for a development chain that asks for
+confirmations (``EBL_CONFIRMATIONS``): a receipt needs that many blocks on top of it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["OnDemandMiner"]
+
+POLL_S = 0.05
+"""Seconds between looks at the transaction pool."""
+GATHER_SHARE = 0.25
+"""After a pause, the first waiting transaction is mined this share of a block time after it was seen,
+so the burst it begins (a relayer sends one transaction per 400 entries) shares its block."""
+
+
+class OnDemandMiner:
+    """Mines the anvil at ``url()`` on demand, on its own daemon thread (``anvil-miner``).
+
+    Args:
+        url: the node's JSON-RPC URL (a callable: the port is known once anvil has started).
+        block_time: the least time between two blocks, in seconds.
+        trailing: empty blocks mined after the last block that held transactions.
+    """
+
+    def __init__(self, url: Callable[[], str], block_time: float, trailing: int = 0) -> None:
+        self._url = url
+        self.block_time = block_time
+        self.trailing = trailing
+        self._halt = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.blocks = 0
+        """Blocks this miner asked for (for benchmarks and tests)."""
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._halt.clear()
+        self._thread = threading.Thread(target=self._run, name="anvil-miner", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._halt.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def _run(self) -> None:
+        last, owed, seen = float("-inf"), 0, None
+        gather = self.block_time * GATHER_SHARE
+        while not self._halt.wait(POLL_S):
+            now = time.monotonic()
+            if now - last < self.block_time:
+                continue
+            try:
+                status = self._call("txpool_status")
+                pending = int(str(status.get("pending", "0x0")), 16) if isinstance(status, dict) else 0
+                if pending == 0 and owed == 0:
+                    seen = None
+                    continue
+                seen = seen if seen is not None else now
+                if pending and now - seen < gather:
+                    continue  # the first transaction after a pause: let the rest of its burst arrive
+                started = time.monotonic()
+                self._call("evm_mine")
+            except (OSError, ValueError, urllib.error.URLError):
+                continue  # the node is down (the watchdog restarts it) or busy: try again next round
+            last, seen = started, None  # the cadence counts from the block's start, not its end
+            self.blocks += 1
+            owed = self.trailing if pending else owed - 1
+
+    def _call(self, method: str) -> Any:
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": []}).encode()
+        req = urllib.request.Request(self._url(), body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            reply = json.loads(resp.read())
+        if "error" in reply:
+            raise ValueError(f"{method}: {reply['error']}")
+        return reply.get("result")
