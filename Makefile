@@ -11,7 +11,7 @@ NODE22 := node_modules/node/bin/node
 STAMP := build/.stamps
 
 
-.PHONY: help setup run chain test test-long lint typecheck lint-sol slither compile compile-hardhat gas bench bench-quick soak clean
+.PHONY: help setup run chain test test-long test-hardhat lint typecheck lint-sol slither compile compile-hardhat gas bench bench-quick soak clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -62,13 +62,25 @@ lint-sol: setup ## solhint on contracts/
 slither: setup ## Slither on contracts/, every finding fixed or triaged (slither.config.json, docs/slither.md)
 	bash scripts/slither.sh
 
+# The chain-layer integration tests and the HTTP scenario, which also run on the Hardhat node (EDR), a
+# second EVM implementation beside anvil (EBL_TEST_LEDGER=hardhat; tests/support/chains.py). make test
+# runs the quick part of them on Hardhat; make test-long runs them all.
+HARDHAT_TESTS := tests/registry/chain tests/registry/title tests/registry/store tests/registry/proofs \
+	tests/registry/test_governance_journal.py tests/api/test_scenario.py tests/api/test_audit_bundle.py
+HARDHAT_QUICK_TESTS := tests/api/test_scenario.py tests/registry/chain/test_rpc.py tests/registry/chain/test_relayer.py
+
 test: setup ## Every check and test, as CI runs it
 	$(MAKE) --no-print-directory lint typecheck lint-sol slither compile-hardhat
 	@# Two workers (the CI machine has two cores); whole files per worker, so module fixtures start once.
 	$(VENV)/bin/pytest -q -n 2 --dist loadfile
+	EBL_TEST_LEDGER=hardhat $(VENV)/bin/pytest -q -n 2 --dist loadfile $(HARDHAT_QUICK_TESTS)
 
-test-long: setup ## The long property, fuzz and soak-style tests
+test-long: setup ## The long property, fuzz and soak-style tests, and the chain-layer tests on the Hardhat node
 	HYPOTHESIS_PROFILE=long $(VENV)/bin/pytest -q
+	$(MAKE) --no-print-directory test-hardhat
+
+test-hardhat: setup ## The chain-layer integration tests and the HTTP scenario on the Hardhat node (EDR) instead of anvil
+	EBL_TEST_LEDGER=hardhat $(VENV)/bin/pytest -q -n 2 --dist loadfile $(HARDHAT_TESTS)
 
 WORKERS ?= 1
 

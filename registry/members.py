@@ -1,7 +1,8 @@
 """Membership: onboarding and suspension by governance, key rotation by the organisation itself.
 
 Governance actions are plain transactions from the governance key (the contract checks
-``DEFAULT_ADMIN_ROLE``). Key rotation is two signed actions of the organisation's own key, relayed
+``DEFAULT_ADMIN_ROLE``), journalled before they are sent and recovered after a crash like title actions
+(:mod:`registry.governance`). Key rotation is two signed actions of the organisation's own key, relayed
 like any title action: the current key adds the new one, then revokes itself. Title never moves,
 because it belongs to the organisation, not to a key.
 
@@ -28,18 +29,18 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractCustomError, ContractLogicError
 
 from registry.chain.artifacts import load_artifact
 from registry.chain.deploy import Deployment
-from registry.chain.errors import decode_revert, error_class
-from registry.chain.fees import FeePolicy
+from registry.chain.errors import error_class
 from registry.documents import CarrierCode
-from registry.errors import InvalidSignatureError, NotFoundError, TransactionFailedError
+from registry.errors import InvalidSignatureError, NotFoundError
+from registry.governance import GovernanceSender
 from registry.keys import KeyInfo, KeyStore, Signer
 from registry.keys.signatures import recover_signer, verify_typed_signature
 from registry.keys.typed_data import KeyRegistrationMessage
 from registry.store.carriers import SqlCarrierCodes
+from registry.store.governance import SqlGovernanceJournal
 from registry.title import Operation, TitleService
 from registry.types import Action, KeyStatus, OrgAddress, OrgStatus, Role
 
@@ -141,6 +142,8 @@ class MembershipService:
         title: the title service that signs and relays the organisations' own key actions.
         carrier_codes: each carrier's codes, recorded at onboarding.
         gas_price: a fixed legacy gas price (wei) for governance transactions; None follows the node.
+        governance_journal: where governance transactions are journalled before they are sent (the
+            runtime's database); None sends them unjournalled.
     """
 
     def __init__(
@@ -153,6 +156,7 @@ class MembershipService:
         *,
         carrier_codes: SqlCarrierCodes,
         gas_price: int | None = None,
+        governance_journal: SqlGovernanceJournal | None = None,
     ) -> None:
         self._w3 = w3
         self._deployment = deployment
@@ -161,8 +165,10 @@ class MembershipService:
         self._title = title
         self.carrier_codes = carrier_codes
         """Each carrier's ``carrierCode`` / ``carrierCodeListProvider`` pairs, recorded at onboarding."""
-        # governance sends rarely: ask the node each time (unless the ledger fixes the price: QBFT's 0)
-        self._fees = FeePolicy(w3, gas_price=gas_price, refresh=0.0)
+        self.governance = GovernanceSender(
+            w3, deployment, governance, governance_journal, gas_price=gas_price
+        )
+        """Sends (and after a crash resends) the governance transactions."""
         self.registry: Contract = w3.eth.contract(address=deployment.address, abi=load_artifact().abi)
 
     def onboard(
@@ -364,25 +370,5 @@ class MembershipService:
         return op
 
     def _governance_tx(self, fn: object) -> None:
-        sender: ChecksumAddress = self._governance.address
         data = fn._encode_transaction_data()  # type: ignore[attr-defined]
-        try:
-            self._w3.eth.call({"from": sender, "to": self._deployment.address, "data": data})
-        except (ContractCustomError, ContractLogicError) as exc:
-            raise decode_revert(getattr(exc, "data", None)) from None
-        raw = self._governance.sign_transaction(
-            {
-                "to": self._deployment.address,
-                "data": data,
-                "gas": 500_000,
-                **self._fees.fields(),
-                "nonce": self._w3.eth.get_transaction_count(sender, "pending"),
-                "chainId": self._deployment.chain_id,
-                "value": 0,
-            }
-        )
-        receipt = self._w3.eth.wait_for_transaction_receipt(
-            self._w3.eth.send_raw_transaction(raw), timeout=120
-        )
-        if receipt["status"] != 1:
-            raise TransactionFailedError(f"governance transaction {receipt['transactionHash'].hex()} failed")
+        self.governance.send(bytes.fromhex(data.removeprefix("0x")), f"{fn.fn_name} {fn.args[0]}")  # type: ignore[attr-defined]

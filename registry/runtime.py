@@ -59,6 +59,7 @@ from registry.runtime_parts import (
 from registry.store.carriers import SqlCarrierCodes
 from registry.store.db import create_engine_for, migrate
 from registry.store.documents import SqlDocumentStore
+from registry.store.governance import SqlGovernanceJournal
 from registry.store.indexer import Indexer
 from registry.store.journal import SqlJournal
 from registry.title import TitleService
@@ -232,6 +233,7 @@ class Runtime:
             self.title,
             carrier_codes=self.carrier_codes,
             gas_price=s.ledger_profile.gas_price,
+            governance_journal=SqlGovernanceJournal(self.engine),
         )
         self.indexer = Indexer(self.w3, self.deployment, self.engine)
         self.attester = Attester(
@@ -269,6 +271,8 @@ class Runtime:
         index follower, the chain watchdog, PINT resumes and the DCSA drainer."""
         s = self.settings
         self.relayer.start()
+        # governance first: a lost onboarding must be back before the new member's own operations
+        self.members.governance.recover(recheck_final_since=recheck)
         resubmitted = self.title.recover(recheck_final_since=recheck)
         if resubmitted:
             log.warning("resubmitted %d journaled operations after restart", resubmitted)
@@ -280,7 +284,13 @@ class Runtime:
             self._follower.start()
             self.title.index_barrier = self.await_indexed  # read your own writes
             watchdog = ChainWatchdog(
-                self.w3, self.anvil, self.relayer, self.title, self._follow_stop, s.chain_state_path
+                self.w3,
+                self.anvil,
+                self.relayer,
+                self.title,
+                self._follow_stop,
+                s.chain_state_path,
+                governance=self.members.governance,
             )
             self._watchdog = threading.Thread(target=watchdog.run, name="chain-watchdog", daemon=True)
             self._watchdog.start()

@@ -26,6 +26,7 @@ from web3 import Web3
 from registry.chain.anvil import AnvilProcess
 from registry.chain.relayer import Relayer
 from registry.errors import RegistryError
+from registry.governance import GovernanceSender
 from registry.title import TitleService
 
 __all__ = ["ChainWatchdog", "recheck_since"]
@@ -69,6 +70,7 @@ class ChainWatchdog:
         title: its write gate is closed during recovery, and its journal resubmitted.
         stop: set by the runtime to end :meth:`run`.
         state_path: the embedded chain's state file (for the log).
+        governance: resends the governance transactions the chain lost, before the title journal's.
     """
 
     def __init__(
@@ -79,6 +81,8 @@ class ChainWatchdog:
         title: TitleService,
         stop: threading.Event,
         state_path: Path,
+        *,
+        governance: GovernanceSender | None = None,
     ) -> None:
         self._w3 = w3
         self._anvil = anvil
@@ -86,6 +90,7 @@ class ChainWatchdog:
         self._title = title
         self._stop = stop
         self._state_path = state_path
+        self._governance = governance
 
     def run(self) -> None:
         """Restart a dead embedded chain; after any outage or rollback, resubmit what the chain lost."""
@@ -130,6 +135,8 @@ class ChainWatchdog:
                     self._title.writes.close("the ledger is recovering; retry shortly")
                     self._relayer.reset("the chain went away or rolled back")
                     since = recheck_since(anvil, down_since or time.time())
+                    if self._governance is not None:  # first: a lost onboarding before its member's acts
+                        self._governance.recover(recheck_final_since=since)
                     resubmitted = self._title.recover(recheck_final_since=since)
                     log.warning("the chain is back at block %d: resubmitted %d operations", head, resubmitted)
                     self._title.writes.open()

@@ -1,5 +1,9 @@
 """Session-wide fixtures: one real anvil for the whole run, the registry deployed once with the cast
-onboarded, and an EVM snapshot around every test that touches the registry."""
+onboarded, and an EVM snapshot around every test that touches the registry.
+
+With ``EBL_TEST_LEDGER=hardhat`` (``make test-hardhat``) the session chain is the Hardhat node (EDR)
+instead of anvil (:mod:`tests.support.hardhat_node`), and tests marked ``anvil_only`` are skipped with
+their reason: they test the embedded chain itself (state dumps, its process being killed)."""
 
 from __future__ import annotations
 
@@ -17,18 +21,24 @@ from web3.contract import Contract
 from web3.exceptions import ContractCustomError
 from web3.middleware import SignAndSendRawMiddlewareBuilder
 
-from registry.chain.anvil import AnvilConfig, AnvilProcess
+from registry.chain.anvil_dev import fund_dev_accounts
 from registry.chain.build import load_artifact
 from registry.chain.deploy import Deployment, deploy
 from registry.chain.errors import type_string
 from registry.types import DocumentKind, Role
 from tests import hypothesis_profiles  # noqa: F401 - registers and loads HYPOTHESIS_PROFILE for every test
 from tests.contracts.parties import CAST, Party, party, test_key
+from tests.support.chains import TestChain, new_chain, on_hardhat
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked ``long`` run in ``make test-long`` (HYPOTHESIS_PROFILE=long), not in ``make test``:
     CI on two cores has 20 minutes, and the PINT crash tests alone take five."""
+    if on_hardhat():
+        for item in items:
+            marker = item.get_closest_marker("anvil_only")
+            if marker is not None:
+                item.add_marker(pytest.mark.skip(reason=f"anvil only: {marker.args[0]}"))
     if os.environ.get("HYPOTHESIS_PROFILE") == "long":
         return
     skip = pytest.mark.skip(reason="long: runs in make test-long")
@@ -38,15 +48,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def anvil() -> Iterator[AnvilProcess]:
-    """A real anvil (automine) started for the session and stopped by its own pid."""
-    with AnvilProcess(AnvilConfig()) as node:
+def anvil() -> Iterator[TestChain]:
+    """The session chain (automine), started for the session and stopped by its own pid: a real anvil,
+    or the Hardhat node with ``EBL_TEST_LEDGER=hardhat``."""
+    with new_chain() as node:
         yield node
 
 
 @pytest.fixture(scope="session")
-def w3(anvil: AnvilProcess) -> Web3:
-    """web3 connected to the session anvil."""
+def w3(anvil: TestChain) -> Web3:
+    """web3 connected to the session chain."""
     return Web3(Web3.HTTPProvider(anvil.url, request_kwargs={"timeout": 60}))
 
 
@@ -80,8 +91,9 @@ def deployment(
 ) -> Deployment:
     """The registry deployed once per session (the bridge key granted CROSS_PLATFORM_ROLE), members
     onboarded, keys funded."""
-    for account in [governance, bridge, *(p.key for p in cast.values())]:
-        w3.provider.make_request("anvil_setBalance", [account.address, hex(FUNDS)])
+    assert fund_dev_accounts(
+        w3, [a.address for a in [governance, bridge, *(p.key for p in cast.values())]], FUNDS
+    )
     w3.middleware_onion.inject(
         SignAndSendRawMiddlewareBuilder.build([governance, bridge, *(p.key for p in cast.values())]),
         layer=0,

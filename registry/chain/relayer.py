@@ -10,8 +10,9 @@ are final when mined).
 Receipts are collected per block, not per transaction (:mod:`registry.chain.relayer_receipts`): while
 anything is in flight the watcher asks ``eth_blockNumber`` every ``poll_interval`` and, when the head
 moved, fetches each new block's receipts with one ``eth_getBlockReceipts``. Batches
-(:mod:`registry.chain.relayer_batch`) are capped by the chain's block gas limit as well as
-``max_batch``, so a large batch never asks for more gas than a block holds. Listeners
+(:mod:`registry.chain.relayer_batch`) are capped by the chain's block gas limit, by EIP-7825's
+2**24 gas per transaction and by ``max_batch``, so a large batch never asks for more gas than a block
+holds or an Osaka node accepts. Listeners
 (:meth:`Relayer.on_resolved`) see every resolved transaction's entries together, before their futures
 resolve, so a journal can record a whole batch in one write.
 

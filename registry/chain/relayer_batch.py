@@ -21,7 +21,14 @@ from registry.chain.errors import decode_revert
 from registry.errors import ContractRevertError, TransactionFailedError
 from registry.keys import IssuanceMessage, TitleActionMessage
 
-__all__ = ["EntryResult", "SignedEntry", "encode_batch", "entries_fitting", "entry_failures"]
+__all__ = [
+    "TRANSACTION_GAS_CAP",
+    "EntryResult",
+    "SignedEntry",
+    "encode_batch",
+    "entries_fitting",
+    "entry_failures",
+]
 
 # Gas bounds per entry: the worst case (first nonce word, first balance slot) plus the self-call.
 GAS_BASE = 60_000
@@ -29,6 +36,9 @@ GAS_PER_ACTION = 150_000
 GAS_PER_ISSUANCE = 190_000
 BLOCK_GAS_SHARE = 0.9
 """A batch asks for at most this share of the block gas limit."""
+TRANSACTION_GAS_CAP = 2**24
+"""Most gas one transaction may ask for from the Osaka hardfork on (EIP-7825), whatever the block gas
+limit: geth, Besu and the Hardhat node refuse a transaction above it (anvil enforces it only when asked)."""
 
 
 @dataclass(frozen=True)
@@ -73,9 +83,10 @@ def encode_batch(entries: Sequence[SignedEntry]) -> tuple[bytes, int]:
 
 def entries_fitting(block_gas_limit: int, kind: Literal["action", "issuance"], max_batch: int) -> int:
     """Most entries of one kind in one transaction: ``max_batch``, or fewer if their gas bound would not
-    fit in a block of ``block_gas_limit``."""
+    fit in a block of ``block_gas_limit`` or would ask for more than :data:`TRANSACTION_GAS_CAP`."""
     per_entry = GAS_PER_ISSUANCE if kind == "issuance" else GAS_PER_ACTION
-    fits = int((block_gas_limit * BLOCK_GAS_SHARE - GAS_BASE) // per_entry)
+    budget = min(block_gas_limit * BLOCK_GAS_SHARE, TRANSACTION_GAS_CAP)
+    fits = int((budget - GAS_BASE) // per_entry)
     return max(1, min(max_batch, fits))
 
 

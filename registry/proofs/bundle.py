@@ -27,9 +27,12 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 from web3 import Web3
 
+from registry.chain.rpc import rpc
+from registry.errors import ChainError
 from registry.proofs.headers import Header
 from registry.proofs.key_proofs import read_key_proof
 from registry.proofs.keyring import AttestationKeys
+from registry.proofs.raw_transactions import raw_transaction
 from registry.proofs.receipts import encode_receipt, indexed_trie_proof
 from registry.store.queries import EventRecord
 
@@ -45,8 +48,19 @@ def _hex(value: Any) -> str:
 
 
 def _rpc(w3: Web3, method: str, *params: Any) -> Any:
-    response = w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
-    return response["result"]
+    return rpc(w3, method, params)
+
+
+def _block_receipts(w3: Web3, block: Mapping[str, Any]) -> list[Any]:
+    """Every receipt of ``block``, in order: one ``eth_getBlockReceipts``, or one
+    ``eth_getTransactionReceipt`` per transaction on a node without that method (the Hardhat node)."""
+    try:
+        receipts = rpc(w3, "eth_getBlockReceipts", [block["hash"]])
+    except ChainError:
+        receipts = None
+    if receipts is None:
+        receipts = [rpc(w3, "eth_getTransactionReceipt", [h]) for h in block["transactions"]]
+    return list(receipts)
 
 
 def _action(w3: Web3, registry: str, event: EventRecord, blocks: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -54,13 +68,13 @@ def _action(w3: Web3, registry: str, event: EventRecord, blocks: dict[str, dict[
     block_hash = receipt["blockHash"].lower()
     if block_hash not in blocks:
         block = _rpc(w3, "eth_getBlockByHash", block_hash, False)
-        receipts = _rpc(w3, "eth_getBlockReceipts", block_hash)
-        raws = [_rpc(w3, "eth_getRawTransactionByHash", h) for h in block["transactions"]]
+        receipts = _block_receipts(w3, block)
+        raws = [raw_transaction(w3, h) for h in block["transactions"]]
         blocks[block_hash] = {"block": block, "receipts": receipts, "raws": raws}
     cached = blocks[block_hash]
     index = int(receipt["transactionIndex"], 16)
     _, _, receipt_nodes = indexed_trie_proof([encode_receipt(r) for r in cached["receipts"]], index)
-    raws = [bytes.fromhex(r[2:]) for r in cached["raws"]]
+    raws = cached["raws"]
     _, _, tx_nodes = indexed_trie_proof(raws, index)
     in_receipt = [int(lg["logIndex"], 16) for lg in receipt["logs"]].index(event.log_index)
     return {

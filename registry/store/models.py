@@ -46,6 +46,7 @@ __all__ = [
     "Document",
     "Ebl",
     "EblEvent",
+    "GovernanceTransaction",
     "IdempotencyKey",
     "IndexerCheckpoint",
     "Operation",
@@ -207,6 +208,26 @@ class Operation(Base):
     status: Mapped[str] = mapped_column(String(16))
     tx_hash: Mapped[str | None] = mapped_column(HASH, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GovernanceTransaction(Base):
+    """A governance transaction (onboard, suspend, reinstate), signed and journalled before it is sent,
+    so a crash, or a chain restored behind it, never loses one that was acknowledged
+    (submitted → final | failed)."""
+
+    __tablename__ = "governance_transactions"
+    __table_args__ = (Index("ix_governance_transactions_status_nonce", "status", "nonce"),)
+
+    tx_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    sender: Mapped[str] = mapped_column(ADDRESS)
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    raw: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

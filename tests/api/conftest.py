@@ -5,6 +5,9 @@ state with the contract tests. The chain is its own, not the session's, because 
 treats a head that goes backwards as a rollback (gate closed, journal re-checked), and the recovery,
 relayer and indexer tests rewind the session chain with ``evm_revert`` while this session-scoped gateway
 is alive on the same worker. Every party signs in with its own API credential.
+
+With ``EBL_TEST_LEDGER=hardhat`` that chain is the Hardhat node (EDR) and the runtime runs on the
+``hardhat`` ledger profile (:mod:`tests.support.chains`).
 """
 
 from __future__ import annotations
@@ -19,24 +22,30 @@ import pytest
 from api.auth import Credentials
 from api.main import create_app
 from api.serving import serve_in_thread
-from registry.chain.anvil import AnvilConfig, AnvilProcess
 from registry.config import Settings
 from registry.runtime import Runtime
 from tests.api.helpers import ok, onboard_cast
 from tests.support.callback_receiver import CallbackReceiver, callback_receiver
+from tests.support.chains import TestChain, ledger_kind, new_chain
 
 
 @pytest.fixture(scope="session")
-def api_chain() -> Iterator[AnvilProcess]:
-    """The gateway's own anvil, which no other test rewinds."""
-    with AnvilProcess(AnvilConfig()) as node:
+def api_chain() -> Iterator[TestChain]:
+    """The gateway's own chain (anvil, or the Hardhat node), which no other test rewinds."""
+    with new_chain() as node:
         yield node
 
 
 @pytest.fixture(scope="session")
-def api_runtime(api_chain: AnvilProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+def api_runtime(api_chain: TestChain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
     data: Path = tmp_path_factory.mktemp("api-data")
-    settings = Settings(data_dir=data, rpc_url=api_chain.url, keystore_kdf_n=2**14, relayer_max_delay=0.01)
+    settings = Settings(
+        data_dir=data,
+        rpc_url=api_chain.url,
+        ledger=ledger_kind(),
+        keystore_kdf_n=2**14,
+        relayer_max_delay=0.01,
+    )
     with Runtime.open(settings) as runtime:
         yield runtime
 
@@ -104,11 +113,12 @@ class DcsaGateway:
 
 
 @pytest.fixture(scope="session")
-def dcsa_gateway(api_chain: AnvilProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DcsaGateway]:
+def dcsa_gateway(api_chain: TestChain, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DcsaGateway]:
     data: Path = tmp_path_factory.mktemp("dcsa-data")
     settings = Settings(
         data_dir=data,
         rpc_url=api_chain.url,
+        ledger=ledger_kind(),
         keystore_kdf_n=2**14,
         relayer_max_delay=0.01,
         dcsa_apis=True,

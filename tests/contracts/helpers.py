@@ -16,6 +16,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
 
+from registry.chain.anvil_dev import fund_dev_accounts
 from registry.types import Action
 from tests.contracts.parties import Party
 
@@ -183,7 +184,7 @@ def high_s(signature: bytes) -> bytes:
 
 def send_from(w3: Web3, fn: Any, account: LocalAccount) -> Any:
     """Send a call signed by a key the session middleware does not know (e.g. a newly added key)."""
-    w3.provider.make_request("anvil_setBalance", [account.address, hex(10**21)])
+    assert fund_dev_accounts(w3, [account.address], 10**21)
     tx = fn.build_transaction(
         {"from": account.address, "nonce": w3.eth.get_transaction_count(account.address)}
     )

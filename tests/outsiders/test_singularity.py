@@ -26,6 +26,7 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.exceptions import ContractCustomError
 
+from registry.chain.anvil_dev import fund_dev_accounts
 from registry.chain.build import load_artifact
 from tests.fixtures.dcsa import issued_example
 from tests.outsiders.conftest import Party, Served
@@ -342,7 +343,7 @@ def copycat_wallet(served: Served, second_carrier: Carrier) -> Iterator[Any]:
         proof = {"typedData": challenge, "signature": "0x" + bytes(signed.signature).hex()}
         _ok(copycat.post("/v1/members/keys", json=proof))
     w3 = Web3(Web3.HTTPProvider(served.process.chain_url))
-    w3.provider.make_request("anvil_setBalance", [wallet.address, hex(10**21)])  # type: ignore[arg-type]
+    assert fund_dev_accounts(w3, [wallet.address], 10**21)
     yield wallet, w3, to_checksum_address(challenge["domain"]["verifyingContract"])
 
 

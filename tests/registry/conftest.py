@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
+from registry.chain.anvil_dev import fund_dev_accounts
 from registry.chain.deploy import Deployment
 from registry.chain.relayer import Relayer
 from registry.documents import CarrierCode
@@ -61,7 +62,7 @@ def service(
     w3: Web3, deployment: Deployment, registry, journal_engine, keystore, carrier_codes
 ) -> Iterator[TitleService]:
     relayer_key = key_for("service-relayer")
-    w3.provider.make_request("anvil_setBalance", [relayer_key.address, hex(10**24)])
+    assert fund_dev_accounts(w3, [relayer_key.address], 10**24)
     with Relayer(w3, deployment, LocalSigner(relayer_key.key), max_delay=0.01) as relayer:
         yield TitleService(
             w3,

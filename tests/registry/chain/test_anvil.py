@@ -19,6 +19,10 @@ from registry.chain import anvil_leftovers
 from registry.chain.anvil import AnvilConfig, AnvilProcess, anvils_serving
 from registry.errors import ToolchainError
 
+pytestmark = pytest.mark.anvil_only(
+    "tests the embedded anvil process itself: its state dumps, pidfiles, crashes"
+)
+
 
 def _config(tmp_path: Path) -> AnvilConfig:
     return AnvilConfig(block_time=0.2, state_path=tmp_path / "chain" / "state.json")

@@ -10,8 +10,10 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from registry.chain.anvil import AnvilConfig, AnvilProcess
+from registry.chain.anvil_dev import fund_dev_accounts
 from registry.chain.fees import FeePolicy
 from registry.errors import ChainError
+from tests.support.chains import dev_call
 
 ROUNDS = 40
 """Fee refreshes in the feedback test; 'twice the suggestion' had the price at 1e19 wei by round 35."""
@@ -27,7 +29,7 @@ def _send(w3: Web3, account: LocalAccount, nonce: int, fees: dict[str, int]) -> 
 def relayer_account(w3: Web3) -> LocalAccount:
     """A fresh, well funded account that sends every transaction of these tests."""
     account = Account.create()
-    w3.provider.make_request("anvil_setBalance", [account.address, hex(10**24)])  # type: ignore[arg-type]
+    assert fund_dev_accounts(w3, [account.address], 10**24)
     return account
 
 
@@ -61,7 +63,7 @@ def test_fetched_fees_are_reused_until_the_refresh_and_after_forget_asked_again(
     policy = FeePolicy(w3, refresh=3600.0)
     first = policy.fields()
     raised = w3.eth.get_block("latest")["baseFeePerGas"] + 10**6
-    w3.provider.make_request("anvil_setNextBlockBaseFeePerGas", [hex(raised)])  # type: ignore[arg-type]
+    dev_call(w3, "setNextBlockBaseFeePerGas", [hex(raised)])
     w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
     assert w3.eth.get_block("latest")["baseFeePerGas"] == raised
     assert policy.fields() == first

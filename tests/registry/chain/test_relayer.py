@@ -8,9 +8,11 @@ import pytest
 from eth_utils.crypto import keccak
 from web3 import Web3
 
+from registry.chain.anvil_dev import fund_dev_accounts
 from registry.chain.deploy import Deployment
 from registry.chain.errors import error_class
 from registry.chain.relayer import Relayer, SignedEntry
+from registry.chain.relayer_batch import TRANSACTION_GAS_CAP
 from registry.errors import ChainError
 from registry.keys import Domain, IssuanceMessage, LocalSigner, TitleActionMessage
 from registry.types import Action, DocumentKind
@@ -28,7 +30,7 @@ def _sign(party: Party, message: TitleActionMessage | IssuanceMessage, domain: D
 @pytest.fixture
 def relayer(w3: Web3, deployment: Deployment):
     key = key_for("relayer")
-    w3.provider.make_request("anvil_setBalance", [key.address, hex(10**24)])
+    assert fund_dev_accounts(w3, [key.address], 10**24)
     with Relayer(w3, deployment, LocalSigner(key.key), max_delay=0.02) as r:
         yield r
 
@@ -58,6 +60,28 @@ def test_relayer_issues_a_batch_for_the_carrier(relayer, registry, domain, carri
     futures = relayer.submit_many(_sign(carrier, m, domain) for m in messages)
     results = [f.result(timeout=60) for f in futures]
     assert all(r.ok for r in results)
+    for m in messages:
+        ebl = registry.functions.eblIdOf(carrier.org, m.tdr_hash).call()
+        assert registry.functions.holderOf(ebl).call() == shipper.org
+
+
+def test_a_batch_above_the_transaction_gas_cap_goes_out_in_transactions_under_it(
+    w3, deployment, registry, domain, carrier, shipper
+):
+    """Regression (the Hardhat node, Osaka): 120 issuances in one batch asked for 22.9 M gas, and a node
+    enforcing EIP-7825's cap of 2**24 gas per transaction refused the whole batch. They now go out in
+    several transactions, each asking for at most the cap, and every one takes effect."""
+    key = key_for("relayer")
+    assert fund_dev_accounts(w3, [key.address], 10**24)
+    base = time.time_ns()
+    messages = [_issuance(carrier, shipper, n, base + n) for n in range(120)]
+    entries = [_sign(carrier, m, domain) for m in messages]  # signed first: one batch, not a trickle
+    with Relayer(w3, deployment, LocalSigner(key.key), max_delay=1.0) as relayer:
+        results = [f.result(timeout=120) for f in relayer.submit_many(entries)]
+    assert all(r.ok for r in results), [r.error for r in results if not r.ok][:1]
+    hashes = {r.tx_hash for r in results}
+    assert len(hashes) >= 2
+    assert all(w3.eth.get_transaction(h)["gas"] <= TRANSACTION_GAS_CAP for h in hashes)
     for m in messages:
         ebl = registry.functions.eblIdOf(carrier.org, m.tdr_hash).call()
         assert registry.functions.holderOf(ebl).call() == shipper.org
@@ -104,7 +128,7 @@ def test_reset_fails_entries_not_yet_sent_and_never_sends_them(
     """The chain restarted while an entry waited in the batch window: reset() fails it at once (the
     journal recovers it in order) and it is never sent to the restarted chain; the relayer goes on."""
     key = key_for("relayer-reset")
-    w3.provider.make_request("anvil_setBalance", [key.address, hex(10**24)])
+    assert fund_dev_accounts(w3, [key.address], 10**24)
     with Relayer(w3, deployment, LocalSigner(key.key), max_delay=1.0) as relayer:
         base = time.time_ns()
         waiting = _issuance(carrier, shipper, 0, base)
@@ -129,7 +153,7 @@ def test_after_a_reset_a_receipt_at_a_height_scanned_before_the_rollback_is_foun
     """The chain came back below heights the relayer had scanned and mined a new block at one of them:
     the receipt there is found at once, not only by the same-nonce resubmission (here an hour away)."""
     key = key_for("relayer-rescan")
-    w3.provider.make_request("anvil_setBalance", [key.address, hex(10**24)])
+    assert fund_dev_accounts(w3, [key.address], 10**24)
     with Relayer(w3, deployment, LocalSigner(key.key), max_delay=0.01, resubmit_after=3600) as relayer:
         base = time.time_ns()
         snapshot = w3.provider.make_request("evm_snapshot", [])["result"]

@@ -18,6 +18,7 @@ from web3.contract import Contract
 from web3.middleware import SignAndSendRawMiddlewareBuilder
 
 from registry.chain.anvil import AnvilProcess
+from registry.chain.anvil_dev import fund_dev_accounts
 from registry.chain.build import load_artifact
 from registry.chain.deploy import Deployment, deploy
 from registry.store.db import create_engine_for, migrate
@@ -82,7 +83,7 @@ def chain(anvil: AnvilProcess) -> Chain:
     cast = {name: party(name, role) for name, role in CAST.items()}
     accounts = [governance, bridge, *(p.key for p in cast.values())]
     for account in accounts:
-        w3.provider.make_request("anvil_setBalance", [account.address, hex(FUNDS)])  # type: ignore[arg-type]
+        assert fund_dev_accounts(w3, [account.address], FUNDS)
     w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(accounts), layer=0)
     dep = deploy(w3, governance, bridge=bridge.address)
     registry = w3.eth.contract(address=dep.address, abi=load_artifact().abi)
