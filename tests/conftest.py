@@ -91,6 +91,14 @@ def deployment(
 ) -> Deployment:
     """The registry deployed once per session (the bridge key granted CROSS_PLATFORM_ROLE), members
     onboarded, keys funded."""
+    return deploy_onboarded(w3, governance, bridge, cast)
+
+
+def deploy_onboarded(
+    w3: Web3, governance: LocalAccount, bridge: LocalAccount, cast: dict[str, Party]
+) -> Deployment:
+    """Deploy the registry on ``w3``'s chain (the bridge key granted CROSS_PLATFORM_ROLE), fund the
+    keys and onboard every member of ``cast``."""
     assert fund_dev_accounts(
         w3, [a.address for a in [governance, bridge, *(p.key for p in cast.values())]], FUNDS
     )

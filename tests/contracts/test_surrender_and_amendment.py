@@ -683,3 +683,18 @@ def test_document_hash_never_changes_through_life_cycle(
         assert title(registry, ebl)["documentHash"] == doc
     assert title(registry, ebl)["seq"] == len(steps)
     assert Status(f.statusOf(ebl).call()).is_terminal
+
+
+def test_amend_never_names_a_suspended_endorsee(
+    registry, issue, send, reverts, carrier, shipper, bank, governance
+):
+    """The amended reissue of a bill endorsed to a now-suspended bank must not name the bank again (a
+    divergence the invariant machine found)."""
+    ebl = issue(shipper, endorsee=bank)  # to-order: the shipper holds, the bank is the endorsee
+    send(registry.functions.requestSurrenderForAmendment(ebl, b"COD".ljust(32, b"\0")), shipper)
+    send(registry.functions.acceptSurrender(ebl), carrier)
+    send(registry.functions.suspendOrganisation(bank.org), governance)
+    with reverts("MembershipOrganisationNotActive", bank.org):
+        registry.functions.amend(ebl, keccak(text="amended document"), ZERO_ADDRESS).transact(
+            {"from": carrier.address}
+        )
