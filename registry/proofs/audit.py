@@ -261,6 +261,8 @@ def verify_bundle(
         if args["eblId"] != ebl_id or stated != proven:
             raise _refuse("event", f"{where}: the proven event is {proven}, not {stated}")
         if args["actor"] is not None:
+            if "keyProof" not in a:  # null says the builder's node no longer held the state; absent is a cut
+                raise _refuse("account_proof", f"{where}: no keyProof")
             try:
                 note = prove_key(header, registry, args["actor"], args["actorKey"], a.get("keyProof"), where)
             except ProofError as exc:

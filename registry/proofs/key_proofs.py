@@ -19,6 +19,7 @@ organisation's other keys (a mapping cannot be listed), and the order of transac
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,10 +27,13 @@ from eth_utils.address import to_checksum_address
 from web3 import Web3
 
 from registry.chain.rpc import rpc
+from registry.errors import ChainError
 from registry.proofs.errors import ProofError, TrieProofError
 from registry.proofs.headers import Header
 from registry.proofs.layout import DECLARATION_SLOTS, mapping_slot
 from registry.proofs.mpt import verify_account, verify_storage
+
+log = logging.getLogger(__name__)
 
 __all__ = ["key_slots", "prove_key", "read_key_proof"]
 
@@ -46,11 +50,19 @@ def key_slots(actor_key: str, actor: str) -> dict[str, int]:
     }
 
 
-def read_key_proof(w3: Web3, registry: str, actor_key: str, actor: str, block_hash: str) -> dict[str, Any]:
-    """The ``eth_getProof`` of the two slots at ``block_hash`` (EIP-1898), for the bundle builder."""
+def read_key_proof(
+    w3: Web3, registry: str, actor_key: str, actor: str, block_hash: str
+) -> dict[str, Any] | None:
+    """The ``eth_getProof`` of the two slots at ``block_hash`` (EIP-1898), for the bundle builder; None
+    when the node no longer holds that block's state (the embedded chain keeps a bounded number of
+    states, docs/ledger.md), and the verifier then says the key is not proven for that action."""
     keys = ["0x" + s.to_bytes(32, "big").hex() for s in key_slots(actor_key, actor).values()]
     at = {"blockHash": block_hash}
-    return dict(rpc(w3, "eth_getProof", [to_checksum_address(registry), keys, at]))
+    try:
+        return dict(rpc(w3, "eth_getProof", [to_checksum_address(registry), keys, at]))
+    except ChainError as exc:
+        log.info("no key proof at %s: %s", block_hash, exc)
+        return None
 
 
 def prove_key(
@@ -63,6 +75,11 @@ def prove_key(
         ProofError: ``account_proof`` / ``storage_proof`` when the proof does not verify or proves
             other slots; ``action_key`` when the key is not registered to the actor.
     """
+    if proof is None:
+        return (
+            f"{where}: the acting key at block {header.number} is not proven (the node that built the "
+            "bundle no longer held that block's state); its signature and the proven event still bind it"
+        )
     if not isinstance(proof, Mapping) or str(proof.get("address", "")).lower() != registry.lower():
         raise TrieProofError(f"{where}: the key proof is not of the registry's account", "account_proof")
     account = verify_account(header.state_root, proof)
