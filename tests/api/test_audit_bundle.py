@@ -6,10 +6,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any, get_args
 
 import pytest
@@ -19,8 +16,7 @@ from hypothesis import strategies as st
 from registry.proofs.audit import verify_bundle
 from registry.proofs.errors import ProofError, ProofReason
 from tests.fixtures.dcsa import issued_example
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.ebl_cli import run_ebl
 
 
 def _bundle(gateway, members, ebl: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -113,16 +109,7 @@ def test_only_auditors_and_governance_get_a_bundle(gateway, members, straight):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "registry.cli", "audit", "verify", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=env,
-        cwd=ROOT,
-    )
+    return run_ebl("audit", "verify", *args)
 
 
 def test_ebl_audit_verify_prints_the_timeline_and_names_a_forgery(surrendered, members, tmp_path):

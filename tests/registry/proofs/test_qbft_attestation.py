@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +25,7 @@ from registry.proofs.seals import ValidatorTrust, load_validators
 from registry.proofs.verify import verify_attestation
 from tests.fixtures.dcsa import issued_example
 from tests.registry.proofs.qbft_sealing import VALIDATORS, Sealing, sealed_fields
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.support.ebl_cli import run_ebl
 
 
 @pytest.fixture
@@ -106,16 +103,7 @@ def test_nothing_to_trust_is_refused(payload, keys):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "registry.cli", "attest", "verify", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=env,
-        cwd=ROOT,
-    )
+    return run_ebl("attest", "verify", *args)
 
 
 def test_ebl_attest_verify_with_the_network_genesis(payload, keys, w3, tmp_path):

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any, get_args
 
 import pytest
@@ -28,8 +25,7 @@ from registry.proofs.errors import ProofError, ProofReason
 from registry.proofs.headers import Header
 from registry.proofs.seals import ValidatorTrust, load_validators, verify_sealed
 from tests.registry.proofs.qbft_sealing import VALIDATORS, Sealing, address, reseal_bundle, sealed_fields
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.support.ebl_cli import run_ebl
 
 
 @pytest.fixture
@@ -156,16 +152,7 @@ def test_both_roots_are_checked_when_both_are_given(bundle, trust, bundle_keys):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "registry.cli", "audit", "verify", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=env,
-        cwd=ROOT,
-    )
+    return run_ebl("audit", "verify", *args)
 
 
 def test_ebl_audit_verify_with_the_network_genesis_needs_no_jwks(bundle, w3, tmp_path):
