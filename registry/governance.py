@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +27,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from registry.chain.deploy import Deployment
 from registry.chain.errors import decode_revert
 from registry.chain.fees import FeePolicy
-from registry.chain.rpc import rpc
+from registry.chain.rpc import receipt_on_chain, rpc
 from registry.errors import ChainError, TransactionFailedError
 from registry.keys import Signer
 from registry.store.governance import GovernanceRecord, SqlGovernanceJournal
@@ -142,7 +141,7 @@ class GovernanceSender:
             resent: list[GovernanceRecord] = []
             for row in rows:
                 receipt = rpc(self._w3, "eth_getTransactionReceipt", [row.tx_hash])
-                if receipt and _on_canonical_chain(self._w3, receipt, head):
+                if receipt and receipt_on_chain(self._w3, receipt, head):
                     status = "final" if int(receipt["status"], 16) == 1 else "failed"
                     self._finish(row.tx_hash, status, block=int(receipt["blockNumber"], 16))
                     continue
@@ -175,13 +174,3 @@ class GovernanceSender:
     ) -> None:
         if self._journal is not None:
             self._journal.mark(tx_hash, status, block_number=block, error=error)
-
-
-def _on_canonical_chain(w3: Web3, receipt: Mapping[str, Any], head: int) -> bool:
-    """The receipt's block is at or below the head and is the block the chain now has at that height (a
-    node restored from a state dump can still answer for a transaction of a block it lost)."""
-    number = int(receipt["blockNumber"], 16)
-    if number > head:
-        return False
-    block = rpc(w3, "eth_getBlockByNumber", [hex(number), False])
-    return bool(block) and str(block["hash"]).lower() == str(receipt["blockHash"]).lower()

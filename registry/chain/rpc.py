@@ -23,6 +23,7 @@ __all__ = [
     "hex_int",
     "method_unsupported",
     "raw_call",
+    "receipt_on_chain",
     "rpc",
     "rpc_batch",
 ]
@@ -92,3 +93,19 @@ def method_unsupported(error: Any) -> bool:
     return error.get("code") == -32601 or any(
         words in message for words in ("not found", "does not exist", "not supported", "unsupported")
     )
+
+
+def receipt_on_chain(
+    w3: Web3, receipt: Mapping[str, Any], head: int, block_hashes: dict[int, str | None] | None = None
+) -> bool:
+    """Whether a raw receipt's block is at or below ``head`` and is the block the chain now has at that
+    height: a node restored from a state dump can still answer for a transaction of a block it lost
+    (anvil keeps it by hash). ``block_hashes`` caches the chain's block hash per height across calls."""
+    number = int(receipt["blockNumber"], 16)
+    if number > head:
+        return False
+    cache = block_hashes if block_hashes is not None else {}
+    if number not in cache:
+        block = rpc(w3, "eth_getBlockByNumber", [hex(number), False])
+        cache[number] = str(block["hash"]).lower() if block else None
+    return cache[number] == str(receipt["blockHash"]).lower()

@@ -9,14 +9,12 @@ thread after an outage (behind the closed write gate) and every few seconds for 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 from web3 import Web3
 from web3.contract import Contract
 
-from registry.chain.rpc import rpc
+from registry.chain.rpc import receipt_on_chain, rpc
 from registry.title.entries import entry_from_dict
 from registry.title.outbox import Outbox
 from registry.title.ports import Journal, JournalEntry
@@ -106,21 +104,10 @@ class Recovery:
         for tx_hash, rows in by_tx.items():
             if tx_hash is not None:
                 receipt = rpc(self._w3, "eth_getTransactionReceipt", [tx_hash])
-                if receipt and self._on_canonical_chain(receipt, head, block_hashes):
+                if receipt and receipt_on_chain(self._w3, receipt, head, block_hashes):
                     continue  # still on chain
             lost += rows  # no receipt, a stale one, or final without one: recover() checks each nonce
         return lost
-
-    def _on_canonical_chain(
-        self, receipt: Mapping[str, Any], head: int, block_hashes: dict[int, str | None]
-    ) -> bool:
-        number = int(receipt["blockNumber"], 16)
-        if number > head:
-            return False
-        if number not in block_hashes:
-            block = rpc(self._w3, "eth_getBlockByNumber", [hex(number), False])
-            block_hashes[number] = str(block["hash"]).lower() if block else None
-        return block_hashes[number] == str(receipt["blockHash"]).lower()
 
 
 def _timestamp(moment: datetime) -> float:
