@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.auth import Principal
 from api.web import session
-from api.web.rendering import call_api, problem_of, render
+from api.web.rendering import OPERATION_DONE, call_api, member_directory, problem_of, render
 
 router = APIRouter(prefix="/web/desk", include_in_schema=False)
 
@@ -33,8 +33,6 @@ QUEUE_ACTIONS = {
 CODES = ("ISSUE", "SACC", "SREJ", "AMEND", "VOID", "SWTP")
 """The DCSA action codes of the desk's writes, each named in plain words on the operation page."""
 
-DONE = ("final", "failed")
-
 _KEY = re.compile(r"^[A-Za-z0-9_:-]{16,120}$")
 
 
@@ -47,14 +45,6 @@ def _idempotency_key(fields: dict[str, str]) -> str | None:
 
 def _operation_page(op: dict[str, Any]) -> str:
     return f"/web/desk/operations/{quote(str(op.get('operationId', '')), safe='')}"
-
-
-async def _members(request: Request, who: Principal) -> list[dict[str, Any]]:
-    """The member directory (``GET /v1/members/directory``) to choose the shipper from, oneself left out."""
-    answer = await call_api(request, "GET", "/v1/members/directory?limit=1000")
-    if answer.status_code != 200:
-        return []
-    return [o for o in answer.json() if o.get("address") != who.org]
 
 
 async def _desk(request: Request, who: Principal, status: int = 200, **context: Any) -> Response:
@@ -74,7 +64,7 @@ async def _desk(request: Request, who: Principal, status: int = 200, **context: 
         "desk.html",
         who,
         status,
-        members=await _members(request, who),
+        members=await member_directory(request, who),
         queue=queue["items"],
         next_cursor=queue.get("nextCursor"),
         queue_problem=None if answer.status_code == 200 else problem_of(answer),
@@ -149,7 +139,9 @@ async def operation(request: Request, operation_id: str) -> Response:
     if answer.status_code != 200:
         return render(request, "desk_operation.html", who, answer.status_code, problem=problem_of(answer))
     op = answer.json()
-    return render(request, "desk_operation.html", who, op=op, done=op.get("status") in DONE, codes=CODES)
+    return render(
+        request, "desk_operation.html", who, op=op, done=op.get("status") in OPERATION_DONE, codes=CODES
+    )
 
 
 @router.get("/ebls/{ebl_id}/{action}", response_class=HTMLResponse)

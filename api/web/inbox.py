@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.auth import Principal
 from api.web import session
-from api.web.rendering import call_api, lei, problem_of, render
+from api.web.rendering import OPERATION_DONE, call_api, lei, member_directory, problem_of, render
 
 router = APIRouter(prefix="/web/inbox", include_in_schema=False)
 
@@ -30,19 +30,10 @@ NAMES_A_PARTY = ("transfer", "endorse")
 ENDORSEMENTS = ("to_order", "named")
 SURRENDERS = ("DELIVERY", "SWTP", "COD", "SWI")
 """Surrender for delivery, or for amendment with its DCSA reason code."""
-FINAL = ("final", "failed")
 
 
 def _ebl_path(ebl_id: str) -> str:
     return quote(ebl_id, safe="")
-
-
-async def _directory(request: Request, who: Principal) -> list[dict[str, Any]]:
-    """The member organisations the caller may name, itself left out."""
-    answer = await call_api(request, "GET", "/v1/members/directory?limit=1000")
-    if answer.status_code != 200:
-        return []
-    return [o for o in answer.json() if o.get("address") != who.org]
 
 
 async def _bill(request: Request, ebl_id: str) -> tuple[dict[str, Any] | None, str | None, int]:
@@ -148,7 +139,7 @@ async def _action_page(
         return render(
             request, "inbox_action.html", who, status if status != 200 else code, problem=problem, **context
         )
-    directory = await _directory(request, who) if action in NAMES_A_PARTY else []
+    directory = await member_directory(request, who) if action in NAMES_A_PARTY else []
     party = next((o for o in directory if o["address"].lower() == choice.get("party", "").lower()), None)
     if action in NAMES_A_PARTY and choice.get("party") and party is None:
         party = {"address": choice["party"]}  # not in the directory: the API decides
@@ -211,7 +202,7 @@ async def _operation(request: Request, operation_id: str) -> tuple[dict[str, Any
     if answer.status_code != 200:
         return {**context, "problem": problem_of(answer)}, answer.status_code
     op = answer.json()
-    context |= {"op": op, "done": op["status"] in FINAL}
+    context |= {"op": op, "done": op["status"] in OPERATION_DONE}
     if op["status"] == "final" and op.get("eblId"):
         context["bill"], _, _ = await _bill(request, str(op["eblId"]))
     return context, 200

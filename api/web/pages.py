@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Credentials, Principal
 from api.web import session
+from api.web.exports import attachment, safe_name
 from api.web.rendering import call_api, problem_of, render
 
 router = APIRouter(prefix="/web", include_in_schema=False)
@@ -113,9 +114,4 @@ async def attestation(request: Request) -> Response:
     if answer.status_code != 200:
         context = {"ebl_id": ebl_id, "document": document, "problem": problem_of(answer)}
         return render(request, "verify.html", who, answer.status_code, **context)
-    name = "".join(c for c in ebl_id if c.isalnum())[:80] or "ebl"
-    return Response(
-        answer.content,
-        media_type="application/jose",
-        headers={"Content-Disposition": f'attachment; filename="attestation-{name}.jws"'},
-    )
+    return attachment(answer.content, "application/jose", f"attestation-{safe_name(ebl_id, 'ebl')}.jws")

@@ -15,7 +15,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from api.auth import Credentials, Principal
 from api.web import i18n, session
 
-__all__ = ["call_api", "lei", "problem_of", "render", "templates"]
+__all__ = ["OPERATION_DONE", "call_api", "lei", "member_directory", "problem_of", "render", "templates"]
+
+OPERATION_DONE = ("final", "failed")
+"""The statuses after which an operation page stops polling."""
 
 
 def lei(identifier: str) -> str:
@@ -98,3 +101,12 @@ def problem_of(answer: httpx.Response) -> str:
     said = f"{body.get('title', '')}: {body.get('detail', '')}".strip(": ") or f"HTTP {answer.status_code}"
     errors = [e.get("message", "") for e in body.get("errors", []) if isinstance(e, dict)]
     return f"{said} ({'; '.join(errors)})" if errors else said
+
+
+async def member_directory(request: Request, who: Principal) -> list[dict[str, Any]]:
+    """The member organisations the caller may name (``GET /v1/members/directory``), itself left out;
+    empty when the API refuses."""
+    answer = await call_api(request, "GET", "/v1/members/directory?limit=1000")
+    if answer.status_code != 200:
+        return []
+    return [o for o in answer.json() if o.get("address") != who.org]
