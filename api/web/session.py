@@ -68,14 +68,20 @@ def csrf_token(request: Request) -> str:
 
 
 def credential(request: Request) -> str | None:
-    """The API credential sealed in the session cookie, or None when it is absent, altered or expired."""
+    """The API credential sealed in the session cookie, or None when it is absent, altered or expired;
+    opened once per request (the page, its CSRF token and each ``/v1`` call it makes all ask)."""
+    if "ebl_credential" in request.scope.get("state", {}):
+        opened: str | None = request.state.ebl_credential
+        return opened
     sealed = request.cookies.get(COOKIE)
-    if not sealed:
-        return None
-    try:
-        return Fernet(_key(request)).decrypt(sealed.encode(), ttl=MAX_AGE).decode()
-    except (InvalidToken, UnicodeDecodeError):
-        return None
+    opened = None
+    if sealed:
+        try:
+            opened = Fernet(_key(request)).decrypt(sealed.encode(), ttl=MAX_AGE).decode()
+        except (InvalidToken, UnicodeDecodeError):
+            opened = None
+    request.state.ebl_credential = opened
+    return opened
 
 
 async def principal(request: Request) -> Principal | None:
