@@ -17,6 +17,7 @@ from registry.proofs.audit import verify_bundle
 from registry.proofs.errors import ProofError, ProofReason
 from tests.fixtures.dcsa import issued_example
 from tests.support.ebl_cli import run_ebl
+from tests.support.mutations import changed, leaves
 
 
 def _bundle(gateway, members, ebl: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -128,43 +129,19 @@ def test_ebl_audit_verify_prints_the_timeline_and_names_a_forgery(surrendered, m
     assert done.returncode == 1 and "bundle_event" in done.stdout + done.stderr
 
 
-def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    if isinstance(value, dict):
-        return [leaf for k, v in value.items() for leaf in _leaves(v, (*path, k))]
-    if isinstance(value, list):
-        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, (*path, i))]
-    return [path]
-
-
-def _changed(value: Any, position: int) -> Any:
-    """A different value of the same kind: one character of a string changed, a number moved by one."""
-    if isinstance(value, bool):
-        return not value
-    if isinstance(value, int | float):
-        return value + 1
-    if isinstance(value, str) and value:
-        i = position % len(value)
-        new = "1" if value[i] != "1" else "2"
-        return value[:i] + new + value[i + 1 :]
-    if isinstance(value, str):
-        return "x"
-    return "0x00"  # None
-
-
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_changed_field_of_a_bundle_is_refused_with_a_named_reason(surrendered, data):
     """Change one leaf anywhere (document, action, proof node, header field, the signed head): refused,
     with a reason from the stable set."""
     bundle, jwks = surrendered
-    leaves = _leaves(bundle)
-    path = data.draw(st.sampled_from(leaves))
+    path = data.draw(st.sampled_from(leaves(bundle)))
     position = data.draw(st.integers(min_value=0, max_value=10_000))
     forged = copy.deepcopy(bundle)
     target = forged
     for key in path[:-1]:
         target = target[key]
-    target[path[-1]] = _changed(target[path[-1]], position)
+    target[path[-1]] = changed(target[path[-1]], position)
     with pytest.raises(ProofError) as refused:
         verify_bundle(forged, jwks)
     assert refused.value.reason in get_args(ProofReason), refused.value

@@ -19,6 +19,7 @@ from registry.proofs.errors import AttestationError
 from registry.proofs.keyring import AttestationKeys
 from registry.proofs.verify import verify_attestation
 from tests.fixtures.dcsa import issued_example
+from tests.support.mutations import leaves
 
 # What the payload states that only the registry's signature vouches for (not on chain).
 SIGNED_ONLY = ("issuedAt", "chainId", "legalName", "lei")
@@ -55,14 +56,6 @@ def test_a_bank_files_an_attestation_and_a_court_verifies_it_offline_ten_days_la
         f"a statement about block {checked.header.number} at {checked.block_time.isoformat()}, "
         "10.0 days ago — not about now"
     )
-
-
-def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _leaves(v, (*path, k))]
-    if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in _leaves(v, (*path, i))]
-    return [path]
 
 
 def _mutated(value: Any) -> Any:
@@ -108,7 +101,7 @@ def filed(service, attester, carrier, shipper) -> Attestation:
 def test_every_proven_field_changed_and_re_signed_is_refused_with_its_reason(filed, keys):
     """Even a registry key signing a doctored payload cannot make it verify: every field the chain proves,
     changed one at a time, is refused, and the reason names the check (header, proofs, claims)."""
-    paths = [p for p in _leaves(filed.payload) if not any(part in SIGNED_ONLY for part in p)]
+    paths = [p for p in leaves(filed.payload) if not any(part in SIGNED_ONLY for part in p)]
     assert len(paths) > 40
     jwks = keys.public_jwks()
     for path in paths:

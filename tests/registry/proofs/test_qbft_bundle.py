@@ -26,6 +26,7 @@ from registry.proofs.headers import Header
 from registry.proofs.seals import ValidatorTrust, load_validators, verify_sealed
 from tests.registry.proofs.qbft_sealing import VALIDATORS, Sealing, address, reseal_bundle, sealed_fields
 from tests.support.ebl_cli import run_ebl
+from tests.support.mutations import changed, leaves
 
 
 @pytest.fixture
@@ -182,38 +183,18 @@ def test_ebl_audit_verify_with_the_network_genesis_needs_no_jwks(bundle, w3, tmp
     assert done.returncode != 0 and "--jwks" in done.stdout + done.stderr
 
 
-def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    if isinstance(value, dict):
-        return [leaf for k, v in value.items() for leaf in _leaves(v, (*path, k))]
-    if isinstance(value, list):
-        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, (*path, i))]
-    return [path]
-
-
-def _changed(value: Any, position: int) -> Any:
-    """A different value of the same kind: one character of a string changed, a number moved by one."""
-    if isinstance(value, bool):
-        return not value
-    if isinstance(value, int):
-        return value + 1
-    if isinstance(value, str) and value:
-        i = position % len(value)
-        return value[:i] + ("1" if value[i] != "1" else "2") + value[i + 1 :]
-    return "0x00" if value is None else "x"
-
-
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_changed_leaf_of_a_sealed_bundle_is_refused(bundle, trust, data):
     """One leaf changed anywhere in a sealed bundle (a seal, a validator, a header field, a proof node,
     a key proof, the document): refused under the validators alone, with a reason from the stable set."""
     sealed = reseal_bundle(bundle)
-    path = data.draw(st.sampled_from(_leaves(sealed)))
+    path = data.draw(st.sampled_from(leaves(sealed)))
     forged = copy.deepcopy(sealed)
     target = forged
     for key in path[:-1]:
         target = target[key]
-    target[path[-1]] = _changed(target[path[-1]], data.draw(st.integers(min_value=0, max_value=10_000)))
+    target[path[-1]] = changed(target[path[-1]], data.draw(st.integers(min_value=0, max_value=10_000)))
     with pytest.raises(ProofError) as refused:
         verify_bundle(forged, validators=trust)
     assert refused.value.reason in get_args(ProofReason), refused.value
