@@ -24,22 +24,19 @@ Crash safety, with a ``state_path``:
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import signal
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 
 from registry.chain import anvil_leftovers, anvil_state
 from registry.chain.anvil_leftovers import anvils_serving
-from registry.chain.anvil_miner import OnDemandMiner
+from registry.chain.anvil_miner import OnDemandMiner, node_call
 from registry.chain.build import project_root
 from registry.errors import ToolchainError
 
@@ -291,12 +288,9 @@ class AnvilProcess:
             anvil_leftovers.remove_pidfile(path, proc.pid)
 
     def _answers(self) -> bool:
-        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
-        req = urllib.request.Request(self.url, body, {"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(req, timeout=1) as resp:
-                return bool(json.loads(resp.read()).get("result"))
-        except (OSError, urllib.error.URLError, ValueError):
+            return bool(node_call(self.url, "eth_chainId", timeout=1))
+        except (OSError, ValueError):
             return False
 
     def _tail_log(self) -> str:

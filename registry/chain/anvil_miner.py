@@ -18,12 +18,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["OnDemandMiner"]
+__all__ = ["OnDemandMiner", "node_call"]
 
 POLL_S = 0.05
 """Seconds between looks at the transaction pool."""
@@ -85,17 +84,28 @@ class OnDemandMiner:
                     continue  # the first transaction after a pause: let the rest of its burst arrive
                 started = time.monotonic()
                 self._call("evm_mine")
-            except (OSError, ValueError, urllib.error.URLError):
+            except (OSError, ValueError):  # URLError is an OSError
                 continue  # the node is down (the watchdog restarts it) or busy: try again next round
             last, seen = started, None  # the cadence counts from the block's start, not its end
             self.blocks += 1
             owed = self.trailing if pending else owed - 1
 
     def _call(self, method: str) -> Any:
-        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": []}).encode()
-        req = urllib.request.Request(self._url(), body, {"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            reply = json.loads(resp.read())
-        if "error" in reply:
-            raise ValueError(f"{method}: {reply['error']}")
-        return reply.get("result")
+        return node_call(self._url(), method, timeout=30)
+
+
+def node_call(url: str, method: str, params: list[Any] | None = None, *, timeout: float) -> Any:
+    """One JSON-RPC call to the embedded node at ``url`` with no web3 in between (its process is being
+    started, probed or mined here, before or beside any web3 connection); the reply's ``result``.
+
+    Raises:
+        OSError: the node did not answer (``urllib.error.URLError`` is one).
+        ValueError: it answered with an error, or not JSON.
+    """
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
+    req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        reply = json.loads(resp.read())
+    if "error" in reply:
+        raise ValueError(f"{method}: {reply['error']}")
+    return reply.get("result")
