@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.web import desk, timeline
+from api.web import desk, session, timeline
 from api.web.headers import SecurityHeaders
 from api.web.inbox import router as inbox_router
 from api.web.pages import router
@@ -25,6 +25,7 @@ STATIC = Path(__file__).parent / "static"
 
 def install_web(app: FastAPI) -> None:
     """Mount the web pages, their static assets and the security headers on every ``/web`` response."""
+    app.add_exception_handler(session.SignInRequired, session.to_sign_in)
     app.include_router(router)
     app.include_router(timeline.router)
     app.include_router(inbox_router)

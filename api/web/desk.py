@@ -74,10 +74,7 @@ async def _desk(request: Request, who: Principal, status: int = 200, **context: 
 
 
 @router.get("", response_class=HTMLResponse)
-async def desk_page(request: Request) -> Response:
-    who = await session.principal(request)
-    if who is None:
-        return RedirectResponse("/web/sign-in", status_code=303)
+async def desk_page(request: Request, who: session.SignedIn) -> Response:
     if who.role != "carrier":  # the carriers' routes refuse any other role; say so before a form is filled
         return render(request, "desk_refused.html", who, 403)
     return await _desk(request, who)
@@ -130,11 +127,8 @@ async def issue(request: Request) -> Response:
 
 
 @router.get("/operations/{operation_id}", response_class=HTMLResponse)
-async def operation(request: Request, operation_id: str) -> Response:
+async def operation(request: Request, who: session.SignedIn, operation_id: str) -> Response:
     """Where a desk write stands; the page polls itself (htmx) until final or failed."""
-    who = await session.principal(request)
-    if who is None:
-        return RedirectResponse("/web/sign-in", status_code=303)
     answer = await call_api(request, "GET", f"/v1/operations/{quote(operation_id, safe='')}")
     if answer.status_code != 200:
         return render(request, "desk_operation.html", who, answer.status_code, problem=problem_of(answer))
@@ -145,11 +139,8 @@ async def operation(request: Request, operation_id: str) -> Response:
 
 
 @router.get("/ebls/{ebl_id}/{action}", response_class=HTMLResponse)
-async def confirm(request: Request, ebl_id: str, action: str) -> Response:
+async def confirm(request: Request, who: session.SignedIn, ebl_id: str, action: str) -> Response:
     """The confirmation of one action on one eBL: what will happen to title, and the form that does it."""
-    who = await session.principal(request)
-    if who is None:
-        return RedirectResponse("/web/sign-in", status_code=303)
     if action not in ACTIONS:
         return render(request, "desk_refused.html", who, 404, reason="desk_no_such_action")
     context: dict[str, Any] = {"ebl_id": ebl_id, "action": action, "document": "", "paper": ""}

@@ -45,10 +45,7 @@ async def _bill(request: Request, ebl_id: str) -> tuple[dict[str, Any] | None, s
 
 
 @router.get("", response_class=HTMLResponse)
-async def inbox(request: Request) -> Response:
-    who = await session.principal(request)
-    if who is None:
-        return RedirectResponse("/web/sign-in", status_code=303)
+async def inbox(request: Request, who: session.SignedIn) -> Response:
     view = request.query_params.get("view", "held")
     view = view if view in VIEWS else "held"
     cursor = request.query_params.get("cursor", "")
@@ -157,11 +154,8 @@ async def _action_page(
 
 
 @router.get("/ebls/{ebl_id}/{action}", response_class=HTMLResponse)
-async def action_page(request: Request, ebl_id: str, action: str) -> Response:
+async def action_page(request: Request, who: session.SignedIn, ebl_id: str, action: str) -> Response:
     """Choose the action's parameters, then confirm it (GET: nothing is written)."""
-    who = await session.principal(request)
-    if who is None:
-        return RedirectResponse("/web/sign-in", status_code=303)
     if action not in ACTIONS:
         return render(request, "inbox.html", who, 404, error="inbox_no_such_action", **_empty())
     return await _action_page(request, who, ebl_id, action, _choice(action, dict(request.query_params)))
@@ -209,10 +203,7 @@ async def _operation(request: Request, operation_id: str) -> tuple[dict[str, Any
 
 
 @router.get("/operations/{operation_id}", response_class=HTMLResponse)
-async def operation_page(request: Request, operation_id: str) -> Response:
-    who = await session.principal(request)
-    if who is None:
-        return RedirectResponse("/web/sign-in", status_code=303)
+async def operation_page(request: Request, who: session.SignedIn, operation_id: str) -> Response:
     context, status = await _operation(request, operation_id)
     return render(request, "inbox_operation.html", who, status, **context)
 

@@ -64,10 +64,7 @@ async def sign_out(request: Request) -> Response:
 
 
 @router.get("/verify", response_class=HTMLResponse)
-async def verify_page(request: Request) -> Response:
-    who = await session.principal(request)
-    if who is None:
-        return RedirectResponse("/web/sign-in", status_code=303)
+async def verify_page(request: Request, who: session.SignedIn) -> Response:
     return render(request, "verify.html", who, ebl_id="", document="")
 
 

@@ -19,10 +19,12 @@ import hmac
 import os
 import secrets
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography.fernet import Fernet, InvalidToken
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
+from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Credentials, Principal
@@ -94,6 +96,27 @@ async def principal(request: Request) -> Principal | None:
     cached = store.cached(token)
     found = cached if cached is not None else await run_in_threadpool(store.check, token)
     return found if isinstance(found, Principal) else None
+
+
+class SignInRequired(Exception):
+    """Raised by :data:`SignedIn` on a page that needs a session the request does not have; the web app
+    answers it with a redirect to the sign-in page (:func:`to_sign_in`), never with a problem document."""
+
+
+async def _signed_in(request: Request) -> Principal:
+    who = await principal(request)
+    if who is None:
+        raise SignInRequired
+    return who
+
+
+SignedIn = Annotated[Principal, Depends(_signed_in)]
+"""A page route's parameter: who the session acts as; without a valid session, the sign-in page."""
+
+
+async def to_sign_in(request: Request, exc: Exception) -> Response:
+    """The handler of :class:`SignInRequired`: 303 to the sign-in page."""
+    return RedirectResponse("/web/sign-in", status_code=303)
 
 
 def _cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Credentials, Principal
@@ -105,10 +105,7 @@ async def _history(request: Request, ebl_id: str) -> tuple[httpx.Response, list[
 
 
 @router.get("/timeline", response_class=HTMLResponse)
-async def timeline_page(request: Request, ebl_id: str = "") -> Response:
-    who = await session.principal(request)
-    if who is None:
-        return RedirectResponse("/web/sign-in", status_code=303)
+async def timeline_page(request: Request, who: session.SignedIn, ebl_id: str = "") -> Response:
     ebl_id = ebl_id.strip()
     if not ebl_id:
         return render(request, "timeline.html", who, ebl_id="")
@@ -140,11 +137,10 @@ def _export(rows: list[dict[str, Any]], raw: Any, format: str, stem: str) -> Res
 
 
 @router.get("/timeline/export")
-async def timeline_export(request: Request, ebl_id: str = "", format: Format = "csv") -> Response:
+async def timeline_export(
+    request: Request, who: session.SignedIn, ebl_id: str = "", format: Format = "csv"
+) -> Response:
     """The timeline as CSV (the page's columns) or JSON (the API's answer, unchanged)."""
-    who = await session.principal(request)
-    if who is None:
-        return RedirectResponse("/web/sign-in", status_code=303)
     ebl_id = ebl_id.strip()
     answer, events = await _history(request, ebl_id)
     if answer.status_code != 200:
@@ -195,10 +191,7 @@ def _page_link(filters: dict[str, str], cursor: str) -> str:
 
 
 @router.get("/events", response_class=HTMLResponse)
-async def events_page(request: Request, cursor: str = "") -> Response:
-    who = await session.principal(request)
-    if who is None:
-        return RedirectResponse("/web/sign-in", status_code=303)
+async def events_page(request: Request, who: session.SignedIn, cursor: str = "") -> Response:
     filters = _filters(request)
     context: dict[str, Any] = {"f": filters, "actions": ACTIONS, "searched": bool(filters["org"])}
     if not filters["org"]:
@@ -232,11 +225,8 @@ async def _all_events(request: Request, filters: dict[str, str]) -> tuple[httpx.
 
 
 @router.get("/events/export")
-async def events_export(request: Request, format: Format = "csv") -> Response:
+async def events_export(request: Request, who: session.SignedIn, format: Format = "csv") -> Response:
     """The whole search (every page) as CSV (the page's columns) or JSON (the API's events)."""
-    who = await session.principal(request)
-    if who is None:
-        return RedirectResponse("/web/sign-in", status_code=303)
     filters = _filters(request)
     context: dict[str, Any] = {"f": filters, "actions": ACTIONS, "searched": True}
     answer, events = await _all_events(request, filters)
