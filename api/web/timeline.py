@@ -58,6 +58,7 @@ COLUMNS = (
 Format = Annotated[str, Query(pattern="^(csv|json)$")]
 PAGE_SIZE = 50
 EXPORT_PAGES = 100
+EXPORT_PAGE_SIZE = 1000
 """A search export follows the API's cursor for at most this many pages of 1000 events."""
 
 _MINUTE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")
@@ -207,21 +208,21 @@ async def events_page(request: Request, who: session.SignedIn, cursor: str = "")
     return render(request, "events.html", who, **context)
 
 
-async def _all_events(request: Request, filters: dict[str, str]) -> tuple[httpx.Response, list[Any]]:
-    """Every event of the search, page after page through the API's cursor (at most
-    :data:`EXPORT_PAGES` pages), or the first refusal."""
+async def _all_events(request: Request, filters: dict[str, str]) -> tuple[httpx.Response, list[Any] | None]:
+    """Every event of the search, page after page through the API's cursor, or the first refusal; None
+    when the search has more than :data:`EXPORT_PAGES` pages (the file would be cut short: narrow it)."""
     events: list[Any] = []
     cursor: str | None = None
     for _ in range(EXPORT_PAGES):
-        answer = await call_api(request, "GET", _events_path(filters, cursor, limit="1000"))
+        answer = await call_api(request, "GET", _events_path(filters, cursor, limit=str(EXPORT_PAGE_SIZE)))
         if answer.status_code != 200:
             return answer, []
         page = answer.json()
         events.extend(page["events"])
         cursor = EventPageOut.read(page).next_cursor
         if not cursor:
-            break
-    return answer, events
+            return answer, events
+    return answer, None
 
 
 @router.get("/events/export")
@@ -232,5 +233,8 @@ async def events_export(request: Request, who: session.SignedIn, format: Format 
     answer, events = await _all_events(request, filters)
     if answer.status_code != 200:
         return _refused(request, who, answer, "events.html", **context)
+    if events is None:  # a partial file would pass for the whole search: refuse, and say how to narrow it
+        limit = EXPORT_PAGES * EXPORT_PAGE_SIZE
+        return render(request, "events.html", who, 422, too_large=f"{limit:,}", **context)
     stem = f"events-{safe_name(filters['org'], 'org')}"
     return _export(await _rows(request, events), events, format, stem)

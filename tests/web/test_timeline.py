@@ -216,6 +216,26 @@ def test_the_json_exports_are_the_apis_answers(
     assert events["nextCursor"] is None and json.loads(search.text) == events["events"]
 
 
+def test_a_search_too_large_for_one_file_is_refused_not_cut_short(
+    gateway: Any, members: Any, formula_org: tuple[Fresh, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export pages through the API at most EXPORT_PAGES times: a search with more events than that
+    says so (422, and how to narrow it) instead of handing over a file that passes for the whole search."""
+    from api.web import timeline
+
+    fresh, _ = formula_org  # three events
+    monkeypatch.setattr(timeline, "EXPORT_PAGES", 1)
+    monkeypatch.setattr(timeline, "EXPORT_PAGE_SIZE", 2)
+    with signed_in(gateway.url, members["auditor"].token) as web:
+        refused = web.get(f"/web/events/export?{_search(fresh.org, format='csv')}")
+        monkeypatch.setattr(timeline, "EXPORT_PAGE_SIZE", 3)
+        whole = web.get(f"/web/events/export?{_search(fresh.org, format='csv')}")
+    assert refused.status_code == 422
+    assert "more than 2 events" in refused.text and "Narrow it" in refused.text
+    assert "content-disposition" not in refused.headers
+    assert whole.status_code == 200 and len(list(csv.DictReader(io.StringIO(whole.text)))) == 3
+
+
 EVENTS_API = "/v1/auditors/events?org={org}&since=2000-01-01T00:00:00Z&until=2100-01-01T00:00:00Z"
 
 
