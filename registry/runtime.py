@@ -43,6 +43,7 @@ from registry.chain.relayer import Relayer
 from registry.config import Settings
 from registry.data_lock import DataFolderLock
 from registry.dcsa import CallbackDrainer, CallbackOutbox
+from registry.errors import ArchiveError
 from registry.interop.service import PintService
 from registry.keys import KeyStore
 from registry.leadership import Leadership, leader_key
@@ -105,6 +106,9 @@ class Runtime:
         self._follow_stop = threading.Event()
         self._follow_now = threading.Event()  # a waiter needs a block indexed: sync without delay
         self._follower: threading.Thread | None = None
+        self.archive_failure: ArchiveError | None = None
+        """Why the chain archive (and so the index) cannot advance, while it cannot (``/readyz`` answers
+        not ready): a block the node no longer serves, or one that does not verify."""
         self._watchdog: threading.Thread | None = None
         self._lock = DataFolderLock(settings.data_dir)
         self._may_deploy = False
@@ -370,6 +374,11 @@ class Runtime:
                 break
             try:
                 self.indexer.sync()
+            except ArchiveError as exc:  # history the node no longer serves: never skipped, say so
+                if self.archive_failure is None or str(exc) != str(self.archive_failure):
+                    log.error("the chain archive cannot advance (the index stops there): %s", exc)
+                self.archive_failure = exc
+                failing = True
             except Exception:  # keep following; the next round retries from the checkpoint
                 if not failing:  # once per streak: a chain outage would log a traceback per round
                     log.exception("indexer sync failed (retrying quietly until it succeeds)")
@@ -378,6 +387,7 @@ class Runtime:
                 if failing:
                     log.warning("indexer sync succeeds again")
                 failing = False
+                self.archive_failure = None
 
     # ------------------------------------------------------------------ crash recovery
 
