@@ -211,10 +211,13 @@ class ChainArchive:
         while start <= last:
             end = min(start + self.batch_blocks - 1, last)
             checked: list[ArchivedBlock] = []
-            for served in fetch_blocks(self._w3, start, end):
-                checked.append(verify_block(served, parent))
-                parent = checked[-1].hash
-            self._store(checked)
+            try:
+                for served in fetch_blocks(self._w3, start, end):
+                    checked.append(verify_block(served, parent))
+                    parent = checked[-1].hash
+            finally:  # the blocks verified before a refused one are kept
+                if checked:
+                    self._store(checked)
             start = end + 1
         return start - 1 if start > self.first_block else self.first_block - 1
 
