@@ -57,6 +57,7 @@ from registry.runtime_parts import (
     passphrase_source,
     start_embedded_chain,
 )
+from registry.store.archive import ChainArchive
 from registry.store.carriers import SqlCarrierCodes
 from registry.store.db import create_engine_for, migrate
 from registry.store.documents import SqlDocumentStore
@@ -208,6 +209,8 @@ class Runtime:
             confirmations=s.confirmations,
             gas_price=s.ledger_profile.gas_price,
         )  # started by the relayer leader's duties (_lead)
+        archive = ChainArchive(self.w3, self.engine, self.deployment.block_number)
+        self.indexer = Indexer(self.w3, self.deployment, self.engine, archive=archive)
         self.title = TitleService(
             self.w3,
             self.deployment,
@@ -217,6 +220,7 @@ class Runtime:
             self.keystore,
             carriers=self.carrier_codes,
             index=self.engine,
+            archive=archive,
             signature_ttl=s.signature_ttl,
         )
         self.bridge = PlatformBridge(
@@ -227,6 +231,7 @@ class Runtime:
             self.documents,
             self.carrier_codes.owner_of,
             gas_price=s.ledger_profile.gas_price,
+            index=self.indexer,
         )
         self.pint = PintService(s, self.engine, self.bridge, self.documents.get, view=self.title.verify)
         self.members = MembershipService(
@@ -238,8 +243,8 @@ class Runtime:
             carrier_codes=self.carrier_codes,
             gas_price=s.ledger_profile.gas_price,
             governance_journal=SqlGovernanceJournal(self.engine),
+            index=self.indexer,
         )
-        self.indexer = Indexer(self.w3, self.deployment, self.engine)
         self.attester = Attester(
             self.w3,
             self.deployment.address,

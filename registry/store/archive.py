@@ -58,7 +58,7 @@ from registry.proofs.receipts import decode_receipt, encode_receipt, indexed_tri
 from registry.store.db import write_lock
 from registry.store.models import ChainBlock, ChainTransaction
 
-__all__ = ["ArchivedBlock", "ChainArchive", "verify_block"]
+__all__ = ["ArchivedBlock", "ChainArchive", "archived_receipt", "verify_block"]
 
 log = logging.getLogger("registry.store.archive")
 
@@ -347,3 +347,27 @@ class ChainArchive:
         with self._engine.connect() as conn:
             row = conn.execute(query).first()
         return (int(row[0]), str(row[1]), int(row[2])) if row is not None else None
+
+
+def archived_receipt(archive: ChainArchive | None, tx_hash: str) -> dict[str, Any] | None:
+    """What the archive knows of transaction ``tx_hash``, shaped like the receipt
+    ``eth_getTransactionReceipt`` would have answered (``blockNumber``, ``blockHash``,
+    ``transactionHash``, ``transactionIndex``, ``status``, ``logs``), or None: for a node that pruned
+    the block. Whether that block is still the chain's is the caller's to check
+    (:func:`registry.chain.rpc.receipt_on_chain`), as for a node's receipt."""
+    found = archive.transaction(tx_hash) if archive is not None else None
+    if archive is None or found is None:
+        return None
+    number, block_hash, index = found
+    block = archive.block(number)
+    if block is None:  # rolled back since
+        return None
+    receipt = decode_receipt(block.receipts[index], f"block {number} receipt {index}")
+    return {
+        "blockNumber": hex(number),
+        "blockHash": block_hash,
+        "transactionHash": tx_hash.lower(),
+        "transactionIndex": hex(index),
+        "status": hex(receipt.status),
+        "logs": [lg for lg in block.logs() if int(lg["transactionIndex"], 16) == index],
+    }

@@ -83,6 +83,11 @@ class Indexer:
 
     # ------------------------------------------------------------------ public API
 
+    @property
+    def engine(self) -> Engine:
+        """The database the index is kept in."""
+        return self._engine
+
     def checkpoint(self) -> tuple[int, str] | None:
         """(last applied block, its hash), or None before the first sync."""
         with self._engine.connect() as conn:
