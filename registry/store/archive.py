@@ -219,7 +219,7 @@ class ChainArchive:
                 if checked:
                     self._store(checked)
             start = end + 1
-        return start - 1 if start > self.first_block else self.first_block - 1
+        return max(min(start - 1, last), self.first_block - 1)
 
     def _store(self, blocks: Sequence[ArchivedBlock]) -> None:
         transactions = [
@@ -238,8 +238,10 @@ class ChainArchive:
         if tip is None:
             return
         top = min(tip[0], head)
+        step = 1  # the newest block first: unchanged in every round without a reorg
         while top >= self.first_block:
-            low = max(self.first_block, top - REWIND_STEP + 1)
+            low = max(self.first_block, top - step + 1)
+            step = REWIND_STEP
             numbers = list(range(top, low - 1, -1))
             node = block_hashes(self._w3, numbers)
             archived = self.block_hashes(low, top)

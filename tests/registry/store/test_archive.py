@@ -65,6 +65,7 @@ def test_every_block_since_deployment_is_archived_with_the_logs_the_node_serves(
     tx = receipt["transactionHash"].to_0x_hex()
     assert archive.transaction(tx) == (receipt["blockNumber"], receipt["blockHash"].to_0x_hex(), 0)
     assert archive.ingest() == head  # nothing new: nothing fetched twice
+    assert archive.ingest(to_block=head - 2) == head - 2  # archived up to there (and beyond)
 
 
 def _lower(value: Any) -> Any:
