@@ -9,7 +9,10 @@ gateway's batch path, :mod:`bench._chain_load`). Then, into a fresh SQLite datab
 * **ingest**: :meth:`ChainArchive.ingest` of every block from the deployment block (each header,
   raw transaction and receipt verified against its block);
 * **bytes**: the archive's stored bytes (header and body blobs) and the database file, per eBL;
-* **rebuild**: :meth:`Indexer.rebuild` from the archive (logs decoded from the archived receipts).
+* **rebuild**: :meth:`Indexer.rebuild` from the archive (logs decoded from the archived receipts);
+* **singles**: then ``SINGLES`` issuances one at a time (each waited for: one per transaction, the
+  worst case, as a quiet gateway relays them), archived every ten (as the follower does, within the
+  node's 64 blocks), and their blocks' bytes per eBL.
 
 One eBL here is one issuance; later title actions add their own transactions (a relayed action is
 about the size of an issuance). Nothing asserts on time: the JSON is the result.
@@ -26,7 +29,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from bench._chain_load import embedded_chain, preload
 from bench._machine import machine_description
@@ -36,6 +39,19 @@ from registry.store.indexer import Indexer
 from registry.store.models import ChainBlock, Ebl
 
 RESULTS = Path(__file__).resolve().parent / "results"
+SINGLES = 100
+
+
+def _blob_bytes(engine: Engine, after: int = -1) -> tuple[int, int]:
+    """(blocks, stored header and body bytes) of the archived blocks above ``after``."""
+    with engine.connect() as conn:
+        blocks, blobs = conn.execute(
+            select(
+                func.count(),
+                func.sum(func.length(ChainBlock.header) + func.coalesce(func.length(ChainBlock.body), 0)),
+            ).where(ChainBlock.number > after)
+        ).one()
+    return int(blocks), int(blobs or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,14 +85,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         started = time.perf_counter()
         indexer.rebuild()
         rebuild_s = time.perf_counter() - started
+        blocks, blobs = _blob_bytes(engine)
         with engine.connect() as conn:
-            blocks, blobs = conn.execute(
-                select(
-                    func.count(),
-                    func.sum(func.length(ChainBlock.header) + func.coalesce(func.length(ChainBlock.body), 0)),
-                )
-            ).one()
             indexed = int(conn.execute(select(func.count()).select_from(Ebl)).scalar_one())
+        for n in range(SINGLES):
+            (single,) = chain.relayer.submit_many([chain.issuance()])
+            single.result(timeout=60)
+            if n % 10 == 9:  # as the follower does: within the node's 64 blocks, or a gap error
+                indexer.archive.ingest()
+        single_blocks, single_blobs = _blob_bytes(engine, tip)
         engine.dispose()
         with create_engine_for(url).connect() as conn:  # fold the WAL in before measuring the file
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -91,6 +108,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "blob_bytes_per_ebl": round(int(blobs) / count, 1),
             "database_bytes_with_index": db_bytes - empty_bytes,
             "database_bytes_per_ebl_with_index": round((db_bytes - empty_bytes) / count, 1),
+        },
+        "singles": {
+            "ebls": SINGLES,
+            "blocks": single_blocks,
+            "blob_bytes": single_blobs,
+            "blob_bytes_per_ebl": round(single_blobs / SINGLES, 1),
         },
         "ingest_s": round(ingest_s, 3),
         "ingest_ebls_per_s": round(count / ingest_s, 1),
