@@ -15,12 +15,13 @@ from sqlalchemy import Engine, func, select
 
 from registry.chain.anvil import AnvilConfig, AnvilProcess
 from registry.chain.events import REGISTRY_EVENTS, decode_logs
-from registry.chain.rpc import rpc
+from registry.chain.rpc import receipt_on_chain, rpc
 from registry.documents.canonical import document_hash_bytes
 from registry.errors import ArchiveGapError
 from registry.proofs.audit import verify_bundle
 from registry.proofs.bundle import build_bundle
 from registry.proofs.keyring import AttestationKeys
+from registry.store.archive import archived_receipt
 from registry.store.db import create_engine_for, migrate
 from registry.store.indexer import Indexer
 from registry.store.models import Ebl
@@ -109,6 +110,10 @@ def test_a_rebuild_after_the_node_pruned_finds_every_ebl_and_an_early_bundle_ver
         head_hash=chain.w3.eth.get_block("latest")["hash"].to_0x_hex(),
     )
     assert not chain.w3.eth.get_block(bundle["actions"][0]["blockNumber"])["transactions"]  # pruned
+    issuance = bundle["actions"][0]["txHash"]
+    assert rpc(chain.w3, "eth_getTransactionReceipt", [issuance]) is None  # the node forgot it
+    kept = archived_receipt(indexer.archive, issuance)  # recovery asks the archive: still on chain
+    assert kept is not None and receipt_on_chain(chain.w3, kept, chain.w3.eth.block_number)
     checked = verify_bundle(bundle, keys.public_jwks())
     assert [t.action for t in checked.timeline] == ["ISSUE", "TRANSFER"]
 
