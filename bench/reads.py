@@ -350,9 +350,8 @@ def build(runtime: Runtime, url: str, size: int, seed: int) -> Built:
     apply_s = docs_s = commit_s = 0.0
     events = 0
     membership = synth.membership_logs()
-    indexer._block_times.update({lg.block_number: GENESIS_TIME for lg in membership})
     with engine.begin() as conn:
-        indexer._apply(conn, membership)
+        indexer._apply(conn, membership, {lg.block_number: GENESIS_TIME for lg in membership})
     for org in synth.orgs:
         credentials.save_profile(
             org.address, f"Bench org {org.index}", f"LEI:BENCH{org.index:06d}", org.role.name
@@ -365,12 +364,9 @@ def build(runtime: Runtime, url: str, size: int, seed: int) -> Built:
         if batch is None:
             break
         logs, docs = batch
-        indexer._block_times.clear()
-        indexer._block_times.update(
-            {lg.block_number: GENESIS_TIME + BLOCK_SECONDS * lg.block_number for lg in logs}
-        )
+        times = {lg.block_number: GENESIS_TIME + BLOCK_SECONDS * lg.block_number for lg in logs}
         with engine.begin() as conn:
-            indexer._apply(conn, logs)
+            indexer._apply(conn, logs, times)
             t2 = time.perf_counter()
             if docs:
                 conn.execute(insert(DOCUMENTS), docs)

@@ -101,6 +101,15 @@ class Settings(BaseSettings):
         "(reads older than this many blocks fail; the registry reads at a head cached for a fraction "
         "of a block); unset: anvil's own limits, which grow memory with eBLs x blocks",
     )
+    chain_tx_kept: int | None = Field(
+        default=64,
+        ge=8,
+        description="embedded anvil: blocks whose transactions, receipts and logs the node keeps "
+        "(--transaction-block-keeper); older ones live only in the registry's own verified chain "
+        "archive, which the index follower fills continuously. If the archive falls further behind, "
+        "it stops with a gap error (logged, /readyz not ready) rather than lose history; unset: the "
+        "node keeps every transaction forever (docs/ledger.md)",
+    )
     chain_state_interval: int = Field(
         default=5,
         ge=1,

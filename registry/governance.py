@@ -30,6 +30,7 @@ from registry.chain.fees import FeePolicy
 from registry.chain.rpc import receipt_on_chain, rpc
 from registry.errors import ChainError, TransactionFailedError
 from registry.keys import Signer
+from registry.store.archive import ChainArchive, archived_receipt
 from registry.store.governance import GovernanceRecord, SqlGovernanceJournal
 
 __all__ = ["GOVERNANCE_GAS", "GovernanceSender"]
@@ -51,6 +52,8 @@ class GovernanceSender:
         governance: signer holding ``DEFAULT_ADMIN_ROLE``.
         journal: the governance journal; None sends without one (tools that run no gateway).
         gas_price: a fixed legacy gas price (wei); None follows the node.
+        archive: the registry's chain archive, asked for a transaction whose receipt the node no
+            longer serves (pruned), so that recovery does not take it for lost.
     """
 
     def __init__(
@@ -61,8 +64,10 @@ class GovernanceSender:
         journal: SqlGovernanceJournal | None,
         *,
         gas_price: int | None = None,
+        archive: ChainArchive | None = None,
     ) -> None:
         self._w3 = w3
+        self._archive = archive
         self._deployment = deployment
         self._governance = governance
         self._journal = journal
@@ -140,7 +145,9 @@ class GovernanceSender:
             spent = self._w3.eth.get_transaction_count(self.sender, "latest")
             resent: list[GovernanceRecord] = []
             for row in rows:
-                receipt = rpc(self._w3, "eth_getTransactionReceipt", [row.tx_hash])
+                receipt = rpc(self._w3, "eth_getTransactionReceipt", [row.tx_hash]) or archived_receipt(
+                    self._archive, row.tx_hash
+                )
                 if receipt and receipt_on_chain(self._w3, receipt, head):
                     status = "final" if int(receipt["status"], 16) == 1 else "failed"
                     self._finish(row.tx_hash, status, block=int(receipt["blockNumber"], 16))

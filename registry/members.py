@@ -41,6 +41,8 @@ from registry.keys.signatures import recover_signer, verify_typed_signature
 from registry.keys.typed_data import KeyRegistrationMessage
 from registry.store.carriers import SqlCarrierCodes
 from registry.store.governance import SqlGovernanceJournal
+from registry.store.indexer import Indexer
+from registry.store.queries import indexed_keys
 from registry.title import Operation, TitleService
 from registry.types import Action, KeyStatus, OrgAddress, OrgStatus, Role
 
@@ -144,6 +146,8 @@ class MembershipService:
         gas_price: a fixed legacy gas price (wei) for governance transactions; None follows the node.
         governance_journal: where governance transactions are journalled before they are sent (the
             runtime's database); None sends them unjournalled.
+        index: the chain index (and its archive): where old key events are read, and where a
+            governance transaction the node no longer serves is found on recovery.
     """
 
     def __init__(
@@ -157,16 +161,23 @@ class MembershipService:
         carrier_codes: SqlCarrierCodes,
         gas_price: int | None = None,
         governance_journal: SqlGovernanceJournal | None = None,
+        index: Indexer | None = None,
     ) -> None:
         self._w3 = w3
         self._deployment = deployment
         self._governance = governance
         self._keystore = keystore
         self._title = title
+        self._index = index
         self.carrier_codes = carrier_codes
         """Each carrier's ``carrierCode`` / ``carrierCodeListProvider`` pairs, recorded at onboarding."""
         self.governance = GovernanceSender(
-            w3, deployment, governance, governance_journal, gas_price=gas_price
+            w3,
+            deployment,
+            governance,
+            governance_journal,
+            gas_price=gas_price,
+            archive=index.archive if index is not None else None,
         )
         """Sends (and after a crash resends) the governance transactions."""
         self.registry: Contract = w3.eth.contract(address=deployment.address, abi=load_artifact().abi)
@@ -245,20 +256,32 @@ class MembershipService:
         """Every key the chain has recorded for the organisation, in the order they were added:
         custodial keys and keys the member holds itself, active and revoked.
 
-        Read from the chain's ``KeyAdded`` / ``KeyRevoked`` events (never from the index, which may
-        trail by a block), so a key just added is listed.
+        Read from the index up to the block it has applied, and from the chain's ``KeyAdded`` /
+        ``KeyRevoked`` events after it (so a key just added is listed): the node may no longer serve
+        the logs of old blocks. Without an index (tools that run no gateway), every event from the
+        node since the deployment block.
         """
         address = to_checksum_address(org)
+        added: dict[ChecksumAddress, int] = {}
+        revoked_at: dict[ChecksumAddress, int] = {}
         since = self._deployment.block_number
-        added = self.registry.events.KeyAdded().get_logs(from_block=since, argument_filters={"org": address})
-        revoked = self.registry.events.KeyRevoked().get_logs(
-            from_block=since, argument_filters={"org": address}
-        )
-        revoked_at = {to_checksum_address(lg["args"]["key"]): int(lg["blockNumber"]) for lg in revoked}
+        if self._index is not None:
+            since = self._index.applied_block() + 1
+            for indexed, added_block, revoked_block in indexed_keys(self._index.engine, address):
+                key = to_checksum_address(indexed)
+                if revoked_block is not None and revoked_block < since:
+                    revoked_at[key] = revoked_block
+                if added_block < since:
+                    added[key] = added_block
+        fresh = since <= self._w3.eth.block_number
+        new = self._logs("KeyAdded", since, address) if fresh else []
+        for lg in sorted(new, key=lambda lg: (lg["blockNumber"], lg["logIndex"])):
+            added.setdefault(to_checksum_address(lg["args"]["key"]), int(lg["blockNumber"]))
+        gone = self._logs("KeyRevoked", since, address) if fresh else []
+        revoked_at |= {to_checksum_address(lg["args"]["key"]): int(lg["blockNumber"]) for lg in gone}
         custodial = {k.address: k for k in self._keystore.list_keys(address)}
         out: list[OrgKey] = []
-        for lg in sorted(added, key=lambda lg: (lg["blockNumber"], lg["logIndex"])):
-            key = to_checksum_address(lg["args"]["key"])
+        for key, added_block in added.items():
             info = custodial.get(key)
             out.append(
                 OrgKey(
@@ -266,11 +289,15 @@ class MembershipService:
                     status="revoked" if key in revoked_at else "active",
                     custodial=info is not None,
                     label=info.label if info is not None else None,
-                    added_block=int(lg["blockNumber"]),
+                    added_block=added_block,
                     revoked_block=revoked_at.get(key),
                 )
             )
         return out
+
+    def _logs(self, event: str, since: int, org: str) -> list[Any]:
+        found = self.registry.events[event]().get_logs(from_block=since, argument_filters={"org": org})
+        return list(found)
 
     def org_key(self, org: str, key: str) -> OrgKey:
         """One key of the organisation (``NotFoundError`` when the chain has no such key for it)."""

@@ -43,6 +43,7 @@ from registry.chain.relayer import Relayer
 from registry.config import Settings
 from registry.data_lock import DataFolderLock
 from registry.dcsa import CallbackDrainer, CallbackOutbox
+from registry.errors import ArchiveError
 from registry.interop.service import PintService
 from registry.keys import KeyStore
 from registry.leadership import Leadership, leader_key
@@ -56,6 +57,7 @@ from registry.runtime_parts import (
     passphrase_source,
     start_embedded_chain,
 )
+from registry.store.archive import ChainArchive
 from registry.store.carriers import SqlCarrierCodes
 from registry.store.db import create_engine_for, migrate
 from registry.store.documents import SqlDocumentStore
@@ -105,6 +107,9 @@ class Runtime:
         self._follow_stop = threading.Event()
         self._follow_now = threading.Event()  # a waiter needs a block indexed: sync without delay
         self._follower: threading.Thread | None = None
+        self.archive_failure: ArchiveError | None = None
+        """Why the chain archive (and so the index) cannot advance, while it cannot (``/readyz`` answers
+        not ready): a block the node no longer serves, or one that does not verify."""
         self._watchdog: threading.Thread | None = None
         self._lock = DataFolderLock(settings.data_dir)
         self._may_deploy = False
@@ -204,6 +209,8 @@ class Runtime:
             confirmations=s.confirmations,
             gas_price=s.ledger_profile.gas_price,
         )  # started by the relayer leader's duties (_lead)
+        archive = ChainArchive(self.w3, self.engine, self.deployment.block_number)
+        self.indexer = Indexer(self.w3, self.deployment, self.engine, archive=archive)
         self.title = TitleService(
             self.w3,
             self.deployment,
@@ -213,6 +220,7 @@ class Runtime:
             self.keystore,
             carriers=self.carrier_codes,
             index=self.engine,
+            archive=archive,
             signature_ttl=s.signature_ttl,
         )
         self.bridge = PlatformBridge(
@@ -223,6 +231,7 @@ class Runtime:
             self.documents,
             self.carrier_codes.owner_of,
             gas_price=s.ledger_profile.gas_price,
+            index=self.indexer,
         )
         self.pint = PintService(s, self.engine, self.bridge, self.documents.get, view=self.title.verify)
         self.members = MembershipService(
@@ -234,8 +243,8 @@ class Runtime:
             carrier_codes=self.carrier_codes,
             gas_price=s.ledger_profile.gas_price,
             governance_journal=SqlGovernanceJournal(self.engine),
+            index=self.indexer,
         )
-        self.indexer = Indexer(self.w3, self.deployment, self.engine)
         self.attester = Attester(
             self.w3,
             self.deployment.address,
@@ -370,6 +379,11 @@ class Runtime:
                 break
             try:
                 self.indexer.sync()
+            except ArchiveError as exc:  # history the node no longer serves: never skipped, say so
+                if self.archive_failure is None or str(exc) != str(self.archive_failure):
+                    log.error("the chain archive cannot advance (the index stops there): %s", exc)
+                self.archive_failure = exc
+                failing = True
             except Exception:  # keep following; the next round retries from the checkpoint
                 if not failing:  # once per streak: a chain outage would log a traceback per round
                     log.exception("indexer sync failed (retrying quietly until it succeeds)")
@@ -378,6 +392,7 @@ class Runtime:
                 if failing:
                     log.warning("indexer sync succeeds again")
                 failing = False
+                self.archive_failure = None
 
     # ------------------------------------------------------------------ crash recovery
 

@@ -27,13 +27,15 @@ __all__ = [
 def embedded_anvil_config(s: Settings) -> AnvilConfig:
     """How the registry runs its embedded anvil (see ``docs/ledger.md`` for what each setting bounds):
     on-demand mining at ``chain_block_time`` (plus ``confirmations`` trailing blocks), at most
-    ``chain_states_kept`` historical states in memory, the state dumped every ``chain_state_interval``
-    seconds to the data folder."""
+    ``chain_states_kept`` historical states in memory, the transactions and receipts of the last
+    ``chain_tx_kept`` blocks (older ones in the registry's chain archive), the state dumped every
+    ``chain_state_interval`` seconds to the data folder."""
     return AnvilConfig(
         block_time=s.chain_block_time,
         on_demand=s.chain_on_demand,
         trailing_blocks=s.confirmations,
         states_kept=s.chain_states_kept,
+        transactions_kept=s.chain_tx_kept,
         gas_limit=s.chain_gas_limit,
         state_path=s.chain_state_path,
         state_interval=s.chain_state_interval,

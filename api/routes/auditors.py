@@ -105,6 +105,7 @@ def bundle(ebl_id: EblIdPath, runtime: RuntimeDep, principal: Auditor) -> dict[s
     events = runtime.title.history(ident)
     return build_bundle(
         runtime.w3,
+        archive=runtime.indexer.archive,
         registry=runtime.deployment.address,
         chain_id=runtime.deployment.chain_id,
         ebl_id=int(ident),

@@ -39,7 +39,10 @@ def healthz() -> HealthOut:
 
 @router.get("/readyz", response_model=ReadyOut, responses=problem_responses(503))
 def readyz(runtime: RuntimeDep) -> ReadyOut:
-    """Ready when the chain and the database answer and the index is at most 30 blocks behind."""
+    """Ready when the chain and the database answer, the chain archive can advance (the node still
+    serves every block it needs) and the index is at most 30 blocks behind."""
+    if runtime.archive_failure is not None:
+        raise Problem(503, "not_ready", "Chain archive stopped", str(runtime.archive_failure))
     try:
         head = runtime.w3.eth.block_number
         with runtime.engine.connect() as conn:

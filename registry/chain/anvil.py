@@ -89,6 +89,9 @@ class AnvilConfig:
             anvil's own limits (1,500 full snapshots under a block time of 2 s or less). Reads older
             than this many blocks fail; anvil 1.7.1 honours it only without ``--block-time``, so with
             a ``block_time`` it needs ``on_demand``.
+        transactions_kept: blocks whose transactions, receipts and logs anvil keeps
+            (``--transaction-block-keeper N``); None keeps them all. Older blocks keep their headers
+            only: the registry's chain archive (:mod:`registry.store.archive`) holds the rest.
         gas_limit: block gas limit; raised so one block carries thousands of title actions.
         state_path: file to load state from and dump it to; None = in-memory only.
         state_interval: seconds between state dumps when ``state_path`` is set.
@@ -101,6 +104,7 @@ class AnvilConfig:
     on_demand: bool = False
     trailing_blocks: int = 0
     states_kept: int | None = None
+    transactions_kept: int | None = None
     gas_limit: int = 1_000_000_000
     state_path: Path | None = None
     state_interval: int = 1
@@ -170,6 +174,8 @@ class AnvilProcess:
             args += ["--block-time", str(cfg.block_time)]
         if cfg.states_kept is not None:
             args += ["--prune-history", str(cfg.states_kept)]
+        if cfg.transactions_kept is not None:
+            args += ["--transaction-block-keeper", str(cfg.transactions_kept)]
         if cfg.state_path is not None:
             cfg.state_path.parent.mkdir(parents=True, exist_ok=True)
             args += ["--state", str(cfg.state_path), "--state-interval", str(cfg.state_interval)]

@@ -19,6 +19,9 @@
     │   ├── InvalidSignatureError          (malformed, malleable or not the expected signer)
     │   └── SigningError
     ├── ChainError
+    │   ├── ArchiveError                   (the registry's chain archive cannot take a block)
+    │   │   ├── ArchiveMismatchError       (a served block does not verify: header, parent, roots)
+    │   │   └── ArchiveGapError            (the node no longer serves a block the archive needs)
     │   ├── LedgerUnavailableError         (a write while the chain is down or being recovered)
     │   ├── ToolchainError                 (compiler / anvil missing or failing)
     │   ├── DeploymentMismatchError        (code on chain is not the code we built)
@@ -54,6 +57,9 @@ from registry.errors.base import (
     RegistryInUseError,
 )
 from registry.errors.chain import (
+    ArchiveError,
+    ArchiveGapError,
+    ArchiveMismatchError,
     ChainError,
     ContractRevertError,
     DeploymentMismatchError,
@@ -99,6 +105,9 @@ from registry.errors.store import (
 )
 
 __all__ = [
+    "ArchiveError",
+    "ArchiveGapError",
+    "ArchiveMismatchError",
     "CarrierCodeTakenError",
     "CarrierMismatchError",
     "ChainError",

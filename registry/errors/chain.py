@@ -7,6 +7,9 @@ from enum import Enum
 from registry.errors.base import RegistryError
 
 __all__ = [
+    "ArchiveError",
+    "ArchiveGapError",
+    "ArchiveMismatchError",
     "ChainError",
     "ContractRevertError",
     "DeploymentMismatchError",
@@ -45,6 +48,44 @@ class TransactionFailedError(ChainError):
     """Raised when a transaction reverted without a decodable custom error, or was never mined."""
 
     code = "transaction_failed"
+
+
+class ArchiveError(ChainError):
+    """Raised when the registry's chain archive (:mod:`registry.store.archive`) cannot take a block."""
+
+    code = "archive_error"
+
+
+class ArchiveMismatchError(ArchiveError):
+    """Raised when a block the node served does not verify: its header does not hash to its block hash,
+    its parent hash does not link to the archived block before it, or the transactions or receipts do
+    not rebuild its ``transactionsRoot`` / ``receiptsRoot``. Nothing of it is stored.
+
+    Attributes:
+        block: the block number refused.
+    """
+
+    code = "archive_mismatch"
+
+    def __init__(self, block: int, message: str) -> None:
+        self.block = block
+        super().__init__(f"block {block}: {message}")
+
+
+class ArchiveGapError(ArchiveError):
+    """Raised when the archive needs a block whose transactions or receipts the node no longer serves
+    (pruned before the archive took it, e.g. past ``--transaction-block-keeper``): the archive, and the
+    index built from it, stop there rather than skip it.
+
+    Attributes:
+        block: the first block missing.
+    """
+
+    code = "archive_gap"
+
+    def __init__(self, block: int, message: str) -> None:
+        self.block = block
+        super().__init__(f"the archive cannot take block {block}: {message}")
 
 
 class ContractRevertError(ChainError):

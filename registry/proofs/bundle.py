@@ -17,6 +17,12 @@ The bundle (``type`` :data:`BUNDLE_TYPE`):
   hash, actionCount}`` of the newest header: the trust root on the embedded chain. ``actionCount`` is
   the registry's word that the list is complete (``seq`` runs 0, 1, 2..., so a dropped action shows
   anyway; a dropped last one shows only through this count, signed but not proven on chain).
+
+Blocks, raw transactions, receipts and headers come from the registry's chain archive
+(:class:`~registry.store.archive.ChainArchive`, verified when it took them), not from the node: a node
+that pruned old blocks still yields a complete bundle, and one request reads a few database rows rather
+than calling the node per action and per header. Only ``keyProof`` asks the node (``eth_getProof`` at
+the action's block: ``null``, "not proven", when the node no longer holds that state).
 """
 
 from __future__ import annotations
@@ -27,13 +33,11 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 from web3 import Web3
 
-from registry.chain.rpc import rpc
-from registry.errors import ChainError
-from registry.proofs.headers import Header
+from registry.errors import ArchiveGapError
 from registry.proofs.key_proofs import read_key_proof
 from registry.proofs.keyring import AttestationKeys
-from registry.proofs.raw_transactions import raw_transaction
-from registry.proofs.receipts import encode_receipt, indexed_trie_proof
+from registry.proofs.receipts import decode_receipt, indexed_trie_proof
+from registry.store.archive import ArchivedBlock, ChainArchive
 from registry.store.queries import EventRecord
 
 __all__ = ["BUNDLE_TYPE", "HEAD_TYPE", "build_bundle"]
@@ -47,36 +51,26 @@ def _hex(value: Any) -> str:
     return "0x" + bytes(value).hex() if not isinstance(value, str) else value.lower()
 
 
-def _rpc(w3: Web3, method: str, *params: Any) -> Any:
-    return rpc(w3, method, params)
+def _archived(archive: ChainArchive, number: int, blocks: dict[int, ArchivedBlock]) -> ArchivedBlock:
+    if number not in blocks:
+        block = archive.block(number)
+        if block is None:
+            raise ArchiveGapError(number, "the archive does not hold it")
+        blocks[number] = block
+    return blocks[number]
 
 
-def _block_receipts(w3: Web3, block: Mapping[str, Any]) -> list[Any]:
-    """Every receipt of ``block``, in order: one ``eth_getBlockReceipts``, or one
-    ``eth_getTransactionReceipt`` per transaction on a node without that method (the Hardhat node)."""
-    try:
-        receipts = rpc(w3, "eth_getBlockReceipts", [block["hash"]])
-    except ChainError:
-        receipts = None
-    if receipts is None:
-        receipts = [rpc(w3, "eth_getTransactionReceipt", [h]) for h in block["transactions"]]
-    return list(receipts)
-
-
-def _action(w3: Web3, registry: str, event: EventRecord, blocks: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    receipt = _rpc(w3, "eth_getTransactionReceipt", event.tx_hash)
-    block_hash = receipt["blockHash"].lower()
-    if block_hash not in blocks:
-        block = _rpc(w3, "eth_getBlockByHash", block_hash, False)
-        receipts = _block_receipts(w3, block)
-        raws = [raw_transaction(w3, h) for h in block["transactions"]]
-        blocks[block_hash] = {"block": block, "receipts": receipts, "raws": raws}
-    cached = blocks[block_hash]
-    index = int(receipt["transactionIndex"], 16)
-    _, _, receipt_nodes = indexed_trie_proof([encode_receipt(r) for r in cached["receipts"]], index)
-    raws = cached["raws"]
-    _, _, tx_nodes = indexed_trie_proof(raws, index)
-    in_receipt = [int(lg["logIndex"], 16) for lg in receipt["logs"]].index(event.log_index)
+def _action(
+    archive: ChainArchive, w3: Web3, registry: str, event: EventRecord, blocks: dict[int, ArchivedBlock]
+) -> dict[str, Any]:
+    block = _archived(archive, event.block_number, blocks)
+    tx_hashes = block.tx_hashes
+    if event.tx_hash.lower() not in tx_hashes:
+        raise ArchiveGapError(event.block_number, f"the archived block lacks transaction {event.tx_hash}")
+    index = tx_hashes.index(event.tx_hash.lower())
+    _, _, receipt_nodes = indexed_trie_proof(block.receipts, index)
+    _, _, tx_nodes = indexed_trie_proof(block.raws, index)
+    before = sum(len(decode_receipt(r, f"receipt {i}").logs) for i, r in enumerate(block.receipts[:index]))
     return {
         "seq": event.seq,
         "action": event.action.dcsa_code,
@@ -84,23 +78,24 @@ def _action(w3: Web3, registry: str, event: EventRecord, blocks: dict[str, dict[
         "counterparty": event.counterparty,
         "actorKey": event.actor_key,
         "blockNumber": event.block_number,
-        "blockHash": block_hash,
+        "blockHash": block.hash,
         "txHash": event.tx_hash.lower(),
         "txIndex": index,
-        "receiptLogIndex": in_receipt,
-        "rawTransaction": "0x" + raws[index].hex(),
+        "receiptLogIndex": event.log_index - before,
+        "rawTransaction": "0x" + block.raws[index].hex(),
         "transactionProof": [_hex(n) for n in tx_nodes],
-        "receipt": "0x" + encode_receipt(receipt).hex(),
+        "receipt": "0x" + block.receipts[index].hex(),
         "receiptProof": [_hex(n) for n in receipt_nodes],
         "keyProof": None
         if event.actor is None
-        else read_key_proof(w3, registry, event.actor_key, event.actor, block_hash),
+        else read_key_proof(w3, registry, event.actor_key, event.actor, block.hash),
     }
 
 
 def build_bundle(
     w3: Web3,
     *,
+    archive: ChainArchive,
     registry: str,
     chain_id: int,
     ebl_id: int,
@@ -110,22 +105,25 @@ def build_bundle(
     head_hash: str,
 ) -> dict[str, Any]:
     """The audit bundle of one eBL: ``events`` (its index history), proven up to the block ``head_hash``
-    (or up to the newest action's block, if the index has seen a later block than that head).
+    (or, when the archive does not hold that block yet or the index has seen a later block, up to the
+    archive's newest block); blocks, receipts and headers from ``archive``, key proofs from ``w3``.
 
     Raises:
-        HeaderError: the node served a header that does not hash to its block hash.
+        ArchiveGapError: the archive lacks a block or transaction the bundle needs.
+        HeaderError: an archived header does not hash to its block hash.
     """
-    blocks: dict[str, dict[str, Any]] = {}
-    actions = [_action(w3, registry, e, blocks) for e in events]
-    head = Header.from_node(_rpc(w3, "eth_getBlockByHash", head_hash, False))
-    newest = max(actions, key=lambda a: a["blockNumber"], default=None)
-    if newest is not None and newest["blockNumber"] > head.number:  # indexed past the anchored head
-        head = Header.from_node(_rpc(w3, "eth_getBlockByHash", newest["blockHash"], False))
+    blocks: dict[int, ArchivedBlock] = {}
+    actions = [_action(archive, w3, registry, e, blocks) for e in events]
+    head = archive.header(block_hash=head_hash)
+    newest = max((a["blockNumber"] for a in actions), default=-1)
+    if head is None or newest > head.number:  # the head is not archived yet, or indexed past it
+        tip = archive.tip()
+        if tip is None:
+            raise ArchiveGapError(archive.first_block, "the archive holds no block yet")
+        head = archive.header(number=tip[0])
+        assert head is not None
     first = min((a["blockNumber"] for a in actions), default=head.number)
-    headers = [
-        Header.from_node(_rpc(w3, "eth_getBlockByNumber", hex(n), False)).to_json()
-        for n in range(first, head.number)
-    ] + [head.to_json()]
+    headers = [h.to_json() for h in archive.headers(first, head.number - 1)] + [head.to_json()]
     registry = to_checksum_address(registry)
     signed = keys.signer.sign(
         {

@@ -173,6 +173,28 @@ class Header:
             raise HeaderError(f"unknown header fields {extra}")
         return cls.from_rpc({**fields, "hash": data.get("hash")}, qbft=qbft)
 
+    @classmethod
+    def from_rlp(cls, data: bytes, block_hash: str) -> Header:
+        """A header from its :meth:`rlp` (as the registry's archive stores it), checked against
+        ``block_hash`` either way (keccak256, or the QBFT hash); the field names follow from the count.
+
+        Raises:
+            HeaderError: not an RLP list of header fields, or it does not hash to ``block_hash``.
+        """
+        try:
+            items = rlp.decode(data)
+        except Exception:
+            raise HeaderError("the header is not RLP") from None
+        names = BASE_FIELDS + FORK_FIELDS
+        if not isinstance(items, list) or not len(BASE_FIELDS) <= len(items) <= len(names):
+            raise HeaderError("the header RLP does not hold the header fields")
+        block: dict[str, Any] = {"hash": block_hash}
+        for (name, kind), item in zip(names, items, strict=False):
+            if not isinstance(item, bytes):
+                raise HeaderError(f"header field {name} is not a byte string")
+            block[name] = hex(int.from_bytes(item, "big")) if kind == "int" else "0x" + item.hex()
+        return cls.from_rpc(block, qbft=None)
+
     def to_json(self) -> dict[str, Any]:
         """``{"hash": ..., "fields": {name: hex}}``, the fields in RLP order."""
         return {"hash": self.hash, "fields": dict(self.fields)}

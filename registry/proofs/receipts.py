@@ -29,6 +29,7 @@ __all__ = [
     "decode_receipt",
     "encode_receipt",
     "indexed_trie_proof",
+    "indexed_trie_root",
     "verify_indexed",
 ]
 
@@ -51,13 +52,24 @@ def encode_receipt(receipt: Mapping[str, Any]) -> bytes:
     return body if kind == 0 else bytes([kind]) + body
 
 
+def _indexed_trie(values: Sequence[bytes]) -> HexaryTrie:
+    t = HexaryTrie({})
+    for i, value in enumerate(values):
+        t[rlp.encode(i)] = value
+    return t
+
+
+def indexed_trie_root(values: Sequence[bytes]) -> bytes:
+    """The root of the trie keyed by ``rlp(i)`` holding ``values``: what a header's
+    ``transactionsRoot`` (raw transactions) or ``receiptsRoot`` (encoded receipts) commits to."""
+    return bytes(_indexed_trie(values).root_hash)
+
+
 def indexed_trie_proof(values: Sequence[bytes], index: int) -> tuple[bytes, bytes, list[bytes]]:
     """``(root, value, proof nodes)`` for item ``index`` of the trie keyed by ``rlp(i)`` holding
     ``values`` (a block's receipts or raw transactions, in order); each proof node is the RLP of one
     trie node, root first."""
-    t = HexaryTrie({})
-    for i, value in enumerate(values):
-        t[rlp.encode(i)] = value
+    t = _indexed_trie(values)
     key = rlp.encode(index)
     nodes = [bytes(rlp.encode(node)) for node in t.get_proof(key)]  # type: ignore[no-untyped-call]
     return bytes(t.root_hash), bytes(t[key]), nodes

@@ -40,6 +40,8 @@ __all__ = [
     "ApiCredential",
     "Base",
     "CarrierCode",
+    "ChainBlock",
+    "ChainTransaction",
     "DcsaCallback",
     "DcsaCarrierEndpoint",
     "DcsaSurrenderRequest",
@@ -191,6 +193,36 @@ class IndexerCheckpoint(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_block: Mapped[int] = mapped_column(BigInteger)
     last_block_hash: Mapped[str] = mapped_column(HASH)
+
+
+# --- the registry's chain archive (registry/store/archive.py) ----------------------------------
+
+
+class ChainBlock(Base):
+    """One block of the registry's chain as the archive verified it: header RLP, and the raw
+    transactions and EIP-2718 receipts of the block (``zlib(rlp([raws, receipts]))``; NULL: none)."""
+
+    __tablename__ = "chain_blocks"
+    __table_args__ = (UniqueConstraint("hash"),)
+
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(HASH)
+    parent_hash: Mapped[str] = mapped_column(HASH)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    #: zlib of the header's RLP (keccak256 of the RLP is ``hash``; on QBFT the QBFT hash)
+    header: Mapped[bytes] = mapped_column(LargeBinary)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class ChainTransaction(Base):
+    """Where the archive holds a transaction: its block and index (for look-ups by hash)."""
+
+    __tablename__ = "chain_transactions"
+    __table_args__ = (Index("ix_chain_transactions_block_number", "block_number"),)
+
+    tx_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_index: Mapped[int] = mapped_column(Integer)
 
 
 # --- operation journal (used by the relayer) ---------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, Select, Table, and_, or_, select, union
 
 from registry.errors import InvalidRequestError, NotFoundError
-from registry.store.models import Ebl, EblEvent
+from registry.store.models import Ebl, EblEvent, OrgKey
 from registry.types import Action, DocumentKind, Status, SurrenderReason
 
 __all__ = [
@@ -229,3 +229,16 @@ def ebls_held_by(engine: Engine, org: str) -> list[TitleState]:
             select(EBLS).where(EBLS.c.holder == org, EBLS.c.status.in_(_LIVE)).order_by(EBLS.c.issued_block)
         ).all()
     return [title_from_row(r) for r in rows]
+
+
+def indexed_keys(engine: Engine, org: str) -> list[tuple[str, int, int | None]]:
+    """``(key, added block, revoked block or None)`` of every key the index holds for ``org``, oldest
+    first."""
+    keys: Table = OrgKey.__table__  # type: ignore[assignment]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(keys.c.key, keys.c.added_block, keys.c.revoked_block)
+            .where(keys.c.org == org)
+            .order_by(keys.c.added_block, keys.c.key)
+        ).all()
+    return [(str(k), int(a), None if r is None else int(r)) for k, a, r in rows]

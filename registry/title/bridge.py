@@ -37,13 +37,17 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 
 from registry.chain.deploy import Deployment
 from registry.chain.errors import decode_revert
+from registry.chain.events import REGISTRY_EVENTS, Log, decode_logs
 from registry.chain.fees import FeePolicy
 from registry.chain.ids import tdr_hash
 from registry.chain.relayer import NonceManager
+from registry.chain.rpc import rpc
 from registry.chain.views import ChainHead
 from registry.documents import CarrierCode, Document, extract_facts
-from registry.errors import ConfigurationError, InvalidRequestError, TransactionFailedError
+from registry.errors import ConfigurationError, InvalidRequestError, NotFoundError, TransactionFailedError
 from registry.keys import Signer
+from registry.store.indexer import Indexer
+from registry.store.queries import history
 from registry.title.model import DEFAULT_WRITE, Operation, WriteOptions
 from registry.title.ports import DocumentStore
 from registry.types import Action, DocumentKind, EblId, Status
@@ -126,10 +130,12 @@ class PlatformBridge:
         carrier_owner: Callable[[CarrierCode], str | None],
         *,
         gas_price: int | None = None,
+        index: Indexer | None = None,
     ) -> None:
         from registry.chain.artifacts import load_artifact
 
         self._w3 = w3
+        self._index = index
         self._deployment = deployment
         self._titles = titles
         self._key = bridge_key
@@ -290,10 +296,29 @@ class PlatformBridge:
         self._checked_role = True
 
     def _imported_with(self, ebl: EblId, last: bytes) -> bool:
-        """Whether the newest ``TitleImported`` of ``ebl`` carries ``last`` (a repeated import)."""
-        event = self._registry.events.TitleImported()
-        logs = event.get_logs(argument_filters={"eblId": int(ebl)}, from_block=self._deployment.block_number)
-        return bool(logs) and bytes(logs[-1]["args"]["lastEntryChecksum"]) == last
+        """Whether the newest ``TitleImported`` of ``ebl`` carries ``last`` (a repeated import).
+
+        Read from the archived blocks the index lists actions of ``ebl`` in, and from the node's logs
+        after the index's block (the node may no longer serve old logs); without an index, from the
+        node's logs since the deployment block.
+        """
+        since = self._deployment.block_number
+        logs: list[Log] = []
+        if self._index is not None:
+            since = self._index.applied_block() + 1
+            try:
+                blocks = sorted({e.block_number for e in history(self._index.engine, int(ebl))})
+            except NotFoundError:
+                blocks = []
+            for number in (n for n in blocks if n < since):
+                block = self._index.archive.block(number)
+                if block is not None:
+                    logs += decode_logs(block.logs(self._deployment.address), REGISTRY_EVENTS)
+        if since <= self._w3.eth.block_number:
+            query = {"address": self._deployment.address, "fromBlock": hex(since), "toBlock": "latest"}
+            logs += decode_logs(rpc(self._w3, "eth_getLogs", [query]), REGISTRY_EVENTS)
+        imports = [lg for lg in logs if lg.name == "TitleImported" and int(lg.args["eblId"]) == int(ebl)]
+        return bool(imports) and imports[-1].args["lastEntryChecksum"] == "0x" + last.hex()
 
     def _send(self, fn: object, action: Action, ebl: EblId) -> Operation:
         """Simulate, send from the bridge key and wait for the receipt; answer the final operation."""

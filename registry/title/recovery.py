@@ -15,6 +15,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from registry.chain.rpc import receipt_on_chain, rpc
+from registry.store.archive import ChainArchive, archived_receipt
 from registry.title.entries import entry_from_dict
 from registry.title.outbox import Outbox
 from registry.title.ports import Journal, JournalEntry
@@ -30,10 +31,20 @@ class Recovery:
         registry: the deployed registry contract (its ``nonceUsed`` view).
         journal: the operation journal.
         outbox: the outbox that tracks the resubmitted entries.
+        archive: the registry's chain archive, asked for a transaction whose receipt the node no
+            longer serves (pruned), so that it is not taken for lost.
     """
 
-    def __init__(self, w3: Web3, registry: Contract, journal: Journal, outbox: Outbox) -> None:
+    def __init__(
+        self,
+        w3: Web3,
+        registry: Contract,
+        journal: Journal,
+        outbox: Outbox,
+        archive: ChainArchive | None = None,
+    ) -> None:
         self._w3 = w3
+        self._archive = archive
         self._registry = registry
         self._journal = journal
         self._outbox = outbox
@@ -92,7 +103,8 @@ class Recovery:
 
         A receipt found by transaction hash is not proof: a node restored from a state dump can still
         answer for a transaction of a block it lost (anvil keeps it by hash), so the receipt's block
-        must be at or below the head and be the block the chain now has at that height.
+        must be at or below the head and be the block the chain now has at that height. A node that
+        pruned the block serves no receipt: the archive's record of it is judged the same way.
         """
         by_tx: dict[str | None, list[JournalEntry]] = {}
         for row in self._journal.final_since(since):
@@ -103,7 +115,9 @@ class Recovery:
         block_hashes: dict[int, str | None] = {}
         for tx_hash, rows in by_tx.items():
             if tx_hash is not None:
-                receipt = rpc(self._w3, "eth_getTransactionReceipt", [tx_hash])
+                receipt = rpc(self._w3, "eth_getTransactionReceipt", [tx_hash]) or archived_receipt(
+                    self._archive, tx_hash
+                )
                 if receipt and receipt_on_chain(self._w3, receipt, head, block_hashes):
                     continue  # still on chain
             lost += rows  # no receipt, a stale one, or final without one: recover() checks each nonce

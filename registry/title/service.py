@@ -32,6 +32,7 @@ from registry.chain.relayer import Relayer
 from registry.chain.views import ChainHead, TitleReader
 from registry.documents import Document
 from registry.keys import Domain, KeyStore
+from registry.store.archive import ChainArchive
 from registry.store.queries import EventRecord
 from registry.title.commands import TitleCommands
 from registry.title.gate import WriteGate
@@ -58,6 +59,7 @@ class TitleService(TitleCommands):
         carriers: each carrier's codes: a document is issued (or amended) only by the carrier it
             names (``carrierCode`` / ``carrierCodeListProvider``).
         index: the database the indexer writes (for :meth:`history`).
+        archive: the registry's chain archive (recovery asks it for transactions the node pruned).
         signature_ttl: seconds a custodial signature stays valid (its deadline).
         result_timeout: seconds a waiting call blocks before returning the operation as submitted.
         head_max_age: seconds a verification may answer from a head it read before.
@@ -74,6 +76,7 @@ class TitleService(TitleCommands):
         *,
         carriers: CarrierCodes,
         index: Engine | None = None,
+        archive: ChainArchive | None = None,
         signature_ttl: int = 3600,
         result_timeout: float = 120.0,
         head_max_age: float = 0.25,
@@ -87,7 +90,7 @@ class TitleService(TitleCommands):
         outbox = Outbox(w3, deployment.address, relayer, journal, self.head, result_timeout)
         self._signing = SigningKeys(self.registry, keystore, domain)
         super().__init__(outbox, self._signing, document_store, carriers, domain, signature_ttl)
-        self._recovery = Recovery(w3, self.registry, journal, outbox)
+        self._recovery = Recovery(w3, self.registry, journal, outbox, archive)
         self._reads = TitleReads(
             self.registry, TitleReader(w3, deployment.address), self.head, journal, index
         )

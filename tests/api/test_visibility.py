@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from registry.errors import ArchiveGapError
 from tests.api.helpers import Stages, assert_problem, ok
 
 
@@ -119,6 +121,32 @@ def test_readiness_reports_indexer_lag_after_a_sync(gateway):
     with gateway.client() as c:
         body = ok(c.get("/readyz"))
     assert body["status"] == "ready" and 0 <= body["indexerLag"] <= 30 and body["chainHead"] > 0
+
+
+def test_a_chain_archive_that_cannot_advance_makes_the_gateway_not_ready(gateway, monkeypatch):
+    """When the node no longer serves a block the archive needs, the index follower stops there, and
+    /readyz answers 503 naming the block until the archive can advance again."""
+    runtime = gateway.runtime
+    honest = runtime.indexer.archive.ingest
+
+    def pruned(to_block=None):
+        raise ArchiveGapError(7, "the node serves none of the transactions its header commits to")
+
+    monkeypatch.setattr(runtime.indexer.archive, "ingest", pruned)
+    runtime._follow_now.set()
+    deadline = time.monotonic() + 30
+    while runtime.archive_failure is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with gateway.client() as c:
+        r = c.get("/readyz")
+    assert r.status_code == 503 and "block 7" in r.json()["detail"], r.text
+    monkeypatch.setattr(runtime.indexer.archive, "ingest", honest)
+    runtime._follow_now.set()
+    deadline = time.monotonic() + 30
+    while runtime.archive_failure is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with gateway.client() as c:
+        assert c.get("/readyz").status_code == 200
 
 
 def test_issuing_carrier_reads_its_ebl_right_after_issuance(stages):

@@ -1,17 +1,22 @@
 """Reorgs: where a sync resumes, and rolling the index back to a block the chain still has.
 
-The checkpoint stores the hash of its block. When the chain's block at that height has another hash (or
-is gone: a chain restored from an older state dump), the index is rolled back ``reorg_depth`` blocks
-(never above the chain's head): events above the rollback block are deleted, eBLs issued above it are
-deleted, and every other eBL they touched is rebuilt by replaying its remaining events from the issuance
-state (:func:`~registry.store.indexer.fold.replay`); keys and organisations registered above it are
-deleted, revocations above it undone, and organisation standings changed above it re-read from the chain
-at the rollback block. Then the block hash the newest kept event was indexed from is checked against the
-chain, rolling back further, event block by event block, until the chain still has that block; the index
-then ends there (block hashes chain, so everything older is on chain too, while the blocks above it may
-be new). Membership changes in blocks without a title event are only covered down to ``reorg_depth``;
-:meth:`Indexer.check_consistency <registry.store.indexer.Indexer.check_consistency>` reveals stale rows
-and :meth:`Indexer.rebuild <registry.store.indexer.Indexer.rebuild>` repairs them.
+"The chain" here is the registry's chain archive (:class:`~registry.store.archive.ChainArchive`), which
+:meth:`Indexer.sync <registry.store.indexer.Indexer.sync>` has just brought in step with the node (rolled
+back itself where the node replaced blocks): its block hashes are the node's canonical ones, and it
+still has them after the node pruned old blocks.
+
+The checkpoint stores the hash of its block. When the archive's block at that height has another hash
+(or is gone: a chain restored from an older state dump), the index is rolled back ``reorg_depth`` blocks
+(never above the archive's newest block): events above the rollback block are deleted, eBLs issued above
+it are deleted, and every other eBL they touched is rebuilt by replaying its remaining events from the
+issuance state (:func:`~registry.store.indexer.fold.replay`); keys and organisations registered above it
+are deleted, revocations above it undone, and organisation standings changed above it re-read from the
+chain at the rollback block. Then the block hash the newest kept event was indexed from is checked
+against the chain, rolling back further, event block by event block, until the chain still has that
+block; the index then ends there (block hashes chain, so everything older is on chain too, while the
+blocks above it may be new). Membership changes in blocks without a title event are only covered down to
+``reorg_depth``; :meth:`Indexer.check_consistency <registry.store.indexer.Indexer.check_consistency>`
+reveals stale rows and :meth:`Indexer.rebuild <registry.store.indexer.Indexer.rebuild>` repairs them.
 """
 
 from __future__ import annotations
@@ -20,12 +25,11 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, select, update
-from web3 import Web3
 from web3.contract import Contract
 
 from registry.chain.deploy import Deployment
-from registry.chain.rpc import rpc
 from registry.errors import ChainError
+from registry.store.archive import ChainArchive
 from registry.store.indexer.fold import TitleRow, replay
 from registry.store.indexer.tables import CHECKPOINTS, EBLS, EVENTS, KEYS, ORGS, save_checkpoint
 from registry.types import KeyStatus, OrgStatus
@@ -39,7 +43,7 @@ log = logging.getLogger("registry.store.indexer")
 class Rewind:
     """Reorg handling for one indexer's checkpoint ``name`` over ``deployment``."""
 
-    w3: Web3
+    archive: ChainArchive
     engine: Engine
     deployment: Deployment
     contract: Contract
@@ -50,12 +54,12 @@ class Rewind:
         if checkpoint is None:
             return self.deployment.block_number
         last, stored_hash = checkpoint
-        block = rpc(self.w3, "eth_getBlockByNumber", [hex(last), False])
-        if block and block["hash"] == stored_hash:
+        if self.archive.block_hash(last) == stored_hash:
             return last + 1
         # Never roll back to a block the chain does not have (a chain restored from an older state
         # can be far below the checkpoint), then deeper while the newest event kept is not on chain.
-        head = int(rpc(self.w3, "eth_blockNumber", []), 16)
+        tip = self.archive.tip()
+        head = tip[0] if tip else self.deployment.block_number - 1
         target = max(min(last - max(reorg_depth, 1), head), self.deployment.block_number - 1)
         log.warning("reorg: block %d changed or vanished; rolling the index back to block %d", last, target)
         self.rollback(target)
@@ -70,7 +74,7 @@ class Rewind:
         ends at that block, not at ``block``: the chain's blocks above it may be new (a restored chain
         mines new blocks, and a resubmitted transaction can land at the very height it had before, so
         a receipt alone proves nothing). Rows indexed before events carried their block hash fall back
-        to the transaction receipt.
+        to where the archive holds the transaction.
         """
         while block >= self.deployment.block_number:
             with self.engine.connect() as conn:
@@ -84,11 +88,10 @@ class Rewind:
                 return block
             event_block = int(newest.block_number)
             if newest.block_hash is not None:
-                on_chain = rpc(self.w3, "eth_getBlockByNumber", [hex(event_block), False])
-                confirmed = bool(on_chain) and on_chain["hash"] == newest.block_hash
+                confirmed = self.archive.block_hash(event_block) == newest.block_hash
             else:
-                receipt = rpc(self.w3, "eth_getTransactionReceipt", [newest.tx_hash])
-                confirmed = bool(receipt) and int(receipt["blockNumber"], 16) == event_block
+                found = self.archive.transaction(newest.tx_hash)
+                confirmed = found is not None and found[0] == event_block
             if confirmed:
                 if event_block < block:
                     self.rollback(event_block)
@@ -136,7 +139,7 @@ class Rewind:
                 save_checkpoint(conn, self.name, block, self._block_hash(block))
 
     def _block_hash(self, number: int) -> str:
-        block = rpc(self.w3, "eth_getBlockByNumber", [hex(number), False])
-        if not block:
-            raise ChainError(f"block {number} not available")
-        return str(block["hash"])
+        block_hash = self.archive.block_hash(number)
+        if block_hash is None:
+            raise ChainError(f"block {number} is not archived")
+        return block_hash

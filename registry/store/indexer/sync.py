@@ -1,12 +1,16 @@
 """The :class:`Indexer`: keeps the database's chain index in step with one registry deployment.
 
-:meth:`Indexer.sync` reads the registry's logs with raw ``eth_getLogs`` calls over block ranges of
-``batch_blocks``, starting after the checkpoint (first run: at the deployment block, after a reorg: where
+:meth:`Indexer.sync` first brings the registry's chain archive (:class:`~registry.store.archive.ChainArchive`)
+up to the head: every block verified against its header and stored with its transactions and receipts.
+Then it reads the registry's logs from the archived receipts (never ``eth_getLogs``: a node that prunes
+old blocks would silently answer without them), over block ranges of ``batch_blocks``, starting after
+the checkpoint (first run: at the deployment block, after a reorg: where
 :mod:`~registry.store.indexer.rollback` says). Each range is decoded (:mod:`registry.chain.events`) and
 applied in (block, log index) order (:func:`~registry.store.indexer.writes.apply_logs`, which folds the
 title events with :mod:`~registry.store.indexer.fold`) inside **one database transaction** that also
-moves the checkpoint; a crash therefore loses nothing and duplicates nothing. Block timestamps are
-fetched once per block, in one batched JSON-RPC call per range, and cached.
+moves the checkpoint; a crash therefore loses nothing and duplicates nothing. Block times and hashes
+come from the archive too, so :meth:`Indexer.rebuild` works from the archive alone after the node has
+pruned.
 
 One database indexes one registry deployment, with one writer at a time (the API and other readers
 may share the database freely; SQLite runs in WAL mode for that).
@@ -20,22 +24,20 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, Engine, delete, select
 from web3 import Web3
-from web3.types import RPCEndpoint
 
 from registry.chain.artifacts import load_artifact
 from registry.chain.deploy import Deployment
 from registry.chain.events import REGISTRY_EVENTS, Log, decode_logs
-from registry.chain.rpc import rpc, rpc_batch
 from registry.chain.views import TitleReader
-from registry.errors import ChainError
+from registry.store.archive import ChainArchive
 from registry.store.db import write_lock
 from registry.store.indexer.consistency import Discrepancy, discrepancies
 from registry.store.indexer.rollback import Rewind
-from registry.store.indexer.tables import CHECKPOINTS, EBLS, EVENTS, IN_CHUNK, KEYS, ORGS, save_checkpoint
+from registry.store.indexer.tables import CHECKPOINTS, EBLS, EVENTS, KEYS, ORGS, save_checkpoint
 from registry.store.indexer.writes import apply_logs
 
 __all__ = ["Indexer"]
@@ -52,6 +54,8 @@ class Indexer:
         engine: a migrated database (:func:`registry.store.db.migrate`).
         name: checkpoint name; default ``"<chain id>:<address>"``.
         reorg_depth: blocks rolled back when the checkpoint's block hash changed.
+        archive: the chain archive the index is read from; default: the archive of ``deployment`` in
+            ``engine``.
     """
 
     def __init__(
@@ -62,6 +66,7 @@ class Indexer:
         *,
         name: str | None = None,
         reorg_depth: int = 12,
+        archive: ChainArchive | None = None,
     ) -> None:
         self._w3 = w3
         self._deployment = deployment
@@ -70,13 +75,18 @@ class Indexer:
         self.reorg_depth = reorg_depth
         self._titles = TitleReader(w3, deployment.address)
         contract = w3.eth.contract(address=deployment.address, abi=load_artifact().abi)
-        self._rewind = Rewind(w3, engine, deployment, contract, self.name)
-        self._block_times: dict[int, int] = {}
+        self.archive = archive or ChainArchive(w3, engine, deployment.block_number)
+        self._rewind = Rewind(self.archive, engine, deployment, contract, self.name)
         self._upsert_dialect = engine.dialect.name
         self._progress = threading.Condition()
         self._applied: int | None = None  # newest block applied, once known (see applied_block)
 
     # ------------------------------------------------------------------ public API
+
+    @property
+    def engine(self) -> Engine:
+        """The database the index is kept in."""
+        return self._engine
 
     def checkpoint(self) -> tuple[int, str] | None:
         """(last applied block, its hash), or None before the first sync."""
@@ -110,14 +120,18 @@ class Indexer:
                 self._progress.notify_all()
 
     def sync(self, to_block: int | None = None, batch_blocks: int = 2000) -> int:
-        """Apply every registry event up to ``to_block`` (default: latest); returns the logs applied.
+        """Archive every block up to ``to_block`` (default and at most: the node's head), then apply
+        every registry event up to it from the archive; returns the logs applied.
 
         Raises:
+            ArchiveGapError: the node no longer serves a block the archive needs (nothing past it is
+                indexed).
+            ArchiveMismatchError: the node served a block that does not verify.
             ChainError: when the node answers a JSON-RPC call with an error.
         """
         if batch_blocks < 1:
             raise ValueError("batch_blocks must be at least 1")
-        head = int(rpc(self._w3, "eth_blockNumber", []), 16) if to_block is None else to_block
+        head = self.archive.ingest(to_block)
         start = self._resume_block()
         applied = 0
         while start <= head:
@@ -159,51 +173,18 @@ class Indexer:
                 self._applied = None  # a rollback may follow: read from the checkpoint until the next sync
         return self._rewind.resume_block(checkpoint, self.reorg_depth)
 
-    def _blocks(self, numbers: Iterable[int]) -> dict[int, tuple[int, str]]:
-        """(timestamp, hash) of each block, in one batched JSON-RPC call."""
-        wanted = sorted(set(numbers))
-        if not wanted:
-            return {}
-        requests = [(RPCEndpoint("eth_getBlockByNumber"), [hex(n), False]) for n in wanted]
-        responses = rpc_batch(self._w3, requests, IN_CHUNK)
-        out: dict[int, tuple[int, str]] = {}
-        for n, response in zip(wanted, responses, strict=True):
-            block = response.get("result")
-            if not block:
-                raise ChainError(f"block {n} not available: {response.get('error')}")
-            out[n] = (int(block["timestamp"], 16), str(block["hash"]))
-        return out
-
-    def _fetch_logs(self, start: int, end: int) -> list[Log]:
-        raw = rpc(
-            self._w3,
-            "eth_getLogs",
-            [{"address": self._deployment.address, "fromBlock": hex(start), "toBlock": hex(end)}],
-        )
-        return decode_logs(raw, REGISTRY_EVENTS)
-
     def _sync_range(self, start: int, end: int) -> int:
-        try:
-            logs = self._fetch_logs(start, end)
-        except ChainError:
-            if start == end:
-                raise
-            # nodes cap eth_getLogs (result count, response size): halve the range and retry
-            middle = (start + end) // 2
-            log.info("eth_getLogs %d-%d refused; splitting at %d", start, end, middle)
-            return self._sync_range(start, middle) + self._sync_range(middle + 1, end)
-        if len(self._block_times) > 100_000:
-            self._block_times.clear()
-        uncached = {lg.block_number for lg in logs if lg.block_number not in self._block_times}
-        blocks = self._blocks(uncached | {end})
-        self._block_times.update({n: ts for n, (ts, _) in blocks.items()})
-        end_hash = blocks[end][1]
+        logs = decode_logs(self.archive.logs(start, end, self._deployment.address), REGISTRY_EVENTS)
+        block_times = self.archive.timestamps([lg.block_number for lg in logs])
+        end_hash = self.archive.block_hash(end)
+        assert end_hash is not None  # archived by ingest() above
         with write_lock(self._engine), self._engine.begin() as conn:
-            self._apply(conn, logs)
+            self._apply(conn, logs, block_times)
             save_checkpoint(conn, self.name, end, end_hash)
         self._advance(end)  # committed: readers see it
         return len(logs)
 
-    def _apply(self, conn: Connection, logs: Sequence[Log]) -> None:
-        """Apply decoded logs (in chain order) on ``conn``; the caller owns the transaction."""
-        apply_logs(conn, logs, self._block_times, self._upsert_dialect)
+    def _apply(self, conn: Connection, logs: Sequence[Log], block_times: Mapping[int, int]) -> None:
+        """Apply decoded logs (in chain order, ``block_times`` holding each one's block time) on
+        ``conn``; the caller owns the transaction."""
+        apply_logs(conn, logs, block_times, self._upsert_dialect)

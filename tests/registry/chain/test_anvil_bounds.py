@@ -69,5 +69,8 @@ def test_the_registry_runs_its_chain_bounded_by_default(tmp_path: Path) -> None:
     assert config.on_demand and config.block_time is not None
     assert config.states_kept is not None and 4 <= config.states_kept <= 64
     assert config.state_interval > 1 and config.state_path == tmp_path / "chain" / "state.json"
+    assert config.transactions_kept == 64  # older blocks' transactions live in the registry's archive
+    with pytest.raises(ValueError, match="chain_tx_kept"):
+        Settings(data_dir=tmp_path, chain_tx_kept=2)
     with pytest.raises(ValueError, match="chain_states_kept"):
         Settings(data_dir=tmp_path, chain_states_kept=3)

@@ -27,9 +27,11 @@ def bundle(w3, deployment, journal_engine, service, carrier, shipper, bank, bund
     issued = service.issue(carrier.org, doc, shipper.org)
     service.endorse(shipper.org, issued.ebl_id, bank.org)
     service.transfer(shipper.org, issued.ebl_id, bank.org)
-    Indexer(w3, deployment, journal_engine).sync()
+    indexer = Indexer(w3, deployment, journal_engine)
+    indexer.sync()
     return build_bundle(
         w3,
+        archive=indexer.archive,
         registry=deployment.address,
         chain_id=w3.eth.chain_id,
         ebl_id=int(issued.ebl_id),

@@ -352,7 +352,7 @@ def test_an_action_on_an_ebl_the_index_does_not_hold_is_a_store_error_and_writes
         "0x" + "ab" * 32,
     )
     with pytest.raises(StoreError, match="eBL 12345, which the index does not hold"), engine.begin() as conn:
-        indexer._apply(conn, [stray])
+        indexer._apply(conn, [stray], {7: 0})
     assert _rows(engine)["events"] == []
 
 

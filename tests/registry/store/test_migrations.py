@@ -31,6 +31,8 @@ TABLES = {
     "pint_outgoing",
     "pint_outgoing_steps",
     "governance_transactions",
+    "chain_blocks",
+    "chain_transactions",
 }
 
 
@@ -42,7 +44,7 @@ def test_migrate_creates_the_modelled_schema_and_is_idempotent(db_url: str) -> N
     try:
         assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0011"]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0012"]
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(context, Base.metadata) == []
         event_indexes = {ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes("ebl_events")}

@@ -11,10 +11,12 @@ import pytest
 from registry.chain.errors import error_class
 from registry.chain.ids import ebl_id as issued_ebl_id
 from registry.chain.ids import tdr_hash
+from registry.chain.rpc import rpc
 from registry.documents import CarrierCode, Document
 from registry.errors import ConfigurationError, InvalidRequestError
 from registry.keys import LocalSigner
 from registry.store.documents import SqlDocumentStore
+from registry.store.indexer import Indexer
 from registry.title.bridge import PlatformBridge, carrier_ref, imported_ebl_id, platform_party
 from registry.types import Action, Status
 from tests.contracts.parties import test_key as key_for
@@ -116,6 +118,42 @@ def test_a_bill_that_went_to_wave_comes_back_to_the_consignee_as_the_same_record
         bridge_service.import_title(
             document=arriving, holder=consignee.org, platform="WAVE", last_entry_checksum=sha("other")
         )
+
+
+def test_a_repeated_import_is_recognised_from_the_index_and_the_archive_without_the_nodes_logs(
+    w3, deployment, service, journal_engine, carrier_codes, bridge, carrier, shipper, consignee, monkeypatch
+):
+    """The bridge of a gateway (with its index): once indexed, the first import is found in the archived
+    blocks the index lists for the bill, so a node that pruned its logs cannot make a repeat look new."""
+    indexer = Indexer(w3, deployment, journal_engine)
+    indexed_bridge = PlatformBridge(
+        w3,
+        deployment,
+        service,
+        LocalSigner(bridge.key),
+        SqlDocumentStore(journal_engine),
+        carrier_codes.owner_of,
+        index=indexer,
+    )
+    doc = document("PINT-ROUND-ARCHIVE")
+    ebl = service.issue(carrier.org, doc, shipper.org).ebl_id
+    indexed_bridge.start_export(shipper.org, ebl, platform="WAVE", envelope_checksum=ENVELOPE)
+    indexed_bridge.close_export(ebl, accepted=True, response_checksum=RESPONSE)
+    arriving = Document.from_value(doc)
+    indexed_bridge.import_title(
+        document=arriving, holder=consignee.org, platform="WAVE", last_entry_checksum=LAST_ENTRY
+    )
+    indexer.sync()
+
+    def no_old_logs(w3_, method, params):
+        assert method != "eth_getLogs" or int(params[0]["fromBlock"], 16) > indexer.applied_block()
+        return rpc(w3_, method, params)
+
+    monkeypatch.setattr("registry.title.bridge.rpc", no_old_logs)
+    repeated = indexed_bridge.import_title(
+        document=arriving, holder=consignee.org, platform="WAVE", last_entry_checksum=LAST_ENTRY
+    )
+    assert (repeated.ebl_id, repeated.tx_hash) == (ebl, None)
 
 
 def test_a_bill_of_a_foreign_carrier_arrives_for_the_bank(service, bridge_service, bank):
