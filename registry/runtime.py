@@ -40,6 +40,7 @@ from registry.chain.anvil import AnvilProcess
 from registry.chain.anvil_dev import fund_dev_accounts
 from registry.chain.deploy import Deployment
 from registry.chain.relayer import Relayer
+from registry.chain_keeper import kept_chain
 from registry.config import Settings
 from registry.data_lock import DataFolderLock
 from registry.dcsa import CallbackDrainer, CallbackOutbox
@@ -291,6 +292,7 @@ class Runtime:
                 self._follow_stop,
                 s.chain_state_path,
                 governance=self.members.governance,
+                instance=kept_chain(s.chain_state_path) if self._worker and s.embedded_chain else None,
             )
             self._watchdog = threading.Thread(target=watchdog.run, name="chain-watchdog", daemon=True)
             self._watchdog.start()
