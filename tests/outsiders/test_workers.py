@@ -16,9 +16,7 @@ gateway's request log (its ``pid`` field, matched by the ``X-Request-ID`` the cl
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -32,17 +30,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
-import psycopg
 import pytest
-from web3 import Web3
-from web3.exceptions import MismatchedABI
 
-from registry.chain.build import load_artifact, project_root
-from registry.chain.deploy import Deployment
+from registry.chain.build import project_root
 from tests.fixtures.dcsa import issued_example
+from tests.support.crash_load import registry_logs
 from tests.support.gateway_process import GatewayProcess
 from tests.support.postgres import PostgresServer, postgres_unavailable_reason
+from tests.support.workers import leader_pid, served_by, worker_pids
 
 pytestmark = pytest.mark.skipif(
     postgres_unavailable_reason() is not None, reason=str(postgres_unavailable_reason())
@@ -50,7 +45,6 @@ pytestmark = pytest.mark.skipif(
 
 WORKERS = 2
 OP_DEADLINE = 180.0
-_LEADER = re.compile(r"ebl-relayer-leader pid=(\d+)")
 
 
 @dataclass
@@ -61,41 +55,15 @@ class Cluster:
 
     def leader(self) -> int | None:
         """The pid of the worker holding the relayer lead, from ``pg_stat_activity``."""
-        with psycopg.connect(self.postgres.conninfo(self.database)) as conn:
-            names = conn.execute(
-                "SELECT application_name FROM pg_stat_activity WHERE application_name LIKE "
-                "'ebl-relayer-leader%'"
-            ).fetchall()
-        pids = [int(m.group(1)) for (name,) in names if (m := _LEADER.fullmatch(name))]
-        assert len(pids) <= 1, f"more than one leader: {pids}"
-        return pids[0] if pids else None
+        return leader_pid(self.postgres.conninfo(self.database))
 
     def workers(self) -> set[int]:
-        """The supervisor's live worker processes (multiprocessing spawns them)."""
-        assert self.gateway.proc is not None
-        out = set()
-        for child in psutil.Process(self.gateway.proc.pid).children():
-            try:
-                if any("spawn_main" in part for part in child.cmdline()) and child.status() != "zombie":
-                    out.add(child.pid)
-            except psutil.Error:
-                continue
-        return out
+        """The supervisor's live worker processes."""
+        return worker_pids(self.gateway)
 
     def served_by(self) -> dict[str, int]:
-        """request id -> pid of the worker that logged it, from every captured stderr."""
-        out: dict[str, int] = {}
-        for path in sorted(self.gateway.root.glob("serve-*.err")):
-            for line in path.read_text(errors="replace").splitlines():
-                if '"api.access"' not in line:
-                    continue
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue
-                if "request_id" in record and "pid" in record:
-                    out[record["request_id"]] = int(record["pid"])
-        return out
+        """request id -> pid of the worker that logged it."""
+        return served_by(self.gateway)
 
 
 def _wait_until(check: Callable[[], Any], what: str, timeout: float = 120.0) -> Any:
@@ -239,20 +207,7 @@ def _all_final(cluster: Cluster, acked: list[Acked]) -> list[str]:
 
 def _issuances_on_chain(gw: GatewayProcess) -> Counter[str]:
     """How many times each eBL was issued, straight from the chain's logs."""
-    deployment = Deployment.load(gw.data_dir / "deployment.json")
-    w3 = Web3(Web3.HTTPProvider(gw.chain_url, request_kwargs={"timeout": 60}))
-    contract = w3.eth.contract(address=deployment.address, abi=load_artifact().abi)
-    logs = w3.eth.get_logs(
-        {"address": deployment.address, "fromBlock": deployment.block_number, "toBlock": "latest"}
-    )
-    issued: Counter[str] = Counter()
-    for entry in logs:
-        try:
-            event = contract.events.Issued().process_log(entry)
-        except MismatchedABI:
-            continue
-        issued[str(event["args"]["eblId"])] += 1
-    return issued
+    return Counter(str(args["eblId"]) for _, args, _, _ in registry_logs(gw, ("Issued",)))
 
 
 def _check_exactly_once(cluster: Cluster, load: Load) -> None:
