@@ -15,7 +15,6 @@ before the issuances it made are resubmitted.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +30,7 @@ from registry.chain.rpc import receipt_on_chain, rpc
 from registry.errors import ChainError, TransactionFailedError
 from registry.keys import Signer
 from registry.store.governance import GovernanceRecord, SqlGovernanceJournal
+from registry.store.sender_lock import SenderLock
 
 __all__ = ["GOVERNANCE_GAS", "GovernanceSender"]
 
@@ -68,7 +68,9 @@ class GovernanceSender:
         self._journal = journal
         # governance sends rarely: ask the node each time (unless the ledger fixes the price: QBFT's 0)
         self._fees = FeePolicy(w3, gas_price=gas_price, refresh=0.0)
-        self._lock = threading.Lock()  # one at a time: nonces in journal order
+        # one at a time, in this process and (on PostgreSQL) across the gateway's workers: nonces in
+        # journal order, never one nonce signed twice
+        self._lock = SenderLock(journal.engine if journal is not None else None, governance.address)
 
     @property
     def sender(self) -> ChecksumAddress:
@@ -88,7 +90,7 @@ class GovernanceSender:
             self._w3.eth.call(call)  # type: ignore[arg-type]
         except (ContractCustomError, ContractLogicError) as exc:
             raise decode_revert(getattr(exc, "data", None)) from None
-        with self._lock:
+        with self._lock.held():
             nonce = self._w3.eth.get_transaction_count(self.sender, "pending")
             raw = self._governance.sign_transaction(
                 {
@@ -127,7 +129,7 @@ class GovernanceSender:
         """
         if self._journal is None:
             return 0
-        with self._lock:
+        with self._lock.held():
             rows = list(self._journal.unfinished())
             if recheck_final_since is not None:
                 rows += self._journal.final_since(recheck_final_since)

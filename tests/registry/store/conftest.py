@@ -24,7 +24,7 @@ from registry.chain.deploy import Deployment, deploy
 from registry.store.db import create_engine_for, migrate
 from registry.types import DocumentKind, Role
 from tests.contracts.parties import CAST, Party, party, test_key
-from tests.support.postgres import PostgresServer, postgres_unavailable_reason
+from tests.support.postgres import PostgresServer
 
 FUNDS = Web3.to_wei(1_000_000, "ether")
 ZERO = "0x" + "00" * 20
@@ -95,21 +95,6 @@ def chain(anvil: AnvilProcess) -> Chain:
         result.send(fn, governance)
     assert Role.CARRIER in {p.role for p in cast.values()}
     return result
-
-
-_PG_UNAVAILABLE = postgres_unavailable_reason()
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """One throwaway PostgreSQL server for the store tests (skipped when not installed)."""
-    if _PG_UNAVAILABLE is not None:
-        pytest.skip(f"PostgreSQL unavailable: {_PG_UNAVAILABLE}")
-    server = PostgresServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
