@@ -63,6 +63,7 @@ from registry.store.documents import SqlDocumentStore
 from registry.store.governance import SqlGovernanceJournal
 from registry.store.indexer import Indexer
 from registry.store.journal import SqlJournal
+from registry.store.sender_lock import SenderLock
 from registry.title import TitleService
 from registry.title.bridge import PlatformBridge
 from registry.watchdog import ChainWatchdog, recheck_since
@@ -224,6 +225,7 @@ class Runtime:
             self.documents,
             self.carrier_codes.owner_of,
             gas_price=s.ledger_profile.gas_price,
+            send_lock=SenderLock(self.engine, bridge_signer.address),  # shared by the workers
         )
         self.pint = PintService(s, self.engine, self.bridge, self.documents.get, view=self.title.verify)
         self.members = MembershipService(
