@@ -119,6 +119,7 @@ def test_readiness_reports_indexer_lag_after_a_sync(gateway):
     with gateway.client() as c:
         body = ok(c.get("/readyz"))
     assert body["status"] == "ready" and 0 <= body["indexerLag"] <= 30 and body["chainHead"] > 0
+    assert body["leader"] is True  # a single gateway process always relays
 
 
 def test_issuing_carrier_reads_its_ebl_right_after_issuance(stages):

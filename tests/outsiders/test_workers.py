@@ -11,6 +11,7 @@ gateway's request log (its ``pid`` field, matched by the ``X-Request-ID`` the cl
 * kill -9 a follower under load: the supervisor starts a new worker, nothing acknowledged is lost;
 * one Idempotency-Key sent to two different workers names one operation;
 * a credential revoked through one worker is refused by every worker;
+* each worker's /readyz says whether it is the relayer leader;
 * several workers on SQLite are refused with a clear configuration error.
 """
 
@@ -301,6 +302,24 @@ def test_one_idempotency_key_through_two_workers_names_one_operation(cluster: Cl
 
     _wait_until(sent_by_two_workers, "the key sent through two workers", timeout=240)
     assert len(set(answers.values())) == 1, answers
+
+
+def test_each_workers_readiness_says_whether_it_is_the_relayer_leader(cluster: Cluster) -> None:
+    """An operator asks /readyz (fresh connections reach either worker): the worker PostgreSQL names
+    as the lock holder says it leads, the other says it does not; both reach the ledger."""
+    answers: dict[int, dict[str, Any]] = {}
+
+    def both_answered() -> bool:
+        r = httpx.get(f"{cluster.gateway.url}/readyz", timeout=30)
+        assert r.status_code == 200, r.text
+        answers[r.json()["pid"]] = r.json()
+        return len(answers) >= WORKERS
+
+    _wait_until(both_answered, "/readyz from every worker", timeout=240)
+    leader = cluster.leader()
+    assert set(answers) == cluster.workers() and leader in answers
+    assert {pid: a["leader"] for pid, a in answers.items()} == {pid: pid == leader for pid in answers}
+    assert all(a["status"] == "ready" and a["chainHead"] > 0 for a in answers.values())
 
 
 REVALIDATE = 0.5
