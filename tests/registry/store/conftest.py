@@ -77,7 +77,12 @@ class Chain:
 @pytest.fixture(scope="module")
 def chain(anvil: AnvilProcess) -> Chain:
     """A fresh TitleRegistry on the session anvil (own web3), cast funded and onboarded."""
-    w3 = Web3(Web3.HTTPProvider(anvil.url, request_kwargs={"timeout": 60}))
+    return deployed_chain(anvil.url)
+
+
+def deployed_chain(url: str) -> Chain:
+    """A fresh TitleRegistry on the chain at ``url`` (own web3), cast funded and onboarded."""
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
     governance = test_key("store-governance")
     bridge = test_key("store-bridge")
     cast = {name: party(name, role) for name, role in CAST.items()}
