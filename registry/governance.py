@@ -15,6 +15,7 @@ before the issuances it made are resubmitted.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,7 @@ from registry.errors import ChainError, TransactionFailedError
 from registry.keys import Signer
 from registry.store.governance import GovernanceRecord, SqlGovernanceJournal
 from registry.store.sender_lock import SenderLock
+from registry.title.gate import WriteGate
 
 __all__ = ["GOVERNANCE_GAS", "GovernanceSender"]
 
@@ -51,6 +53,8 @@ class GovernanceSender:
         governance: signer holding ``DEFAULT_ADMIN_ROLE``.
         journal: the governance journal; None sends without one (tools that run no gateway).
         gas_price: a fixed legacy gas price (wei); None follows the node.
+        gate: the title service's write gate: while the chain is recovered (what it lost resent) no new
+            governance action is simulated against it either (refused 503, retry).
     """
 
     def __init__(
@@ -61,8 +65,10 @@ class GovernanceSender:
         journal: SqlGovernanceJournal | None,
         *,
         gas_price: int | None = None,
+        gate: WriteGate | None = None,
     ) -> None:
         self._w3 = w3
+        self._gate = gate
         self._deployment = deployment
         self._governance = governance
         self._journal = journal
@@ -81,10 +87,15 @@ class GovernanceSender:
         """Simulate, journal, send and wait for one governance transaction; returns its block.
 
         Raises:
+            LedgerUnavailableError: the write gate is closed (the chain is being recovered).
             ContractRevertError: the simulation reverted (nothing was signed or journalled).
             TransactionFailedError: the transaction was mined and reverted.
             ChainError: the node refused it.
         """
+        with self._gate.passage() if self._gate is not None else nullcontext():
+            return self._send(data, purpose)
+
+    def _send(self, data: bytes, purpose: str) -> int:
         call = {"from": self.sender, "to": self._deployment.address, "data": data}
         try:
             self._w3.eth.call(call)  # type: ignore[arg-type]

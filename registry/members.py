@@ -166,7 +166,7 @@ class MembershipService:
         self.carrier_codes = carrier_codes
         """Each carrier's ``carrierCode`` / ``carrierCodeListProvider`` pairs, recorded at onboarding."""
         self.governance = GovernanceSender(
-            w3, deployment, governance, governance_journal, gas_price=gas_price
+            w3, deployment, governance, governance_journal, gas_price=gas_price, gate=title.writes
         )
         """Sends (and after a crash resends) the governance transactions."""
         self.registry: Contract = w3.eth.contract(address=deployment.address, abi=load_artifact().abi)

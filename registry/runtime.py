@@ -63,7 +63,7 @@ from registry.store.documents import SqlDocumentStore
 from registry.store.governance import SqlGovernanceJournal
 from registry.store.indexer import Indexer
 from registry.store.journal import SqlJournal
-from registry.store.sender_lock import SenderLock
+from registry.store.sender_lock import RecoveryFlag, SenderLock
 from registry.title import TitleService
 from registry.title.bridge import PlatformBridge
 from registry.watchdog import ChainWatchdog, recheck_since
@@ -257,6 +257,8 @@ class Runtime:
         if follow:
             self.title.index_barrier = self.await_indexed  # polls the index the leader keeps
         restored = self._restored_chain
+        self._recovery = RecoveryFlag(self.engine, self.deployment.address)
+        self.title.writes.share(self._recovery, leading=False)  # the leader's gate is every worker's
         self._leadership = Leadership(
             self.engine,
             leader_key(self.deployment.address),
@@ -281,6 +283,7 @@ class Runtime:
             log.warning("resubmitted %d journaled operations after restart", resubmitted)
         self.title.relays = True
         if handoff:
+            self.title.writes.share(self._recovery, leading=True)
             self._handoff = Handoff(self.journal, self.title).start()
         if follow:
             self._follower = threading.Thread(target=self._follow, name="indexer-follow", daemon=True)

@@ -10,6 +10,9 @@ acknowledged action could be lost. A :class:`SenderLock` makes the nonce read, t
 process and, on PostgreSQL, a transaction-scoped advisory lock keyed by the account, which PostgreSQL
 releases when that transaction ends or its session dies (``kill -9`` included). On SQLite only one
 process writes (:func:`registry.workers.require_postgres`): the thread lock is all there is.
+
+:class:`RecoveryFlag` is the other lock the workers share: the leader's write gate, closed while it
+recovers what a restored chain lost, so that no worker simulates a new write against that chain.
 """
 
 from __future__ import annotations
@@ -20,9 +23,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
-__all__ = ["SenderLock", "advisory_key"]
+__all__ = ["RecoveryFlag", "SenderLock", "advisory_key"]
 
 
 def advisory_key(scope: str, name: str) -> int:
@@ -60,3 +63,54 @@ class SenderLock:
             with self._engine.begin() as conn:  # the lock ends with this transaction
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": self._key})
                 yield
+
+
+class RecoveryFlag:
+    """The relayer leader's write gate, seen by every worker: closed while the leader recovers.
+
+    The leader's watchdog closes its :class:`~registry.title.gate.WriteGate` while the chain is down
+    or being recovered (what the chain lost is resubmitted before any new write). The other workers
+    simulate writes against the same chain, so they must refuse them then too. While closed, the
+    leader holds a session advisory lock keyed by the registry on a connection of its own
+    (:meth:`raise_flag`); a worker's write first asks whether it could share that lock
+    (:meth:`raised`); the flag drops with :meth:`lower_flag` or when the leader's session dies.
+
+    Args:
+        engine: the registry's database (PostgreSQL).
+        registry_address: the deployment whose writes the flag gates.
+    """
+
+    def __init__(self, engine: Engine, registry_address: str) -> None:
+        self._engine = engine
+        self._key = advisory_key("ebl-recovering", registry_address)
+        self._conn: Connection | None = None
+        self._lock = threading.Lock()
+
+    def raise_flag(self) -> None:
+        """Hold the flag (idempotent): every worker's :meth:`raised` answers True until lowered."""
+        with self._lock:
+            if self._conn is not None:
+                return
+            conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": self._key})
+            self._conn = conn
+
+    def lower_flag(self) -> None:
+        """Release the flag (closing the session releases the lock even if the unlock fails)."""
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
+        except Exception:  # never hand a session that may still hold the lock back to the pool
+            conn.invalidate()
+        finally:
+            conn.close()
+
+    def raised(self) -> bool:
+        """Whether some process (the leader) holds the flag now."""
+        with self._engine.begin() as conn:
+            query = text("SELECT pg_try_advisory_xact_lock_shared(:k)")
+            free = conn.execute(query, {"k": self._key}).scalar()
+        return not free

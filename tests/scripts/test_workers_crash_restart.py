@@ -143,7 +143,8 @@ def _await_cluster(gw: GatewayProcess, conninfo: str, timeout: float = 180.0) ->
         if len(workers) == WORKERS and leader in workers and gw.ready():
             return leader
         if time.monotonic() > deadline:
-            raise AssertionError(f"no full cluster in {timeout:.0f} s: workers {workers}, leader {leader}")
+            state = f"workers {workers}, leader {leader}, ready {gw.ready()}"
+            raise AssertionError(f"seed={SEED}: no full cluster in {timeout:.0f} s: {state}")
         time.sleep(0.2)
 
 

@@ -1,6 +1,7 @@
-"""Two gateway workers on one PostgreSQL database onboard through one governance account at the same
-moment: each acknowledged onboarding is on chain, with a nonce of its own (never one nonce signed twice,
-which the node would refuse for one of them)."""
+"""Two gateway workers on one PostgreSQL database: onboarding through one governance account at the same
+moment, each acknowledged onboarding is on chain with a nonce of its own (never one nonce signed twice,
+which the node would refuse for one of them); and the leader's write gate, closed while it recovers
+the chain, refuses the follower's writes too."""
 
 from __future__ import annotations
 
@@ -10,15 +11,19 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 import pytest
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
+from registry.errors import LedgerUnavailableError
 from registry.governance import GovernanceSender
 from registry.keys import LocalSigner, Signer
 from registry.members import org_address_for
 from registry.store.db import create_engine_for, migrate
 from registry.store.governance import SqlGovernanceJournal
+from registry.store.sender_lock import RecoveryFlag
+from registry.title.gate import WriteGate
 from registry.types import OrgStatus, Role
 from tests.contracts.parties import test_key as member_key
 from tests.registry.store.conftest import Chain
@@ -89,3 +94,40 @@ def test_two_workers_onboarding_at_once_both_reach_the_chain_with_their_own_nonc
     finally:
         for e in engines:
             e.dispose()
+
+
+def test_while_the_leader_recovers_the_chain_a_followers_write_is_refused(
+    chain: Chain, postgres_server: PostgresServer
+) -> None:
+    """The leader's write gate is every worker's: closed (the chain is being recovered), a follower's
+    new write is refused with 503 material (LedgerUnavailableError) instead of being simulated against
+    a chain that lacks what is being resent; open again, it passes. A leader that dies with its gate
+    closed frees it (its session ends)."""
+    url = postgres_server.create_database("shared_write_gate")
+    leader_engine, follower_engine = create_engine_for(url), create_engine_for(url)
+    leader, follower = WriteGate(), WriteGate()
+    leader_flag = RecoveryFlag(leader_engine, chain.deployment.address)
+    leader.share(leader_flag, leading=True)
+    follower.share(RecoveryFlag(follower_engine, chain.deployment.address), leading=False)
+    try:
+        with follower.passage():
+            pass
+        leader.close("the ledger is recovering; retry shortly")
+        with pytest.raises(LedgerUnavailableError), follower.passage():
+            pass
+        leader.open()
+        with follower.passage():
+            pass
+
+        leader.close("the ledger is unreachable; retry shortly")
+        with psycopg.connect(postgres_server.conninfo("shared_write_gate"), autocommit=True) as admin:
+            killed = admin.execute(  # the leader's process dies (kill -9): its session ends
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            ).fetchall()
+        assert killed
+        with follower.passage():
+            pass
+    finally:
+        leader_flag.lower_flag()  # closes the (terminated) session's connection
+        leader_engine.dispose()
+        follower_engine.dispose()
