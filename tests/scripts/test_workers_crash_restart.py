@@ -64,6 +64,8 @@ CLIENTS = 3
 GOVERNORS = 2
 WORKERS = 2
 KINDS = ("leader", "follower", "serve", "chain")
+STEP_LEAVES = {"onboard": "ACTIVE", "suspend": "SUSPENDED", "reinstate": "ACTIVE"}
+"""The organisation's status after each governance step."""
 MEMBERSHIP_EVENTS = {
     "OrganisationRegistered": "onboard",
     "OrganisationSuspended": "suspend",
@@ -74,7 +76,9 @@ MEMBERSHIP_EVENTS = {
 class Governor(threading.Thread):
     """Onboards a fresh organisation, suspends it and reinstates it, over and over, until stopped;
     each step sent again (on a fresh connection) until it is answered. A step whose earlier attempt
-    got no answer (or 503) may have gone through: then the contract's refusal (409) acknowledges it."""
+    got no answer (or 503) may have gone through: when a later attempt is refused (the organisation
+    exists, is suspended already ...), the governor asks the organisation's record, as an operator
+    would, and the step is acknowledged if the record shows it done."""
 
     def __init__(self, n: int, gw: GatewayProcess, ledger: Ledger, stop: threading.Event) -> None:
         super().__init__(name=f"governor-{n}", daemon=True)
@@ -115,7 +119,9 @@ class Governor(threading.Thread):
                 time.sleep(0.3)
                 continue
             self.ledger.note(r)
-            if r.status_code in (200, 201) or (r.status_code == 409 and uncertain):
+            if r.status_code in (200, 201) or (
+                uncertain and 400 <= r.status_code < 500 and self.done(org, step)
+            ):
                 self.acked.setdefault(org, []).append(step)
                 return True
             if r.status_code != 503:
@@ -125,6 +131,12 @@ class Governor(threading.Thread):
             time.sleep(0.3)
         self.ledger.problem(f"{step} {path} never acknowledged")
         return False
+
+    def done(self, org: str, step: str) -> bool:
+        """Whether the organisation's record shows ``step`` done (an uncertain attempt went through)."""
+        r = self.http.get(f"/v1/governance/organisations/{org}")
+        self.ledger.note(r)
+        return r.status_code == 200 and r.json()["status"] == STEP_LEAVES[step]
 
 
 def _membership_on_chain(gw: GatewayProcess) -> dict[str, list[str]]:
@@ -217,7 +229,7 @@ def test_every_acknowledged_operation_is_final_exactly_once_after_killing_worker
 ) -> None:
     """kill -9 of the leader, of a follower, of the whole serve process and of the chain, under load."""
     run, governors = crash_run
-    run.assert_clean(ROUNDS)
+    run.assert_clean(ROUNDS, min_acknowledged=2 * ROUNDS)  # a worker's restart takes seconds
     onboarded = sum(len(g.acked) for g in governors)
     assert onboarded >= 2, run.summary()  # governance really ran through the kills too
     print(f"organisations onboarded through the kills: {onboarded}")
