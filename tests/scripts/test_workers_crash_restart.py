@@ -133,10 +133,20 @@ class Governor(threading.Thread):
         return False
 
     def done(self, org: str, step: str) -> bool:
-        """Whether the organisation's record shows ``step`` done (an uncertain attempt went through)."""
-        r = self.http.get(f"/v1/governance/organisations/{org}")
-        self.ledger.note(r)
-        return r.status_code == 200 and r.json()["status"] == STEP_LEAVES[step]
+        """Whether the organisation's record shows ``step`` done (an uncertain attempt went through);
+        asked again while the ledger is away (503) or the worker answering is killed."""
+        deadline = time.monotonic() + OP_DEADLINE
+        while time.monotonic() < deadline:
+            try:
+                r = self.http.get(f"/v1/governance/organisations/{org}")
+            except httpx.HTTPError:
+                time.sleep(0.3)
+                continue
+            self.ledger.note(r)
+            if r.status_code != 503:
+                return r.status_code == 200 and r.json()["status"] == STEP_LEAVES[step]
+            time.sleep(0.3)
+        return False
 
 
 def _membership_on_chain(gw: GatewayProcess) -> dict[str, list[str]]:
