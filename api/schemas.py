@@ -277,3 +277,8 @@ class ReadyOut(Model):
     status: Literal["ready"] = "ready"
     chain_head: int = Field(description="The chain's latest block")
     indexer_lag: int = Field(description="Blocks the index is behind the chain head")
+    leader: bool = Field(
+        description="This gateway process relays (signs and sends) the registry's transactions: always "
+        "with one process; with `ebl serve --workers N`, the one worker elected relayer leader"
+    )
+    pid: int = Field(description="The gateway process (worker) that answered")

@@ -15,7 +15,7 @@ before the issuances it made are resubmitted.
 from __future__ import annotations
 
 import logging
-import threading
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +32,8 @@ from registry.errors import ChainError, TransactionFailedError
 from registry.keys import Signer
 from registry.store.archive import ChainArchive, archived_receipt
 from registry.store.governance import GovernanceRecord, SqlGovernanceJournal
+from registry.store.sender_lock import SenderLock
+from registry.title.gate import WriteGate
 
 __all__ = ["GOVERNANCE_GAS", "GovernanceSender"]
 
@@ -54,6 +56,8 @@ class GovernanceSender:
         gas_price: a fixed legacy gas price (wei); None follows the node.
         archive: the registry's chain archive, asked for a transaction whose receipt the node no
             longer serves (pruned), so that recovery does not take it for lost.
+        gate: the title service's write gate: while the chain is recovered (what it lost resent) no new
+            governance action is simulated against it either (refused 503, retry).
     """
 
     def __init__(
@@ -65,15 +69,19 @@ class GovernanceSender:
         *,
         gas_price: int | None = None,
         archive: ChainArchive | None = None,
+        gate: WriteGate | None = None,
     ) -> None:
         self._w3 = w3
         self._archive = archive
+        self._gate = gate
         self._deployment = deployment
         self._governance = governance
         self._journal = journal
         # governance sends rarely: ask the node each time (unless the ledger fixes the price: QBFT's 0)
         self._fees = FeePolicy(w3, gas_price=gas_price, refresh=0.0)
-        self._lock = threading.Lock()  # one at a time: nonces in journal order
+        # one at a time, in this process and (on PostgreSQL) across the gateway's workers: nonces in
+        # journal order, never one nonce signed twice
+        self._lock = SenderLock(journal.engine if journal is not None else None, governance.address)
 
     @property
     def sender(self) -> ChecksumAddress:
@@ -84,16 +92,21 @@ class GovernanceSender:
         """Simulate, journal, send and wait for one governance transaction; returns its block.
 
         Raises:
+            LedgerUnavailableError: the write gate is closed (the chain is being recovered).
             ContractRevertError: the simulation reverted (nothing was signed or journalled).
             TransactionFailedError: the transaction was mined and reverted.
             ChainError: the node refused it.
         """
+        with self._gate.passage() if self._gate is not None else nullcontext():
+            return self._send(data, purpose)
+
+    def _send(self, data: bytes, purpose: str) -> int:
         call = {"from": self.sender, "to": self._deployment.address, "data": data}
         try:
             self._w3.eth.call(call)  # type: ignore[arg-type]
         except (ContractCustomError, ContractLogicError) as exc:
             raise decode_revert(getattr(exc, "data", None)) from None
-        with self._lock:
+        with self._lock.held():
             nonce = self._w3.eth.get_transaction_count(self.sender, "pending")
             raw = self._governance.sign_transaction(
                 {
@@ -132,7 +145,7 @@ class GovernanceSender:
         """
         if self._journal is None:
             return 0
-        with self._lock:
+        with self._lock.held():
             rows = list(self._journal.unfinished())
             if recheck_final_since is not None:
                 rows += self._journal.final_since(recheck_final_since)

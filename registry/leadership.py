@@ -21,7 +21,6 @@ operation is in the journal, and each signed entry's nonce makes a second submis
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -32,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from registry.errors import ConfigurationError
+from registry.store.sender_lock import advisory_key
 
 __all__ = ["ELECTION_EVERY", "LEADER_APPLICATION", "Leadership", "leader_key"]
 
@@ -49,8 +49,7 @@ LOST_LEAD_EXIT = 75
 
 def leader_key(registry_address: str) -> int:
     """The advisory lock key of one registry deployment: a signed 64-bit integer from its address."""
-    digest = hashlib.sha256(f"ebl-relayer-leader:{registry_address.lower()}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+    return advisory_key("ebl-relayer-leader", registry_address)
 
 
 class Leadership:

@@ -178,6 +178,7 @@ class MembershipService:
             governance_journal,
             gas_price=gas_price,
             archive=index.archive if index is not None else None,
+            gate=title.writes,
         )
         """Sends (and after a crash resends) the governance transactions."""
         self.registry: Contract = w3.eth.contract(address=deployment.address, abi=load_artifact().abi)

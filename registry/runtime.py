@@ -40,6 +40,7 @@ from registry.chain.anvil import AnvilProcess
 from registry.chain.anvil_dev import fund_dev_accounts
 from registry.chain.deploy import Deployment
 from registry.chain.relayer import Relayer
+from registry.chain_keeper import kept_chain
 from registry.config import Settings
 from registry.data_lock import DataFolderLock
 from registry.dcsa import CallbackDrainer, CallbackOutbox
@@ -64,6 +65,7 @@ from registry.store.documents import SqlDocumentStore
 from registry.store.governance import SqlGovernanceJournal
 from registry.store.indexer import Indexer
 from registry.store.journal import SqlJournal
+from registry.store.sender_lock import RecoveryFlag, SenderLock
 from registry.title import TitleService
 from registry.title.bridge import PlatformBridge
 from registry.watchdog import ChainWatchdog, recheck_since
@@ -232,6 +234,7 @@ class Runtime:
             self.carrier_codes.owner_of,
             gas_price=s.ledger_profile.gas_price,
             index=self.indexer,
+            send_lock=SenderLock(self.engine, bridge_signer.address),  # shared by the workers
         )
         self.pint = PintService(s, self.engine, self.bridge, self.documents.get, view=self.title.verify)
         self.members = MembershipService(
@@ -263,6 +266,8 @@ class Runtime:
         if follow:
             self.title.index_barrier = self.await_indexed  # polls the index the leader keeps
         restored = self._restored_chain
+        self._recovery = RecoveryFlag(self.engine, self.deployment.address)
+        self.title.writes.share(self._recovery, leading=False)  # the leader's gate is every worker's
         self._leadership = Leadership(
             self.engine,
             leader_key(self.deployment.address),
@@ -287,6 +292,7 @@ class Runtime:
             log.warning("resubmitted %d journaled operations after restart", resubmitted)
         self.title.relays = True
         if handoff:
+            self.title.writes.share(self._recovery, leading=True)
             self._handoff = Handoff(self.journal, self.title).start()
         if follow:
             self._follower = threading.Thread(target=self._follow, name="indexer-follow", daemon=True)
@@ -300,6 +306,7 @@ class Runtime:
                 self._follow_stop,
                 s.chain_state_path,
                 governance=self.members.governance,
+                instance=kept_chain(s.chain_state_path) if self._worker and s.embedded_chain else None,
             )
             self._watchdog = threading.Thread(target=watchdog.run, name="chain-watchdog", daemon=True)
             self._watchdog.start()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -71,6 +72,9 @@ class ChainWatchdog:
         stop: set by the runtime to end :meth:`run`.
         state_path: the embedded chain's state file (for the log).
         governance: resends the governance transactions the chain lost, before the title journal's.
+        instance: which process serves an embedded chain another process keeps (a worker's: the
+            supervisor's :class:`~registry.chain_keeper.ChainKeeper` restarts it); a change between two
+            probes is an outage too, however short (the restored chain may have lost blocks).
     """
 
     def __init__(
@@ -83,6 +87,7 @@ class ChainWatchdog:
         state_path: Path,
         *,
         governance: GovernanceSender | None = None,
+        instance: Callable[[], object | None] | None = None,
     ) -> None:
         self._w3 = w3
         self._anvil = anvil
@@ -91,6 +96,7 @@ class ChainWatchdog:
         self._stop = stop
         self._state_path = state_path
         self._governance = governance
+        self._instance = instance
 
     def run(self) -> None:
         """Restart a dead embedded chain; after any outage or rollback, resubmit what the chain lost."""
@@ -100,6 +106,7 @@ class ChainWatchdog:
         next_restart = 0.0
         next_chores = time.monotonic() + CHORES_EVERY
         next_backup = time.monotonic() + BACKUP_EVERY
+        last_instance = self._instance() if self._instance is not None else None
         while not self._stop.wait(WATCH_EVERY):
             try:
                 dead = anvil is not None and (anvil.exit_code is not None or anvil.pid is None)
@@ -128,6 +135,12 @@ class ChainWatchdog:
                     log.error("restarting the embedded chain failed: %s", exc)
                 continue
             try:
+                instance = self._instance() if self._instance is not None else None
+                if instance is not None:
+                    if last_instance is not None and instance != last_instance and down_since is None:
+                        log.error("the chain was restarted between two probes: it may have lost blocks")
+                        down_since = time.time()
+                    last_instance = instance
                 if down_since is not None or head < last_head:
                     # No new write may reach the restored chain before what it lost is resubmitted:
                     # the gate stays closed until recover() has handed every lost operation, oldest

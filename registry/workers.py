@@ -10,7 +10,8 @@ The supervisor (:func:`serve_workers`, the process the operator starts):
    restart recovery (re-checking what a restored chain may have lost) and ``prepare`` (``make run``'s
    demo bootstrap), then closes it;
 5. runs uvicorn with N worker processes (``api.workers:create_worker_app``), which restarts a worker
-   that dies, and stops the chain and frees the folder when it is stopped.
+   that dies, while its :class:`~registry.chain_keeper.ChainKeeper` restarts the embedded chain when
+   it dies; and stops the chain and frees the folder when it is stopped.
 
 Each worker opens a :class:`~registry.runtime.Runtime` with a :class:`WorkerPlan`: no chain of its own,
 no data-folder lock of its own (it checks that its supervisor holds it), and the relayer and the other
@@ -183,12 +184,14 @@ def serve_workers(
     """
     import uvicorn
 
+    from registry.chain_keeper import ChainKeeper
     from registry.runtime import Runtime
     from registry.runtime_parts import start_embedded_chain
 
     require_postgres(settings, workers)
     lock = DataFolderLock(settings.data_dir).acquire(f"{holder} ({workers} workers)", url)
     anvil = None
+    keeper: ChainKeeper | None = None
     try:
         if settings.embedded_chain:
             anvil = start_embedded_chain(settings)
@@ -209,6 +212,8 @@ def serve_workers(
         os.environ.update(plan.env())
         if settings.rate_limit_file is None:
             os.environ["EBL_RATE_LIMIT_FILE"] = str((settings.data_dir / "rate-limits.sqlite").resolve())
+        if anvil is not None:  # no worker owns the chain: the leader's watchdog only sees it come back
+            keeper = ChainKeeper(anvil).start()
         uvicorn.run(
             "api.workers:create_worker_app",
             factory=True,
@@ -222,6 +227,8 @@ def serve_workers(
             access_log=False,
         )
     finally:
+        if keeper is not None:
+            keeper.stop()
         if anvil is not None:
             anvil.stop()
         lock.release()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from fastapi import APIRouter, Response
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
@@ -40,21 +43,31 @@ def healthz() -> HealthOut:
 @router.get("/readyz", response_model=ReadyOut, responses=problem_responses(503))
 def readyz(runtime: RuntimeDep) -> ReadyOut:
     """Ready when the chain and the database answer, the chain archive can advance (the node still
-    serves every block it needs) and the index is at most 30 blocks behind."""
+    serves every block it needs) and the index is at most 30 blocks behind. Says whether the answering
+    process is the relayer leader (``leader``, also in a 503 with ``ledgerReachable``) and which process
+    it is (``pid``: with several workers, any may answer)."""
+    who: dict[str, Any] = {"leader": runtime.leading, "pid": os.getpid()}
     if runtime.archive_failure is not None:
-        raise Problem(503, "not_ready", "Chain archive stopped", str(runtime.archive_failure))
+        detail = str(runtime.archive_failure)
+        raise Problem(503, "not_ready", "Chain archive stopped", detail, ledgerReachable=True, **who)
     try:
         head = runtime.w3.eth.block_number
+    except Exception as exc:
+        detail = f"the ledger is unreachable ({type(exc).__name__})"
+        raise Problem(503, "not_ready", "Not ready", detail, ledgerReachable=False, **who) from None
+    try:
         with runtime.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         checkpoint = runtime.indexer.checkpoint()
     except Exception as exc:
-        raise Problem(503, "not_ready", "Not ready", f"{type(exc).__name__}") from None
+        detail = f"the database is unreachable ({type(exc).__name__})"
+        raise Problem(503, "not_ready", "Not ready", detail, ledgerReachable=True, **who) from None
     lag = head - (checkpoint[0] if checkpoint else runtime.deployment.block_number)
     INDEXER_LAG.set(lag)
     if lag > MAX_READY_LAG:
-        raise Problem(503, "not_ready", "Index lagging", f"indexer is {lag} blocks behind", lag=lag)
-    return ReadyOut(chain_head=head, indexer_lag=lag)
+        detail = f"indexer is {lag} blocks behind"
+        raise Problem(503, "not_ready", "Index lagging", detail, lag=lag, ledgerReachable=True, **who)
+    return ReadyOut(chain_head=head, indexer_lag=lag, leader=runtime.leading, pid=os.getpid())
 
 
 @router.get("/metrics", response_class=PlainTextResponse)

@@ -82,6 +82,16 @@ def recorded_anvil(pidfile: Path) -> psutil.Process | None:
     return proc
 
 
+def recorded_instance(pidfile: Path) -> tuple[int, float] | None:
+    """The (pid, start time) the pidfile records: which anvil process serves the state now (a chain
+    restarted by another process has a new one); None without a readable pidfile."""
+    try:
+        record = json.loads(pidfile.read_text())
+        return int(record["pid"]), float(record["createTime"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _state_argument(proc: psutil.Process) -> Path | None:
     """The state file an anvil process serves, resolved against its own working directory; None for a
     process that is not a live anvil with ``--state`` (or that we may not inspect)."""

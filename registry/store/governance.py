@@ -62,6 +62,11 @@ class SqlGovernanceJournal:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
+    @property
+    def engine(self) -> Engine:
+        """The database the journal is on (its senders' :class:`~registry.store.sender_lock.SenderLock`)."""
+        return self._engine
+
     def record(self, tx_hash: str, sender: str, nonce: int, raw: bytes, purpose: str) -> None:
         """Journal a signed transaction as ``submitted``, before it is sent."""
         now = datetime.now(UTC)

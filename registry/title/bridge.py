@@ -22,7 +22,6 @@ Checksums are the PINT ones: 64 lowercase hex digits (SHA-256), given with or wi
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -48,6 +47,7 @@ from registry.errors import ConfigurationError, InvalidRequestError, NotFoundErr
 from registry.keys import Signer
 from registry.store.indexer import Indexer
 from registry.store.queries import history
+from registry.store.sender_lock import SenderLock
 from registry.title.model import DEFAULT_WRITE, Operation, WriteOptions
 from registry.title.ports import DocumentStore
 from registry.types import Action, DocumentKind, EblId, Status
@@ -118,6 +118,8 @@ class PlatformBridge:
         documents: where imported documents are kept (as issued ones are).
         carrier_owner: a carrier code's member organisation, if any (``SqlCarrierCodes.owner_of``).
         gas_price: fixed legacy gas price (wei); None follows the node.
+        send_lock: serialises the bridge account's sends; the runtime's is on its database, so that
+            several gateway workers never sign one nonce twice (default: within this process).
     """
 
     def __init__(
@@ -131,6 +133,7 @@ class PlatformBridge:
         *,
         gas_price: int | None = None,
         index: Indexer | None = None,
+        send_lock: SenderLock | None = None,
     ) -> None:
         from registry.chain.artifacts import load_artifact
 
@@ -144,7 +147,7 @@ class PlatformBridge:
         self._registry: Contract = w3.eth.contract(address=deployment.address, abi=load_artifact().abi)
         self._fees = FeePolicy(w3, gas_price=gas_price)
         self._nonces = NonceManager(w3, bridge_key.address) if bridge_key is not None else None
-        self._send_lock = threading.Lock()
+        self._send_lock = send_lock or SenderLock(None, bridge_key.address if bridge_key else "")
         self._checked_role = False
 
     @property
@@ -331,7 +334,9 @@ class PlatformBridge:
             self._w3.eth.call(call)  # type: ignore[arg-type]
         except (ContractCustomError, ContractLogicError) as exc:
             raise decode_revert(getattr(exc, "data", None)) from None
-        with self._send_lock:
+        with self._send_lock.held():
+            if self._send_lock.shared:  # another worker may have sent from the bridge account since
+                self._nonces.resync()
             raw = self._key.sign_transaction(
                 {
                     "to": self._deployment.address,

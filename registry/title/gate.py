@@ -21,21 +21,43 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 from registry.errors import LedgerUnavailableError
 
-__all__ = ["WriteGate"]
+__all__ = ["SharedFlag", "WriteGate"]
 
 log = logging.getLogger(__name__)
 
 
+class SharedFlag(Protocol):
+    """The gate shared with the other workers (:class:`registry.store.sender_lock.RecoveryFlag`)."""
+
+    def raise_flag(self) -> None: ...
+
+    def lower_flag(self) -> None: ...
+
+    def raised(self) -> bool: ...
+
+
 class WriteGate:
-    """Open: writes pass (any number at once). Closed: writes are refused until it opens again."""
+    """Open: writes pass (any number at once). Closed: writes are refused until it opens again.
+
+    With several gateway workers (:meth:`share`) the relayer leader's gate is every worker's: closing
+    it raises a flag in the database, and a worker's write is refused while the flag is up.
+    """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._reason: str | None = None
         self._passing = 0
+        self._flag: SharedFlag | None = None
+        self._watch = False
+
+    def share(self, flag: SharedFlag, *, leading: bool) -> None:
+        """Share this gate through ``flag``: the leader (``leading``) raises it while closed; the
+        others refuse writes while it is up."""
+        self._flag, self._watch = flag, not leading
 
     @property
     def is_open(self) -> bool:
@@ -53,6 +75,10 @@ class WriteGate:
         with self._cond:
             if self._reason is not None:
                 raise LedgerUnavailableError(self._reason)
+            flag = self._flag if self._watch else None
+        if flag is not None and flag.raised():  # the leader is recovering what the chain lost
+            raise LedgerUnavailableError("the ledger is recovering; retry shortly")
+        with self._cond:
             self._passing += 1
         try:
             yield
@@ -68,6 +94,11 @@ class WriteGate:
         node); the relayer's reset drops their entries unsent either way, and the journal recovers them.
         """
         deadline = time.monotonic() + timeout
+        if self._flag is not None and not self._watch:
+            try:  # before the writes in flight drain: no other worker starts one meanwhile
+                self._flag.raise_flag()
+            except Exception:  # the database is away: the other workers' writes fail on it anyway
+                log.warning("could not raise the shared recovery flag", exc_info=True)
         with self._cond:
             self._reason = reason
             while self._passing:
@@ -82,3 +113,5 @@ class WriteGate:
         """Let writes through again."""
         with self._cond:
             self._reason = None
+        if self._flag is not None and not self._watch:
+            self._flag.lower_flag()

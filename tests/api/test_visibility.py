@@ -121,6 +121,7 @@ def test_readiness_reports_indexer_lag_after_a_sync(gateway):
     with gateway.client() as c:
         body = ok(c.get("/readyz"))
     assert body["status"] == "ready" and 0 <= body["indexerLag"] <= 30 and body["chainHead"] > 0
+    assert body["leader"] is True  # a single gateway process always relays
 
 
 def test_a_chain_archive_that_cannot_advance_makes_the_gateway_not_ready(gateway, monkeypatch):

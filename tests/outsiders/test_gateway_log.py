@@ -144,6 +144,7 @@ def test_a_5xx_names_its_request_id_and_the_log_has_its_traceback(gateway: Gatew
     request_id = answer.headers["X-Request-ID"]
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["requestId"] == request_id
+    assert (answer.json()["ledgerReachable"], answer.json()["leader"]) == (False, True)
     line = _request_line(gateway, request_id)
     assert line["status"] == 503 and line["level"] == "error" and line["route"] == "/readyz"
     assert line["exception"].startswith("Traceback (most recent call last):")

@@ -11,14 +11,13 @@ gateway's request log (its ``pid`` field, matched by the ``X-Request-ID`` the cl
 * kill -9 a follower under load: the supervisor starts a new worker, nothing acknowledged is lost;
 * one Idempotency-Key sent to two different workers names one operation;
 * a credential revoked through one worker is refused by every worker;
+* each worker's /readyz says whether it is the relayer leader;
 * several workers on SQLite are refused with a clear configuration error.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -32,17 +31,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
-import psycopg
 import pytest
-from web3 import Web3
-from web3.exceptions import MismatchedABI
 
-from registry.chain.build import load_artifact, project_root
-from registry.chain.deploy import Deployment
+from registry.chain.build import project_root
 from tests.fixtures.dcsa import issued_example
+from tests.support.crash_load import registry_logs
 from tests.support.gateway_process import GatewayProcess
 from tests.support.postgres import PostgresServer, postgres_unavailable_reason
+from tests.support.workers import leader_pid, served_by, worker_pids
 
 pytestmark = pytest.mark.skipif(
     postgres_unavailable_reason() is not None, reason=str(postgres_unavailable_reason())
@@ -50,7 +46,6 @@ pytestmark = pytest.mark.skipif(
 
 WORKERS = 2
 OP_DEADLINE = 180.0
-_LEADER = re.compile(r"ebl-relayer-leader pid=(\d+)")
 
 
 @dataclass
@@ -61,41 +56,15 @@ class Cluster:
 
     def leader(self) -> int | None:
         """The pid of the worker holding the relayer lead, from ``pg_stat_activity``."""
-        with psycopg.connect(self.postgres.conninfo(self.database)) as conn:
-            names = conn.execute(
-                "SELECT application_name FROM pg_stat_activity WHERE application_name LIKE "
-                "'ebl-relayer-leader%'"
-            ).fetchall()
-        pids = [int(m.group(1)) for (name,) in names if (m := _LEADER.fullmatch(name))]
-        assert len(pids) <= 1, f"more than one leader: {pids}"
-        return pids[0] if pids else None
+        return leader_pid(self.postgres.conninfo(self.database))
 
     def workers(self) -> set[int]:
-        """The supervisor's live worker processes (multiprocessing spawns them)."""
-        assert self.gateway.proc is not None
-        out = set()
-        for child in psutil.Process(self.gateway.proc.pid).children():
-            try:
-                if any("spawn_main" in part for part in child.cmdline()) and child.status() != "zombie":
-                    out.add(child.pid)
-            except psutil.Error:
-                continue
-        return out
+        """The supervisor's live worker processes."""
+        return worker_pids(self.gateway)
 
     def served_by(self) -> dict[str, int]:
-        """request id -> pid of the worker that logged it, from every captured stderr."""
-        out: dict[str, int] = {}
-        for path in sorted(self.gateway.root.glob("serve-*.err")):
-            for line in path.read_text(errors="replace").splitlines():
-                if '"api.access"' not in line:
-                    continue
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue
-                if "request_id" in record and "pid" in record:
-                    out[record["request_id"]] = int(record["pid"])
-        return out
+        """request id -> pid of the worker that logged it."""
+        return served_by(self.gateway)
 
 
 def _wait_until(check: Callable[[], Any], what: str, timeout: float = 120.0) -> Any:
@@ -239,20 +208,7 @@ def _all_final(cluster: Cluster, acked: list[Acked]) -> list[str]:
 
 def _issuances_on_chain(gw: GatewayProcess) -> Counter[str]:
     """How many times each eBL was issued, straight from the chain's logs."""
-    deployment = Deployment.load(gw.data_dir / "deployment.json")
-    w3 = Web3(Web3.HTTPProvider(gw.chain_url, request_kwargs={"timeout": 60}))
-    contract = w3.eth.contract(address=deployment.address, abi=load_artifact().abi)
-    logs = w3.eth.get_logs(
-        {"address": deployment.address, "fromBlock": deployment.block_number, "toBlock": "latest"}
-    )
-    issued: Counter[str] = Counter()
-    for entry in logs:
-        try:
-            event = contract.events.Issued().process_log(entry)
-        except MismatchedABI:
-            continue
-        issued[str(event["args"]["eblId"])] += 1
-    return issued
+    return Counter(str(args["eblId"]) for _, args, _, _ in registry_logs(gw, ("Issued",)))
 
 
 def _check_exactly_once(cluster: Cluster, load: Load) -> None:
@@ -346,6 +302,24 @@ def test_one_idempotency_key_through_two_workers_names_one_operation(cluster: Cl
 
     _wait_until(sent_by_two_workers, "the key sent through two workers", timeout=240)
     assert len(set(answers.values())) == 1, answers
+
+
+def test_each_workers_readiness_says_whether_it_is_the_relayer_leader(cluster: Cluster) -> None:
+    """An operator asks /readyz (fresh connections reach either worker): the worker PostgreSQL names
+    as the lock holder says it leads, the other says it does not; both reach the ledger."""
+    answers: dict[int, dict[str, Any]] = {}
+
+    def both_answered() -> bool:
+        r = httpx.get(f"{cluster.gateway.url}/readyz", timeout=30)
+        assert r.status_code == 200, r.text
+        answers[r.json()["pid"]] = r.json()
+        return len(answers) >= WORKERS
+
+    _wait_until(both_answered, "/readyz from every worker", timeout=240)
+    leader = cluster.leader()
+    assert set(answers) == cluster.workers() and leader in answers
+    assert {pid: a["leader"] for pid, a in answers.items()} == {pid: pid == leader for pid in answers}
+    assert all(a["status"] == "ready" and a["chainHead"] > 0 for a in answers.values())
 
 
 REVALIDATE = 0.5

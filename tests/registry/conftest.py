@@ -1,5 +1,6 @@
 """Fixtures for the registry layer: a migrated SQLite database, a keystore holding the members'
-custodial keys, and a title service with its relayer on the session chain."""
+custodial keys, a title service with its relayer on the session chain, and a throwaway PostgreSQL
+server (skipped when not installed)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from registry.store.journal import SqlJournal
 from registry.title import TitleService
 from tests.contracts.parties import Party
 from tests.contracts.parties import test_key as key_for
+from tests.support.postgres import PostgresServer, postgres_unavailable_reason
 
 
 @pytest.fixture
@@ -73,3 +75,18 @@ def service(
             keystore,
             carriers=carrier_codes,
         )
+
+
+_PG_UNAVAILABLE = postgres_unavailable_reason()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server for the registry tests (skipped when not installed)."""
+    if _PG_UNAVAILABLE is not None:
+        pytest.skip(f"PostgreSQL unavailable: {_PG_UNAVAILABLE}")
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()

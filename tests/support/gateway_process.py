@@ -143,6 +143,11 @@ class GatewayProcess:
                 raise RuntimeError(f"no running anvil in {self.data_dir}")
             time.sleep(0.1)
 
+    def tear_state_dump(self) -> None:
+        """Cut the chain's state file in half, as a chain killed while writing its dump leaves it."""
+        state = self.data_dir / "chain" / "state.json"
+        state.write_bytes(state.read_bytes()[: state.stat().st_size // 2])
+
     def stop(self, timeout: float = 90.0) -> int | None:
         """SIGTERM the serve process and wait (it stops its anvil, which dumps its state); its exit code."""
         if self.proc is None or self.proc.poll() is not None:

@@ -11,12 +11,13 @@ The checkpoint stores the hash of its block. When the archive's block at that he
 it are deleted, and every other eBL they touched is rebuilt by replaying its remaining events from the
 issuance state (:func:`~registry.store.indexer.fold.replay`); keys and organisations registered above it
 are deleted, revocations above it undone, and organisation standings changed above it re-read from the
-chain at the rollback block. Then the block hash the newest kept event was indexed from is checked
-against the chain, rolling back further, event block by event block, until the chain still has that
-block; the index then ends there (block hashes chain, so everything older is on chain too, while the
-blocks above it may be new). Membership changes in blocks without a title event are only covered down to
-``reorg_depth``; :meth:`Indexer.check_consistency <registry.store.indexer.Indexer.check_consistency>`
-reveals stale rows and :meth:`Indexer.rebuild <registry.store.indexer.Indexer.rebuild>` repairs them.
+chain at the rollback block (or, when the chain keeps no state there, at its head). Then the block hash
+the newest kept event was indexed from is checked against the chain, rolling back further, event block
+by event block, until the chain still has that block; the index then ends there (block hashes chain, so
+everything older is on chain too, while the blocks above it may be new). Membership changes in blocks
+without a title event are only covered down to ``reorg_depth``;
+:meth:`Indexer.check_consistency <registry.store.indexer.Indexer.check_consistency>` reveals stale rows
+and :meth:`Indexer.rebuild <registry.store.indexer.Indexer.rebuild>` repairs them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, select, update
 from web3.contract import Contract
+from web3.exceptions import Web3RPCError
 
 from registry.chain.deploy import Deployment
 from registry.errors import ChainError
@@ -127,7 +129,7 @@ class Rewind:
             )
             conn.execute(delete(ORGS).where(ORGS.c.registered_block > block))
             for (org,) in conn.execute(select(ORGS.c.address).where(ORGS.c.status_block > block)).all():
-                _, _, status, _ = self.contract.functions.organisation(org).call(block_identifier=block)
+                status = self._standing(org, block)
                 conn.execute(
                     update(ORGS)
                     .where(ORGS.c.address == org)
@@ -137,6 +139,18 @@ class Rewind:
                 conn.execute(delete(CHECKPOINTS).where(CHECKPOINTS.c.name == self.name))
             else:
                 save_checkpoint(conn, self.name, block, self._block_hash(block))
+
+    def _standing(self, org: str, block: int) -> int:
+        """The organisation's standing at ``block``; the chain's current one when the chain keeps no state
+        there (pruned history, or an embedded chain restored from its dump, which holds the head's state
+        only). The sync that follows the rollback replays the organisation's events above ``block``,
+        whose last one leaves it at that current standing anyway."""
+        registry = self.contract.functions
+        try:
+            return int(registry.organisation(org).call(block_identifier=block)[2])
+        except Web3RPCError as exc:
+            log.info("no state at block %d (%s): reading %s's standing at the head", block, exc, org)
+            return int(registry.organisation(org).call()[2])
 
     def _block_hash(self, number: int) -> str:
         block_hash = self.archive.block_hash(number)

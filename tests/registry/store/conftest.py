@@ -24,7 +24,7 @@ from registry.chain.deploy import Deployment, deploy
 from registry.store.db import create_engine_for, migrate
 from registry.types import DocumentKind, Role
 from tests.contracts.parties import CAST, Party, party, test_key
-from tests.support.postgres import PostgresServer, postgres_unavailable_reason
+from tests.support.postgres import PostgresServer
 
 FUNDS = Web3.to_wei(1_000_000, "ether")
 ZERO = "0x" + "00" * 20
@@ -77,7 +77,12 @@ class Chain:
 @pytest.fixture(scope="module")
 def chain(anvil: AnvilProcess) -> Chain:
     """A fresh TitleRegistry on the session anvil (own web3), cast funded and onboarded."""
-    w3 = Web3(Web3.HTTPProvider(anvil.url, request_kwargs={"timeout": 60}))
+    return deployed_chain(anvil.url)
+
+
+def deployed_chain(url: str) -> Chain:
+    """A fresh TitleRegistry on the chain at ``url`` (own web3), cast funded and onboarded."""
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 60}))
     governance = test_key("store-governance")
     bridge = test_key("store-bridge")
     cast = {name: party(name, role) for name, role in CAST.items()}
@@ -95,21 +100,6 @@ def chain(anvil: AnvilProcess) -> Chain:
         result.send(fn, governance)
     assert Role.CARRIER in {p.role for p in cast.values()}
     return result
-
-
-_PG_UNAVAILABLE = postgres_unavailable_reason()
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """One throwaway PostgreSQL server for the store tests (skipped when not installed)."""
-    if _PG_UNAVAILABLE is not None:
-        pytest.skip(f"PostgreSQL unavailable: {_PG_UNAVAILABLE}")
-    server = PostgresServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

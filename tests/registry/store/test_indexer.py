@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from eth_account import Account
 from eth_utils.crypto import keccak
 from sqlalchemy import Engine, select, text
 
+from registry.chain.anvil import AnvilConfig, AnvilProcess
 from registry.chain.events import Log, event_specs
 from registry.errors import StoreError
 from registry.store.indexer import Discrepancy, Indexer
@@ -17,7 +19,7 @@ from registry.store.models import Ebl, EblEvent, Organisation, OrgKey
 from registry.store.queries import history, title_state
 from registry.types import Action, DocumentKind, Status, SurrenderReason
 from tests.contracts import parties
-from tests.registry.store.conftest import ZERO, Chain
+from tests.registry.store.conftest import ZERO, Chain, deployed_chain
 
 _KEY_NUMBERS = itertools.count(100, 2)
 
@@ -386,6 +388,48 @@ def test_membership_changes_are_indexed_and_rolled_back_with_a_reorg(chain: Chai
         {buyer.address: "ACTIVE", new_key.address: "REVOKED"},
     )
     assert indexer.check_consistency() == []
+
+
+@pytest.mark.anvil_only("restores the embedded anvil from its state dump")
+def test_a_standing_changed_above_the_rollback_block_of_a_chain_restored_from_its_dump(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """The embedded chain killed and restored from its state dump keeps no state of the blocks before
+    the dump: an index rolled back below it cannot read an organisation's standing there. It reads
+    the standing the chain has now (the sync after the rollback replays the organisation's events up
+    to it anyway) instead of failing the rollback, and so every sync after it, for good."""
+    # as the registry runs its embedded chain: a bounded history of states (EBL_CHAIN_STATES_KEPT)
+    config = AnvilConfig(state_path=tmp_path / "chain" / "state.json", state_interval=1, states_kept=16)
+    anvil = AnvilProcess(config).start()
+    try:
+        chain = deployed_chain(anvil.url)
+        buyer = chain.cast["buyer"]
+        indexer = Indexer(chain.w3, chain.deployment, engine, reorg_depth=5)
+        chain.send(chain.registry.functions.suspendOrganisation(buyer.org), chain.governance)
+        chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        indexer.sync()
+        assert anvil.wait_persisted()  # the dump holds the suspension
+        state = tmp_path / "chain" / "state.json"
+        dump = state.read_bytes()
+        lost, _ = chain.issue(to="shipper")  # blocks the dump does not hold
+        for _ in range(2):
+            chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        indexer.sync()
+
+        anvil.kill()
+        state.write_bytes(dump)  # the last dump anvil wrote before its kill
+        anvil.start()  # from the dump: the head's state only
+        for _ in range(5):  # new blocks at the heights the index had seen
+            chain.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        indexer.sync()
+
+        assert _org_and_keys(engine, buyer.org, [])[0] == "SUSPENDED"
+        assert indexer.check_consistency([lost]) == []  # the lost issuance is not indexed any more
+        assert indexer.check_consistency() == []
+        head = chain.w3.eth.block_number
+        assert indexer.checkpoint() == (head, "0x" + bytes(chain.w3.eth.get_block(head)["hash"]).hex())
+    finally:
+        anvil.stop()
 
 
 def _org_and_keys(engine: Engine, org: str, keys_of_interest: list[str]) -> tuple[str, dict[str, str]]:

@@ -15,8 +15,10 @@ from registry.chain.rpc import rpc
 from registry.documents import CarrierCode, Document
 from registry.errors import ConfigurationError, InvalidRequestError
 from registry.keys import LocalSigner
+from registry.store.db import create_engine_for
 from registry.store.documents import SqlDocumentStore
 from registry.store.indexer import Indexer
+from registry.store.sender_lock import SenderLock
 from registry.title.bridge import PlatformBridge, carrier_ref, imported_ebl_id, platform_party
 from registry.types import Action, Status
 from tests.contracts.parties import test_key as key_for
@@ -219,3 +221,44 @@ def test_a_key_without_the_role_cannot_run_the_bridge(
     with pytest.raises(ConfigurationError):
         stranger.start_export(shipper.org, ebl, platform="WAVE", envelope_checksum=ENVELOPE)
     assert service.verify(ebl).status is Status.ACTIVE
+
+
+@pytest.mark.postgres
+def test_two_workers_bridges_import_in_turn_each_with_a_nonce_of_its_own(
+    w3, deployment, service, journal_engine, carrier_codes, bridge, bank, postgres_server
+):
+    """Two gateway workers' bridges (``ebl serve --workers 2``), one bridge account, one PostgreSQL
+    database: bills arriving through one worker, then the other, then the first again all land. A
+    nonce counted in one process would be stale once the other has sent."""
+    url = postgres_server.create_database("two_worker_bridges")
+    engine = create_engine_for(url)
+    try:
+        bridges = [
+            PlatformBridge(
+                w3,
+                deployment,
+                service,
+                LocalSigner(bridge.key),
+                SqlDocumentStore(journal_engine),
+                carrier_codes.owner_of,
+                send_lock=SenderLock(engine, bridge.address),
+            )
+            for _ in range(2)
+        ]
+        for n, worker in enumerate((0, 1, 0)):
+            value = issued_example(
+                "regular",
+                transportDocumentReference=f"PINT-2W-{n}",
+                carrierCode="HLCU",
+                carrierCodeListProvider="SMDG",
+            )
+            op = bridges[worker].import_title(
+                document=Document.from_value(value),
+                holder=bank.org,
+                platform="BOLE",
+                last_entry_checksum=sha(f"last entry {n}"),
+            )
+            assert op.status == "final", (worker, op)
+            assert service.verify(document=value).holder == bank.org
+    finally:
+        engine.dispose()
