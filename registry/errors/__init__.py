@@ -20,6 +20,7 @@
     │   └── SigningError
     ├── ChainError
     │   ├── LedgerUnavailableError         (a write while the chain is down or being recovered)
+    │   ├── StateNotKeptError              (a read at a block older than the node's kept states)
     │   ├── ToolchainError                 (compiler / anvil missing or failing)
     │   ├── DeploymentMismatchError        (code on chain is not the code we built)
     │   ├── TransactionFailedError         (mined but reverted, or never mined)
@@ -58,6 +59,7 @@ from registry.errors.chain import (
     ContractRevertError,
     DeploymentMismatchError,
     LedgerUnavailableError,
+    StateNotKeptError,
     ToolchainError,
     TransactionFailedError,
     render_value,
@@ -128,6 +130,7 @@ __all__ = [
     "ResponseMismatchError",
     "SignatureRejected",
     "SigningError",
+    "StateNotKeptError",
     "StoreError",
     "ToolchainError",
     "TransactionFailedError",
