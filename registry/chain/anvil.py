@@ -91,7 +91,11 @@ class AnvilConfig:
             a ``block_time`` it needs ``on_demand``.
         gas_limit: block gas limit; raised so one block carries thousands of title actions.
         state_path: file to load state from and dump it to; None = in-memory only.
-        state_interval: seconds between state dumps when ``state_path`` is set.
+        state_interval: seconds between state dumps when ``state_path`` is set (with
+            ``state_interval_max``: the shortest).
+        state_interval_max: when set, the interval is sized at start from the state file anvil loads
+            (:func:`registry.chain.anvil_state.state_interval_for`), between ``state_interval`` and
+            this; :attr:`AnvilProcess.state_interval` is the one chosen.
         code_size_limit: None keeps the EIP-170 limit that production chains enforce.
         port: None picks a free port.
     """
@@ -104,6 +108,7 @@ class AnvilConfig:
     gas_limit: int = 1_000_000_000
     state_path: Path | None = None
     state_interval: int = 1
+    state_interval_max: int | None = None
     port: int | None = None
     extra_args: tuple[str, ...] = field(default_factory=tuple)
 
@@ -125,6 +130,8 @@ class AnvilProcess:
             self.miner = OnDemandMiner(lambda: self.url, config.block_time, config.trailing_blocks)
         self.loaded_state_time: float | None = None
         """Modification time (unix seconds) of the state file the running anvil loaded; None without one."""
+        self.state_interval: int = config.state_interval
+        """Seconds between the running anvil's state dumps (sized at start, see :class:`AnvilConfig`)."""
 
     @property
     def url(self) -> str:
@@ -172,7 +179,10 @@ class AnvilProcess:
             args += ["--prune-history", str(cfg.states_kept)]
         if cfg.state_path is not None:
             cfg.state_path.parent.mkdir(parents=True, exist_ok=True)
-            args += ["--state", str(cfg.state_path), "--state-interval", str(cfg.state_interval)]
+            self.state_interval = anvil_state.state_interval_for(
+                cfg.state_path, cfg.state_interval, cfg.state_interval_max or cfg.state_interval
+            )
+            args += ["--state", str(cfg.state_path), "--state-interval", str(self.state_interval)]
         args += list(cfg.extra_args)
         log_dir = (cfg.state_path.parent if cfg.state_path else self._root / "build") / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -273,7 +283,7 @@ class AnvilProcess:
         if state is None or self._proc is None:
             return False
         return anvil_state.wait_dumped(
-            state, timeout if timeout is not None else 3 * self.config.state_interval + 10
+            state, timeout if timeout is not None else 3 * self.state_interval + 10
         )
 
     def _write_pidfile(self) -> None:
