@@ -314,7 +314,7 @@ class Load:
         self._thread.join(timeout=10)
 
 
-def historical_reads(chain: Chain, back: tuple[int, ...] = (1, 10, 100, 1000)) -> dict[str, str]:
+def historical_reads(chain: Chain, back: tuple[int, ...] = (1, 2, 4, 10, 100, 1000)) -> dict[str, str]:
     """Whether ``titleOf``-style reads (here ``eth_getBalance``/``eth_call`` of a view) still answer at
     ``head - k``: the registry pins reads to a cached head, so forgotten states break them."""
     head = chain.head()

@@ -1,7 +1,9 @@
 """Endurance: the embedded chain under sustained load, and left idle; memory, state file, finality.
 
-``make soak`` (``python -m bench.endurance``) writes ``bench/results/endurance.json``; ``--quick`` (in
-``make bench-quick``) runs about a minute and writes ``endurance.quick.json``.
+``make soak`` (``python -m bench.endurance``: 100 ops/s for 60 minutes, then 2 minutes idle) writes
+``bench/results/endurance.json``, and the idle run (``--rate 0 --preload 100000 --idle 3600``: a registry
+holding 100,000 eBLs left alone for an hour) ``endurance-idle.json``; ``--quick`` (in ``make
+bench-quick``) runs about a minute and writes ``endurance.quick.json``.
 
 Phases, each sampled every ``--sample`` seconds:
 
@@ -317,8 +319,8 @@ def plot(result: dict[str, Any], out: Path) -> bool:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="about a minute: endurance.quick.json")
-    p.add_argument("--rate", type=float, default=100.0, help="issuances per second (0: none)")
-    p.add_argument("--duration", type=float, default=600.0, help="seconds of load")
+    p.add_argument("--rate", type=float, default=100.0, help="operations per second (0: none)")
+    p.add_argument("--duration", type=float, default=3600.0, help="seconds of load")
     p.add_argument("--idle", type=float, default=120.0, help="seconds idle after the load")
     p.add_argument("--preload", type=int, default=0, help="eBLs issued before the load")
     p.add_argument("--sample", type=float, default=10.0, help="seconds between samples")
