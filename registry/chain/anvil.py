@@ -240,6 +240,16 @@ class AnvilProcess:
         proc = self._proc
         return proc.poll() if proc is not None else None
 
+    def state_outgrown(self) -> bool:
+        """True when the state file has grown so much since the start that the dump interval sized for
+        it now (:func:`registry.chain.anvil_state.state_interval_for`) is at least twice the running
+        one: a restart would dump it less often. Always False without ``state_interval_max``."""
+        cfg = self.config
+        if cfg.state_path is None or cfg.state_interval_max is None or self._proc is None:
+            return False
+        wanted = anvil_state.state_interval_for(cfg.state_path, cfg.state_interval, cfg.state_interval_max)
+        return wanted >= 2 * self.state_interval
+
     def restart(self, timeout: float = 30.0) -> AnvilProcess:
         """Start anvil again on the same port after it died, from its persisted state."""
         proc, self._proc = self._proc, None
