@@ -10,9 +10,11 @@ temporary data folder. eBLs are issued through the library's batch path as fast 
 (:func:`bench._chain_load.preload`, the preload of :mod:`bench.endurance`), in steps of ``--step``.
 After each step a sample records: eBLs on chain, the step's issuance rate, anvil's RSS, the state file's
 size, anvil's CPU share over the step, and the chain height. Every ``--dump-every`` eBLs one full state
-dump (``anvil_dumpState``) is timed with issuance paused, with anvil's CPU seconds for it: the
-persistence share of a core at the configured interval is that CPU over the interval (1.0 when a dump
-takes longer than the interval: anvil is then always dumping). The JSON is rewritten after every step
+dump (``anvil_dumpState``) is timed with issuance paused, with anvil's CPU seconds and RSS peak for it:
+the persistence share of a core is that CPU over the interval, at the interval anvil runs with here
+(fixed at start: 1.0 when a dump takes longer, anvil is then always dumping) and at the one the
+registry would choose for that state (:func:`registry.chain.anvil_state.state_interval_for`; its
+watchdog restarts anvil to apply it, :mod:`registry.watchdog`). The JSON is rewritten after every step
 (``"partial": true``), so a run cut short still leaves its numbers.
 
 At the end anvil is stopped (SIGTERM: it writes its state), and a cold restart from the state file is
@@ -38,6 +40,7 @@ from bench._chain_load import Chain, embedded_chain
 from bench._machine import machine_description
 from bench.endurance import RESULTS, write_json
 from registry.chain.anvil import AnvilConfig, AnvilProcess
+from registry.chain.anvil_state import state_interval_for
 from registry.chain.views import TitleReader
 from registry.config import Settings
 from registry.runtime import embedded_anvil_config
@@ -185,7 +188,17 @@ def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
                 next_dump += args.dump_every
                 dump = timed_dump(chain, proc)
                 share = min(1.0, dump["dump_cpu_s"] / config.state_interval)
-                sample.update(dump, persistence_share_at_interval=round(share, 3))
+                sized = state_interval_for(
+                    chain.state_path,
+                    config.state_interval,
+                    config.state_interval_max or config.state_interval,
+                )
+                sample.update(
+                    dump,
+                    persistence_share_at_interval=round(share, 3),
+                    registry_interval_s=sized,
+                    persistence_share_at_registry_interval=round(min(1.0, dump["dump_cpu_s"] / sized), 3),
+                )
             result["samples"].append(sample)
             print(sample, flush=True)
             checkpoint()
