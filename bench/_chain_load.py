@@ -163,16 +163,20 @@ class Probe:
 
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
-        pid = chain.node.pid
-        assert pid is not None
-        self.proc = psutil.Process(pid)
-        self._cpu = self._cpu_now()
+        self.attach()
         self._mtime = 0
         self.dumps = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._watch = threading.Thread(target=self._count_dumps, name="dump-counter", daemon=True)
         self._watch.start()
+
+    def attach(self) -> None:
+        """Follow the node's current process (again, after a restart)."""
+        pid = self.chain.node.pid
+        assert pid is not None
+        self.proc = psutil.Process(pid)
+        self._cpu = self._cpu_now()
 
     def _cpu_now(self) -> float:
         t = self.proc.cpu_times()

@@ -13,7 +13,8 @@ Phases, each sampled every ``--sample`` seconds:
   library's batch path (:mod:`bench._chain_load`: the relayer the gateway's outbox uses, no HTTP), in the
   project's ops/s mix (40 % issue, 30 % transfer, 20 % endorse, 10 % surrender + accept; the offered mix
   is recorded) or, with ``--issue-only``, issuances only (the figure before the mix);
-* ``idle``: ``--idle`` seconds with no traffic (anvil keeps mining empty blocks).
+* ``idle``: ``--idle`` seconds with no traffic (no blocks: on-demand mining). If the state has outgrown
+  the dump interval sized at start, anvil is first restarted, as the registry's watchdog would.
 
 Each sample: anvil's resident memory, its CPU seconds in the window (mining, persistence and reads:
 ``persistence_cpu_share`` is estimated from the dumps' count and the size of the file), the state file's
@@ -91,6 +92,8 @@ class Sampler(threading.Thread):
         self.checkpoint = checkpoint
         self.samples: list[dict[str, Any]] = []
         self.phase = "preload"
+        self.lock = threading.Lock()
+        """Held while sampling or backing up (and by a restart of the node)."""
         self._halt = threading.Event()
 
     def sample(self) -> None:
@@ -117,13 +120,14 @@ class Sampler(threading.Thread):
         next_sample = time.monotonic() + self.interval
         node = self.probe.chain.node
         while not self._halt.wait(WATCH_EVERY):
-            if time.monotonic() >= next_backup:  # as registry.watchdog.ChainWatchdog does
-                node.backup_state()
-                if node.backup_current():
-                    next_backup = time.monotonic() + BACKUP_EVERY
-            if time.monotonic() >= next_sample:
-                next_sample += self.interval
-                self.sample()
+            with self.lock:
+                if time.monotonic() >= next_backup:  # as registry.watchdog.ChainWatchdog does
+                    node.backup_state()
+                    if node.backup_current():
+                        next_backup = time.monotonic() + BACKUP_EVERY
+                if time.monotonic() >= next_sample:
+                    next_sample += self.interval
+                    self.sample()
 
     def stop(self) -> None:
         self._halt.set()
@@ -255,7 +259,19 @@ def run(args: argparse.Namespace, out: Path | None = None) -> dict[str, Any]:
             time.sleep(3)  # let the last batches become final
             head["mix_offered"] = load.mix_offered()
         if args.idle:
-            sampler.phase = "idle"
+            with sampler.lock:
+                sampler.phase = "idle"
+                if not args.bare and chain.node.state_outgrown():
+                    # as registry.watchdog does at its next backup round (no traffic is in flight)
+                    before = chain.node.state_interval
+                    t0 = time.monotonic()
+                    chain.node.restart(timeout=600)
+                    probe.attach()
+                    head["restart_for_dump_interval"] = {
+                        "at_s": round(t0 - started, 1),
+                        "took_s": round(time.monotonic() - t0, 1),
+                        "state_interval_s": [before, chain.node.state_interval],
+                    }
             time.sleep(args.idle)
         sampler.stop()
         probe.close()
