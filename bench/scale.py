@@ -15,7 +15,10 @@ the persistence share of a core is that CPU over the interval, at the interval a
 (fixed at start: 1.0 when a dump takes longer, anvil is then always dumping) and at the one the
 registry would choose for that state (:func:`registry.chain.anvil_state.state_interval_for`; its
 watchdog restarts anvil to apply it, :mod:`registry.watchdog`). The JSON is rewritten after every step
-(``"partial": true``), so a run cut short still leaves its numbers.
+(``"partial": true``), so a run cut short still leaves its numbers. Between steps (nothing in flight),
+when the state has outgrown the dump interval anvil started with, anvil is restarted as the registry's
+watchdog restarts it (:meth:`registry.chain.anvil.AnvilProcess.state_outgrown`); ``--no-resize`` keeps
+the first interval.
 
 At the end anvil is stopped (SIGTERM: it writes its state), and a cold restart from the state file is
 timed as the registry does it (:meth:`registry.chain.anvil.AnvilProcess.start`: the leftover check, the
@@ -147,6 +150,7 @@ def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
             "on_demand": config.on_demand,
             "block_time": config.block_time,
             "anvil_args": list(config.extra_args),
+            "resize": args.resize,
         },
         "samples": [],
         "load_average_before": [round(x, 2) for x in load_before],
@@ -170,6 +174,16 @@ def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
             cpu0 = cpu_seconds(proc)
             ids, wall = issue(chain, n)
             total += n
+            restarted = None
+            if args.resize and chain.node.state_outgrown():  # as registry.watchdog does; none in flight
+                before, t0 = chain.node.state_interval, time.monotonic()
+                chain.node.restart(timeout=900)
+                assert chain.node.pid is not None
+                proc = psutil.Process(chain.node.pid)
+                restarted = {
+                    "took_s": round(time.monotonic() - t0, 1),
+                    "state_interval_s": [before, chain.node.state_interval],
+                }
             first = first or ids[:PROBES]
             last = ids[-PROBES:]
             sample: dict[str, Any] = {
@@ -183,7 +197,10 @@ def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
                 "anvil_cpu_share": round((cpu_seconds(proc) - cpu0) / wall, 3),
                 "height": chain.head(),
                 "load_avg_1m": round(os.getloadavg()[0], 2),
+                "state_interval_s": chain.node.state_interval,
             }
+            if restarted:
+                sample["restart_for_dump_interval"] = restarted
             if total >= next_dump or total >= args.target:
                 next_dump += args.dump_every
                 dump = timed_dump(chain, proc)
@@ -215,6 +232,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--tx-kept", type=int, default=64, help="--transaction-block-keeper (0: off)")
     p.add_argument("--states-kept", type=int, default=None, help="override EBL_CHAIN_STATES_KEPT")
     p.add_argument("--state-interval", type=int, default=None, help="override EBL_CHAIN_STATE_INTERVAL")
+    p.add_argument(
+        "--no-resize",
+        dest="resize",
+        action="store_false",
+        help="keep the dump interval anvil started with (the registry's watchdog restarts it)",
+    )
     p.add_argument("--quick", action="store_true", help="20,000 eBLs: scale.quick.json")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
