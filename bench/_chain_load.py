@@ -145,17 +145,25 @@ def embedded_chain(data_dir: Path, config: AnvilConfig) -> Iterator[Chain]:
         node.stop()
 
 
+def issue_many(chain: Chain, count: int, chunk: int = 2000) -> tuple[list[int], float]:
+    """Issue ``count`` eBLs as fast as the relayer takes them, ``chunk`` at a time; their ids and the
+    wall time. Raises ``RuntimeError`` if one is refused."""
+    started = time.monotonic()
+    ids: list[int] = []
+    while len(ids) < count:
+        entries = [chain.issuance() for _ in range(min(chunk, count - len(ids)))]
+        for f in chain.relayer.submit_many(entries):
+            result = f.result(timeout=900)
+            if not result.ok:
+                raise RuntimeError(f"an issuance failed: {result.error}")
+        ids += [chain.issued_id(e) for e in entries]
+    return ids, time.monotonic() - started
+
+
 def preload(chain: Chain, count: int, chunk: int = 2000) -> float:
     """Issue ``count`` eBLs as fast as the relayer takes them; returns the issuance rate (eBLs/s)."""
-    started = time.monotonic()
-    done = 0
-    while done < count:
-        n = min(chunk, count - done)
-        futures = chain.relayer.submit_many(chain.issuance() for _ in range(n))
-        for f in futures:
-            f.result(timeout=600)
-        done += n
-    return count / max(time.monotonic() - started, 1e-9)
+    _, wall = issue_many(chain, count, chunk)
+    return count / max(wall, 1e-9)
 
 
 class Probe:

@@ -7,7 +7,7 @@ anvil runs with the registry's settings (:func:`registry.runtime.embedded_anvil_
 ``EBL_CHAIN_*``; ``--states-kept`` and ``--state-interval`` override them) plus
 ``--transaction-block-keeper --tx-kept`` (64: the archive slice's default), its state file in a
 temporary data folder. eBLs are issued through the library's batch path as fast as it goes
-(:func:`bench._chain_load.preload`, the preload of :mod:`bench.endurance`), in steps of ``--step``.
+(:func:`bench._chain_load.issue_many`, the preload of :mod:`bench.endurance`), in steps of ``--step``.
 After each step a sample records: eBLs on chain, the step's issuance rate, anvil's RSS, the state file's
 size, anvil's CPU share over the step, and the chain height. Every ``--dump-every`` eBLs one full state
 dump (``anvil_dumpState``) is timed with issuance paused, with anvil's CPU seconds and RSS peak for it:
@@ -39,7 +39,7 @@ from typing import Any
 import psutil
 from web3 import Web3
 
-from bench._chain_load import Chain, embedded_chain
+from bench._chain_load import Chain, embedded_chain, issue_many
 from bench._machine import machine_description
 from bench.endurance import RESULTS, write_json
 from registry.chain.anvil import AnvilConfig, AnvilProcess
@@ -66,22 +66,6 @@ def config_for(args: argparse.Namespace) -> AnvilConfig:
 def cpu_seconds(proc: psutil.Process) -> float:
     t = proc.cpu_times()
     return float(t.user + t.system)
-
-
-def issue(chain: Chain, count: int, chunk: int = 2000) -> tuple[list[int], float]:
-    """Issue ``count`` eBLs (as :func:`bench._chain_load.preload`); their ids and the wall time."""
-    started = time.monotonic()
-    ids: list[int] = []
-    done = 0
-    while done < count:
-        entries = [chain.issuance() for _ in range(min(chunk, count - done))]
-        futures = chain.relayer.submit_many(entries)
-        for f in futures:
-            if not f.result(timeout=900).ok:
-                raise SystemExit(f"an issuance failed: {f.result().error}")
-        ids += [chain.issued_id(e) for e in entries]
-        done += len(entries)
-    return ids, time.monotonic() - started
 
 
 def timed_dump(chain: Chain, proc: psutil.Process) -> dict[str, float]:
@@ -172,7 +156,7 @@ def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         while total < args.target:
             n = min(args.step, args.target - total)
             cpu0 = cpu_seconds(proc)
-            ids, wall = issue(chain, n)
+            ids, wall = issue_many(chain, n)
             total += n
             restarted = None
             if args.resize and chain.node.state_outgrown():  # as registry.watchdog does; none in flight
