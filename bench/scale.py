@@ -159,6 +159,7 @@ def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
             ids, wall = issue_many(chain, n)
             total += n
             restarted = None
+            chain.node.backup_state()  # as the watchdog's backup round, which state_outgrown reads
             if args.resize and chain.node.state_outgrown():  # as registry.watchdog does; none in flight
                 before, t0 = chain.node.state_interval, time.monotonic()
                 chain.node.restart(timeout=900)
@@ -178,7 +179,8 @@ def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
                 "state_file_mib": round(chain.state_path.stat().st_size / 2**20, 1)
                 if chain.state_path.exists()
                 else None,
-                "anvil_cpu_share": round((cpu_seconds(proc) - cpu0) / wall, 3),
+                # after a restart the new process's CPU is not comparable with cpu0
+                "anvil_cpu_share": None if restarted else round((cpu_seconds(proc) - cpu0) / wall, 3),
                 "height": chain.head(),
                 "load_avg_1m": round(os.getloadavg()[0], 2),
                 "state_interval_s": chain.node.state_interval,
@@ -188,7 +190,7 @@ def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
             if total >= next_dump or total >= args.target:
                 next_dump += args.dump_every
                 dump = timed_dump(chain, proc)
-                share = min(1.0, dump["dump_cpu_s"] / config.state_interval)
+                share = min(1.0, dump["dump_cpu_s"] / chain.node.state_interval)
                 sized = state_interval_for(
                     chain.state_path,
                     config.state_interval,

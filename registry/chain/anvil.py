@@ -247,7 +247,10 @@ class AnvilProcess:
         cfg = self.config
         if cfg.state_path is None or cfg.state_interval_max is None or self._proc is None:
             return False
-        wanted = anvil_state.state_interval_for(cfg.state_path, cfg.state_interval, cfg.state_interval_max)
+        # the backup is a complete dump, written atomically; the state file may be half rewritten
+        backup = anvil_state.backup_path(cfg.state_path)
+        sized = backup if backup.exists() else cfg.state_path
+        wanted = anvil_state.state_interval_for(sized, cfg.state_interval, cfg.state_interval_max)
         return wanted >= 2 * self.state_interval
 
     def restart(self, timeout: float = 30.0) -> AnvilProcess:
