@@ -11,7 +11,7 @@ NODE22 := node_modules/node/bin/node
 STAMP := build/.stamps
 
 
-.PHONY: help setup run chain test test-long test-hardhat lint typecheck lint-sol slither compile compile-hardhat gas bench bench-quick soak clean
+.PHONY: help setup run chain test test-long test-hardhat lint typecheck lint-sol slither compile compile-hardhat gas bench bench-quick soak scale clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -107,9 +107,13 @@ bench-quick: setup ## Every benchmark at a small size (a few minutes)
 	$(PY) -m bench.proofs --quick
 	$(PY) -m bench.endurance --quick
 
-soak: setup ## Gateway soak at 80 % of the measured peak for 10 min (bench/results/soak.json), then the embedded chain's endurance: 100 ops/s for 10 min, 2 min idle (bench/results/endurance.json)
+soak: setup ## Gateway soak at 80 % of the measured peak for 10 min (bench/results/soak.json), then the embedded chain's endurance: 100 ops/s for 60 min, 2 min idle (endurance.json), and 100,000 eBLs idle for 60 min (endurance-idle.json)
 	$(PY) -m bench.soak
 	$(PY) -m bench.endurance
+	$(PY) -m bench.endurance --rate 0 --preload 100000 --idle 3600 --sample 30 --out bench/results/endurance-idle.json
+
+scale: setup ## Issue 1,000,000 eBLs on the embedded chain; RSS, state file, dumps, cold restart (bench/results/scale.json, about an hour)
+	$(PY) -m bench.scale
 
 clean: ## Remove build outputs (keeps data/)
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -2,9 +2,13 @@
 
 An anvil is started as the registry starts it (:class:`registry.chain.anvil.AnvilProcess` with a state
 file in a temporary folder, interval mining), the registry is deployed, a carrier and a shipper are
-onboarded, and signed issuances go to the chain through :class:`registry.chain.relayer.Relayer` (the
+onboarded, and signed operations go to the chain through :class:`registry.chain.relayer.Relayer` (the
 path the gateway's outbox takes), paced open loop at a target rate. No HTTP gateway is involved: what is
 measured is the ledger, not the web tier.
+
+The load is the project's "ops/s" mix (:data:`bench.throughput.MIX_TARGET`: 40 % issue, 30 % transfer,
+20 % endorse, 10 % surrender + accept), built from the life-cycle shapes of :mod:`bench.throughput`
+(``SHAPES``, ``CYCLE``) as :mod:`bench.soak` builds it over HTTP; or issuances only (``mix=False``).
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ from __future__ import annotations
 import statistics
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,17 +31,28 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.middleware import SignAndSendRawMiddlewareBuilder
 
+from bench.throughput import CYCLE, SHAPES
 from registry.chain.anvil import AnvilConfig, AnvilProcess
 from registry.chain.build import load_artifact
 from registry.chain.deploy import Deployment, deploy
+from registry.chain.ids import ebl_id
 from registry.chain.relayer import Relayer, SignedEntry
 from registry.chain.relayer_batch import EntryResult
-from registry.keys import Domain, IssuanceMessage, LocalSigner
-from registry.types import DocumentKind, Role
+from registry.keys import Domain, IssuanceMessage, LocalSigner, TitleActionMessage
+from registry.types import Action, DocumentKind, Role
 from tests.contracts.parties import Party, party, test_key
 
 ZERO = "0x" + "00" * 20
 FUNDS = 10**24
+ZERO32 = b"\0" * 32
+PARTIES = {"carrier": Role.CARRIER, "shipper": Role.TRADER, "bank": Role.BANK, "consignee": Role.TRADER}
+# bench.throughput's step names as the contract's actions (TitleService.endorse defaults to to-order)
+ACTIONS = {
+    "endorse": Action.ENDORSE_TO_ORDER,
+    "transfer": Action.TRANSFER,
+    "surrender": Action.SURRENDER_FOR_DELIVERY,
+    "accept": Action.ACCEPT_SURRENDER,
+}
 
 
 @dataclass
@@ -47,12 +64,41 @@ class Chain:
     deployment: Deployment
     registry: Contract
     relayer: Relayer
-    carrier: Party
-    shipper: Party
-    signer: LocalSigner
+    parties: dict[str, Party]
     domain: Domain
     state_path: Path
     nonce: int = field(default_factory=time.time_ns)
+    _signers: dict[str, LocalSigner] = field(default_factory=dict)
+
+    @property
+    def carrier(self) -> Party:
+        return self.parties["carrier"]
+
+    @property
+    def shipper(self) -> Party:
+        return self.parties["shipper"]
+
+    def _sign(self, by: str, message: IssuanceMessage | TitleActionMessage) -> SignedEntry:
+        signer = self._signers.get(by) or self._signers.setdefault(by, LocalSigner(self.parties[by].key.key))
+        return SignedEntry(message, self.parties[by].address, signer.sign_digest(message.digest(self.domain)))
+
+    def action(self, step: str, by: str, ebl: int, to: str | None) -> SignedEntry:
+        """A fresh signed title action (a step of :data:`bench.throughput.SHAPES`) by ``by``."""
+        self.nonce += 1
+        message = TitleActionMessage(
+            action=int(ACTIONS[step]),
+            ebl_id=ebl,
+            party=self.parties[to].org if to else ZERO,
+            data=ZERO32,
+            nonce=self.nonce,
+            deadline=2**40,
+        )
+        return self._sign(by, message)
+
+    def issued_id(self, entry: SignedEntry) -> int:
+        """The eBL id an issuance entry creates."""
+        assert isinstance(entry.message, IssuanceMessage)
+        return int(ebl_id(self.carrier.org, entry.message.tdr_hash))
 
     def issuance(self) -> SignedEntry:
         """A fresh signed issuance from the carrier to the shipper."""
@@ -67,9 +113,7 @@ class Chain:
             nonce=self.nonce,
             deadline=2**40,
         )
-        return SignedEntry(
-            message, self.carrier.address, self.signer.sign_digest(message.digest(self.domain))
-        )
+        return self._sign("carrier", message)
 
     def head(self) -> int:
         return int(self.w3.eth.block_number)
@@ -84,45 +128,42 @@ def embedded_chain(data_dir: Path, config: AnvilConfig) -> Iterator[Chain]:
     try:
         w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 120}))
         governance, relayer_key = test_key("governance"), test_key("relayer")
-        carrier, shipper = party("carrier", Role.CARRIER), party("shipper", Role.TRADER)
-        for account in (governance, relayer_key, carrier.key, shipper.key):
+        parties = {name: party(name, role) for name, role in PARTIES.items()}
+        for account in (governance, relayer_key, *(p.key for p in parties.values())):
             w3.provider.make_request("anvil_setBalance", [account.address, hex(FUNDS)])  # type: ignore[arg-type]
         w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build([governance]), layer=0)
         dep = deploy(w3, governance)
         registry = w3.eth.contract(address=dep.address, abi=load_artifact().abi)
-        for p in (carrier, shipper):
+        for p in parties.values():
             tx = registry.functions.registerOrganisation(
                 p.org, int(p.role), keccak(text=f"LEI:{p.name}"), p.address
             ).transact({"from": governance.address})
             w3.eth.wait_for_transaction_receipt(tx)
         with Relayer(w3, dep, LocalSigner(relayer_key.key), max_delay=0.05) as relayer:
-            yield Chain(
-                node,
-                w3,
-                dep,
-                registry,
-                relayer,
-                carrier,
-                shipper,
-                LocalSigner(carrier.key.key),
-                Domain(dep.chain_id, dep.address),
-                state,
-            )
+            yield Chain(node, w3, dep, registry, relayer, parties, Domain(dep.chain_id, dep.address), state)
     finally:
         node.stop()
 
 
+def issue_many(chain: Chain, count: int, chunk: int = 2000) -> tuple[list[int], float]:
+    """Issue ``count`` eBLs as fast as the relayer takes them, ``chunk`` at a time; their ids and the
+    wall time. Raises ``RuntimeError`` if one is refused."""
+    started = time.monotonic()
+    ids: list[int] = []
+    while len(ids) < count:
+        entries = [chain.issuance() for _ in range(min(chunk, count - len(ids)))]
+        for f in chain.relayer.submit_many(entries):
+            result = f.result(timeout=900)
+            if not result.ok:
+                raise RuntimeError(f"an issuance failed: {result.error}")
+        ids += [chain.issued_id(e) for e in entries]
+    return ids, time.monotonic() - started
+
+
 def preload(chain: Chain, count: int, chunk: int = 2000) -> float:
     """Issue ``count`` eBLs as fast as the relayer takes them; returns the issuance rate (eBLs/s)."""
-    started = time.monotonic()
-    done = 0
-    while done < count:
-        n = min(chunk, count - done)
-        futures = chain.relayer.submit_many(chain.issuance() for _ in range(n))
-        for f in futures:
-            f.result(timeout=600)
-        done += n
-    return count / max(time.monotonic() - started, 1e-9)
+    _, wall = issue_many(chain, count, chunk)
+    return count / max(wall, 1e-9)
 
 
 class Probe:
@@ -130,16 +171,20 @@ class Probe:
 
     def __init__(self, chain: Chain) -> None:
         self.chain = chain
-        pid = chain.node.pid
-        assert pid is not None
-        self.proc = psutil.Process(pid)
-        self._cpu = self._cpu_now()
+        self.attach()
         self._mtime = 0
         self.dumps = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._watch = threading.Thread(target=self._count_dumps, name="dump-counter", daemon=True)
         self._watch.start()
+
+    def attach(self) -> None:
+        """Follow the node's current process (again, after a restart)."""
+        pid = self.chain.node.pid
+        assert pid is not None
+        self.proc = psutil.Process(pid)
+        self._cpu = self._cpu_now()
 
     def _cpu_now(self) -> float:
         t = self.proc.cpu_times()
@@ -188,56 +233,100 @@ def pct(values: list[float], q: float) -> float | None:
 
 
 class Load:
-    """Open-loop issuance at ``rate`` per second: issuance *n* is due at ``start + n / rate``."""
+    """Open-loop operations at ``rate`` per second: operation *n* is due at ``start + n / rate``.
 
-    def __init__(self, chain: Chain, rate: float) -> None:
-        self.chain, self.rate = chain, rate
+    With ``mix`` (the default) each due slot takes the next step of an eBL whose previous step is final
+    or, when none is waiting, issues a new eBL whose life-cycle shape is the next of
+    :data:`bench.throughput.CYCLE` (as :mod:`bench.soak` does over HTTP); without it every slot is an
+    issuance. ``kinds`` counts the operations offered by kind (``issue``, ``transfer``, ...).
+    """
+
+    def __init__(self, chain: Chain, rate: float, *, mix: bool = True) -> None:
+        self.chain, self.rate, self.mix = chain, rate, mix
         self._lock = threading.Lock()
         self.latencies: list[float] = []
-        self.offered = self.final = self.failed = 0
+        self.offered = self.final = self.failed = self.issued = 0
+        self.kinds: dict[str, int] = {}
+        self._ready: deque[tuple[int, tuple[tuple[str, str, str | None], ...]]] = deque()
+        self._cycle = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="endurance-load", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
-    def _done(self, due: float, future: Future[EntryResult]) -> None:
+    def _done(
+        self,
+        due: float,
+        future: Future[EntryResult],
+        *,
+        kind: str,
+        ebl: int,
+        rest: tuple[tuple[str, str, str | None], ...],
+    ) -> None:
         latency = time.monotonic() - due
         ok = future.exception() is None and future.result().ok
         with self._lock:
             if ok:
                 self.final += 1
+                self.issued += kind == "issue"
                 self.latencies.append(latency)
+                if rest:
+                    self._ready.append((ebl, rest))
             else:
                 self.failed += 1
+
+    def _next(self) -> tuple[str, SignedEntry, int, tuple[tuple[str, str, str | None], ...]]:
+        """The kind, entry, eBL id and remaining steps of the next operation."""
+        with self._lock:
+            waiting = self._ready.popleft() if self._ready else None
+        if waiting is not None:
+            ebl, ((step, by, to), *rest) = waiting
+            return step, self.chain.action(step, by, ebl, to), ebl, tuple(rest)
+        entry = self.chain.issuance()
+        shape: tuple[tuple[str, str, str | None], ...] = ()
+        if self.mix:
+            shape = SHAPES[CYCLE[self._cycle % len(CYCLE)]]
+            self._cycle += 1
+        return "issue", entry, self.chain.issued_id(entry) if shape else 0, shape
 
     def _run(self) -> None:
         start, n = time.monotonic(), 0
         while not self._stop.is_set():
             now = time.monotonic()
-            due_count = int((now - start) * self.rate) - n
-            for _ in range(max(due_count, 0)):
+            due_count = max(int((now - start) * self.rate) - n, 0)
+            for _ in range(due_count):
                 due = start + n / self.rate
-                future = self.chain.relayer.submit(self.chain.issuance())
-                future.add_done_callback(lambda f, d=due: self._done(d, f))
+                kind, entry, ebl, rest = self._next()
+                future = self.chain.relayer.submit(entry)
+                future.add_done_callback(partial(self._done, due, kind=kind, ebl=ebl, rest=rest))
                 n += 1
+                with self._lock:
+                    self.kinds[kind] = self.kinds.get(kind, 0) + 1
             with self._lock:
-                self.offered += max(due_count, 0)
+                self.offered += due_count
             time.sleep(0.01)
 
-    def take(self) -> tuple[int, int, int, list[float]]:
+    def take(self) -> tuple[int, int, int, list[float], int]:
+        """Offered, final, failed, finality latencies and issuances final since the last call."""
         with self._lock:
-            out = (self.offered, self.final, self.failed, self.latencies)
+            out = (self.offered, self.final, self.failed, self.latencies, self.issued)
             self.latencies = []
-            self.offered = self.final = self.failed = 0
+            self.offered = self.final = self.failed = self.issued = 0
         return out
+
+    def mix_offered(self) -> dict[str, float]:
+        """The share of each kind among the operations offered so far."""
+        with self._lock:
+            total = sum(self.kinds.values())
+            return {k: round(v / total, 3) for k, v in sorted(self.kinds.items())} if total else {}
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
 
 
-def historical_reads(chain: Chain, back: tuple[int, ...] = (1, 10, 100, 1000)) -> dict[str, str]:
+def historical_reads(chain: Chain, back: tuple[int, ...] = (1, 2, 4, 10, 100, 1000)) -> dict[str, str]:
     """Whether ``titleOf``-style reads (here ``eth_getBalance``/``eth_call`` of a view) still answer at
     ``head - k``: the registry pins reads to a cached head, so forgotten states break them."""
     head = chain.head()

@@ -401,9 +401,83 @@ def table_soak(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# --- scale ---------------------------------------------------------------------------------------------
+
+
+def plot_scale(result: dict[str, Any], out: Path) -> None:
+    samples = result["samples"]
+    ebls = [x["ebls"] / 1000 for x in samples]
+    fig, (ax, axr) = plt.subplots(2, 1, figsize=(10, 7), sharex=True, constrained_layout=True)
+    ax.plot(ebls, [x["anvil_rss_mib"] for x in samples], label="anvil RSS", color="#756bb1")
+    ax.plot(ebls, [x["state_file_mib"] or 0 for x in samples], label="state file", color="#31a354")
+    dumps = [x for x in samples if "dump_rss_peak_mib" in x]
+    ax.plot(
+        [x["ebls"] / 1000 for x in dumps],
+        [x["dump_rss_peak_mib"] for x in dumps],
+        "o",
+        label="RSS peak during one dump",
+        color="#e6550d",
+    )
+    ax.axhline(2048, color="#969696", ls="--", lw=1, label="goal at 1,000,000: 2 GiB")
+    p = result["parameters"]
+    ax.set_title(
+        f"eBLs issued on the embedded chain (states kept {p['states_kept']}, "
+        f"{' '.join(p['anvil_args'])}){' - partial' if result.get('partial') else ''}"
+    )
+    ax.set_ylabel("MiB")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    axr.plot(ebls, [x["rate_per_s"] for x in samples], label="issuance rate (eBLs/s)", color="#3182bd")
+    axr.set_ylabel("eBLs / s")
+    axr.set_xlabel("thousand eBLs on chain")
+    axd = axr.twinx()
+    axd.plot([x["ebls"] / 1000 for x in dumps], [x["dump_wall_s"] for x in dumps], "s-", color="#e6550d")
+    axd.set_ylabel("one full dump (s)", color="#e6550d")
+    axr.grid(alpha=0.3)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def table_scale(result: dict[str, Any]) -> str:
+    samples, p = result["samples"], result["parameters"]
+    last = samples[-1] if samples else {}
+    dumps = [x for x in samples if "dump_wall_s" in x]
+    d = dumps[-1] if dumps else {}
+    restart = result.get("restart") or {}
+    rows = [
+        (
+            "eBLs on chain",
+            f"{last.get('ebls', 0):,} of {p['target']:,}"
+            + (" (run cut short)" if result.get("partial") else ""),
+        ),
+        (
+            "anvil RSS at the end / max",
+            f"{last.get('anvil_rss_mib')} / {max((x['anvil_rss_mib'] for x in samples), default=None)} MiB",
+        ),
+        ("state file", f"{last.get('state_file_mib')} MiB"),
+        ("issuance rate, last step", f"{last.get('rate_per_s')} eBLs/s"),
+        (
+            "one full dump (at the last timed one)",
+            f"{d.get('dump_wall_s')} s wall, {d.get('dump_cpu_s')} s CPU at {d.get('ebls', 0):,} eBLs",
+        ),
+        ("RSS peak during that dump", f"{d.get('dump_rss_peak_mib')} MiB"),
+        (
+            "cold restart",
+            "not reached"
+            if not restart
+            else f"{restart['cold_start_s']} s, RSS after {restart['rss_after_start_mib']} MiB, "
+            f"{restart['found']} of {restart['probed']} probed eBLs found",
+        ),
+    ]
+    lines = ["| figure | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]
+    lines += ["", "![scale: memory, state file and rate by eBLs on chain](results/scale.png)"]
+    return "\n".join(lines)
+
+
 KNOWN: dict[str, Report] = {
     "gas": Report(plot=plot_gas, table=table_gas),
     "reads": Report(plot=plot_reads, table=table_reads),
+    "scale": Report(plot=plot_scale, table=table_scale),
     "soak": Report(plot=plot_soak, table=table_soak),
     "throughput": Report(plot=plot_throughput, table=table_throughput),
 }

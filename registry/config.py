@@ -95,11 +95,12 @@ class Settings(BaseSettings):
         "(docs/ledger.md)",
     )
     chain_states_kept: int | None = Field(
-        default=16,
+        default=4,
         ge=4,
         description="embedded anvil: historical states kept in memory, each a full copy of the state "
         "(reads older than this many blocks fail; the registry reads at a head cached for a fraction "
-        "of a block); unset: anvil's own limits, which grow memory with eBLs x blocks",
+        "of a block, at most one block old); unset: anvil's own limits, which grow memory with "
+        "eBLs x blocks (docs/ledger.md)",
     )
     chain_tx_kept: int | None = Field(
         default=64,
@@ -114,8 +115,18 @@ class Settings(BaseSettings):
         default=5,
         ge=1,
         le=300,
-        description="embedded anvil: seconds between state dumps; what a crash loses since the last "
-        "one, the operation journal resubmits (docs/ledger.md)",
+        description="embedded anvil: the shortest time in seconds between state dumps; a larger state "
+        "found at start-up is dumped less often, up to chain_state_interval_max, so that dumping costs "
+        "at most a tenth of a core; what a crash loses since the last dump, the operation journal "
+        "resubmits (docs/ledger.md)",
+    )
+    chain_state_interval_max: int = Field(
+        default=300,
+        ge=1,
+        le=900,
+        description="embedded anvil: the longest time in seconds between state dumps, however large the "
+        "state; never more than a quarter of signature_ttl is used (recovery resubmits signed entries "
+        "from the journal, and their signatures expire)",
     )
     chain_gas_limit: int = Field(default=1_000_000_000, gt=0)
     chain_port: int | None = None
@@ -181,6 +192,15 @@ class Settings(BaseSettings):
             raise ConfigurationError(
                 f"EBL_CONFIRMATIONS={self.confirmations} contradicts QBFT, whose blocks are final once "
                 "sealed and never reorganised: use 0"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_contradicting_state_intervals(self) -> Settings:
+        if self.chain_state_interval_max < self.chain_state_interval:
+            raise ConfigurationError(
+                f"EBL_CHAIN_STATE_INTERVAL_MAX={self.chain_state_interval_max} is shorter than "
+                f"EBL_CHAIN_STATE_INTERVAL={self.chain_state_interval}"
             )
         return self
 

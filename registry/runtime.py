@@ -406,10 +406,8 @@ class Runtime:
     def wait_chain_persisted(self, timeout: float | None = None) -> bool:
         """Block until the embedded chain has dumped every block mined so far to its state file (after
         the first start's deployment and onboarding, which are not journaled); True without one.
-        ``timeout`` defaults to three state intervals and ten seconds."""
+        ``timeout`` defaults to three of its state intervals and ten seconds."""
         anvil = self.anvil or self._restored_chain  # a worker's chain is its supervisor's
         if anvil is None:
             return True
-        return anvil.wait_persisted(
-            timeout if timeout is not None else 3 * self.settings.chain_state_interval + 10
-        )
+        return anvil.wait_persisted(timeout)

@@ -28,8 +28,9 @@ def embedded_anvil_config(s: Settings) -> AnvilConfig:
     """How the registry runs its embedded anvil (see ``docs/ledger.md`` for what each setting bounds):
     on-demand mining at ``chain_block_time`` (plus ``confirmations`` trailing blocks), at most
     ``chain_states_kept`` historical states in memory, the transactions and receipts of the last
-    ``chain_tx_kept`` blocks (older ones in the registry's chain archive), the state dumped every
-    ``chain_state_interval`` seconds to the data folder."""
+    ``chain_tx_kept`` blocks (older ones in the registry's chain archive), the state dumped to the data
+    folder every ``chain_state_interval`` seconds or, for a larger state, less often up to
+    ``chain_state_interval_max`` (:func:`registry.chain.anvil_state.state_interval_for`)."""
     return AnvilConfig(
         block_time=s.chain_block_time,
         on_demand=s.chain_on_demand,
@@ -39,6 +40,7 @@ def embedded_anvil_config(s: Settings) -> AnvilConfig:
         gas_limit=s.chain_gas_limit,
         state_path=s.chain_state_path,
         state_interval=s.chain_state_interval,
+        state_interval_max=max(s.chain_state_interval, min(s.chain_state_interval_max, s.signature_ttl // 4)),
         port=s.chain_port,
     )
 

@@ -94,7 +94,11 @@ class AnvilConfig:
             only: the registry's chain archive (:mod:`registry.store.archive`) holds the rest.
         gas_limit: block gas limit; raised so one block carries thousands of title actions.
         state_path: file to load state from and dump it to; None = in-memory only.
-        state_interval: seconds between state dumps when ``state_path`` is set.
+        state_interval: seconds between state dumps when ``state_path`` is set (with
+            ``state_interval_max``: the shortest).
+        state_interval_max: when set, the interval is sized at start from the state file anvil loads
+            (:func:`registry.chain.anvil_state.state_interval_for`), between ``state_interval`` and
+            this; :attr:`AnvilProcess.state_interval` is the one chosen.
         code_size_limit: None keeps the EIP-170 limit that production chains enforce.
         port: None picks a free port.
     """
@@ -108,6 +112,7 @@ class AnvilConfig:
     gas_limit: int = 1_000_000_000
     state_path: Path | None = None
     state_interval: int = 1
+    state_interval_max: int | None = None
     port: int | None = None
     extra_args: tuple[str, ...] = field(default_factory=tuple)
 
@@ -129,6 +134,8 @@ class AnvilProcess:
             self.miner = OnDemandMiner(lambda: self.url, config.block_time, config.trailing_blocks)
         self.loaded_state_time: float | None = None
         """Modification time (unix seconds) of the state file the running anvil loaded; None without one."""
+        self.state_interval: int = config.state_interval
+        """Seconds between the running anvil's state dumps (sized at start, see :class:`AnvilConfig`)."""
 
     @property
     def url(self) -> str:
@@ -178,7 +185,10 @@ class AnvilProcess:
             args += ["--transaction-block-keeper", str(cfg.transactions_kept)]
         if cfg.state_path is not None:
             cfg.state_path.parent.mkdir(parents=True, exist_ok=True)
-            args += ["--state", str(cfg.state_path), "--state-interval", str(cfg.state_interval)]
+            self.state_interval = anvil_state.state_interval_for(
+                cfg.state_path, cfg.state_interval, cfg.state_interval_max or cfg.state_interval
+            )
+            args += ["--state", str(cfg.state_path), "--state-interval", str(self.state_interval)]
         args += list(cfg.extra_args)
         log_dir = (cfg.state_path.parent if cfg.state_path else self._root / "build") / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -236,6 +246,19 @@ class AnvilProcess:
         proc = self._proc
         return proc.poll() if proc is not None else None
 
+    def state_outgrown(self) -> bool:
+        """True when the state file has grown so much since the start that the dump interval sized for
+        it now (:func:`registry.chain.anvil_state.state_interval_for`) is at least twice the running
+        one: a restart would dump it less often. Always False without ``state_interval_max``."""
+        cfg = self.config
+        if cfg.state_path is None or cfg.state_interval_max is None or self._proc is None:
+            return False
+        # the backup is a complete dump, written atomically; the state file may be half rewritten
+        backup = anvil_state.backup_path(cfg.state_path)
+        sized = backup if backup.exists() else cfg.state_path
+        wanted = anvil_state.state_interval_for(sized, cfg.state_interval, cfg.state_interval_max)
+        return wanted >= 2 * self.state_interval
+
     def restart(self, timeout: float = 30.0) -> AnvilProcess:
         """Start anvil again on the same port after it died, from its persisted state."""
         proc, self._proc = self._proc, None
@@ -279,7 +302,7 @@ class AnvilProcess:
         if state is None or self._proc is None:
             return False
         return anvil_state.wait_dumped(
-            state, timeout if timeout is not None else 3 * self.config.state_interval + 10
+            state, timeout if timeout is not None else 3 * self.state_interval + 10
         )
 
     def _write_pidfile(self) -> None:

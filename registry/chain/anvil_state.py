@@ -6,6 +6,10 @@ only when it is a complete dump); :func:`usable_state`, run before anvil starts,
 state file's place when the state file is torn. Either way the chain may come back a few blocks short
 (from the backup, up to ``registry.watchdog.BACKUP_EVERY`` seconds); the operation journal resubmits
 what was lost.
+
+How often anvil dumps is fixed when it starts (``--state-interval``), and one dump rewrites the whole
+file, so its cost grows with the state: :func:`state_interval_for` sizes the interval from the file anvil
+is about to load, so that dumping costs at most :data:`PERSISTENCE_SHARE` of a core (docs/ledger.md).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import shutil
 import time
@@ -26,6 +31,7 @@ __all__ = [
     "backup_state",
     "complete_dump",
     "mtime_ns",
+    "state_interval_for",
     "usable_state",
     "wait_dumped",
 ]
@@ -36,6 +42,12 @@ _LAYOUT_HEAD = b'{"block":'
 _COMPLETE_TAIL = b'"historical_states":null}'
 """How anvil's state dump begins and ends (its first and last top-level keys). A dump torn by a crash,
 or still being written, is a prefix of a dump."""
+DUMP_CPU_S_PER_MIB = 0.012
+"""anvil's CPU seconds to dump one MiB of state file (``bench/results/scale.json``, shared machine)."""
+PERSISTENCE_SHARE = 0.1
+"""The share of one core the state dumps may take on average."""
+GROWTH_HEADROOM = 2.0
+"""The interval is sized for a state this many times the one loaded: it grows until the next start."""
 
 
 def complete_dump(path: Path) -> bool:
@@ -126,6 +138,18 @@ def wait_dumped(state: Path, timeout: float) -> bool:
                 backup_state(state)
                 return True
     return False
+
+
+def state_interval_for(state: Path, shortest: int, longest: int) -> int:
+    """Seconds between dumps for the state file anvil will load: long enough that dumping a state
+    :data:`GROWTH_HEADROOM` times its size costs at most :data:`PERSISTENCE_SHARE` of a core, and within
+    ``[shortest, longest]`` (``shortest`` when there is no file yet)."""
+    try:
+        mib = state.stat().st_size / 2**20
+    except OSError:
+        return shortest
+    wanted = math.ceil(mib * GROWTH_HEADROOM * DUMP_CPU_S_PER_MIB / PERSISTENCE_SHARE)
+    return max(shortest, min(longest, wanted))
 
 
 def usable_state(state: Path) -> float | None:

@@ -26,10 +26,13 @@ from web3.types import RPCEndpoint
 from registry.chain.abi import TITLE_OF, TITLE_VIEW
 from registry.chain.errors import rpc_revert
 from registry.chain.rpc import call_request, rpc_batch
-from registry.errors import ChainError
+from registry.errors import ChainError, StateNotKeptError
 from registry.types import DocumentKind, EblId, OrgAddress, Status, SurrenderReason
 
 __all__ = ["BlockRef", "ChainHead", "TitleReader", "TitleState"]
+
+_STATE_NOT_KEPT = ("BlockOutOfRange", "missing trie node", "historical state", "world state not available")
+"""How nodes say a block's state is gone: anvil (``--prune-history``), geth, geth/Besu."""
 
 
 def _address(value: str) -> OrgAddress | None:
@@ -157,26 +160,29 @@ class TitleReader:
         """The eBL's state at ``block``; None if no such eBL exists there.
 
         Raises:
+            StateNotKeptError: the node no longer keeps the state at ``block``.
             ChainError: the node failed, or the call reverted for another reason (decoded).
         """
         method, params = self._request(ebl_id, block)
-        return self._decode(ebl_id, dict(self._w3.provider.make_request(method, params)))
+        return self._decode(ebl_id, block, dict(self._w3.provider.make_request(method, params)))
 
     def titles_of(self, ebl_ids: Sequence[int], block: int | str) -> dict[int, TitleState]:
         """Every given eBL that exists at ``block``, read in JSON-RPC batches of up to 500 calls."""
         responses = rpc_batch(self._w3, [self._request(e, block) for e in ebl_ids])
         out: dict[int, TitleState] = {}
         for ebl_id, response in zip(ebl_ids, responses, strict=True):
-            state = self._decode(ebl_id, response)
+            state = self._decode(ebl_id, block, response)
             if state is not None:
                 out[ebl_id] = state
         return out
 
     @staticmethod
-    def _decode(ebl_id: int, response: dict[str, Any]) -> TitleState | None:
+    def _decode(ebl_id: int, block: int | str, response: dict[str, Any]) -> TitleState | None:
         error = response.get("error")
         if error is not None:
             revert = rpc_revert(error)
+            if revert is None and any(s in str(error) for s in _STATE_NOT_KEPT):
+                raise StateNotKeptError(block, str(error)[:200])
             if revert is None:
                 raise ChainError(f"titleOf({ebl_id}) failed: {error}")
             if getattr(revert, "error_name", "") == "TitleUnknownEbl":

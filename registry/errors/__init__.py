@@ -23,6 +23,7 @@
     │   │   ├── ArchiveMismatchError       (a served block does not verify: header, parent, roots)
     │   │   └── ArchiveGapError            (the node no longer serves a block the archive needs)
     │   ├── LedgerUnavailableError         (a write while the chain is down or being recovered)
+    │   ├── StateNotKeptError              (a read at a block older than the node's kept states)
     │   ├── ToolchainError                 (compiler / anvil missing or failing)
     │   ├── DeploymentMismatchError        (code on chain is not the code we built)
     │   ├── TransactionFailedError         (mined but reverted, or never mined)
@@ -64,6 +65,7 @@ from registry.errors.chain import (
     ContractRevertError,
     DeploymentMismatchError,
     LedgerUnavailableError,
+    StateNotKeptError,
     ToolchainError,
     TransactionFailedError,
     render_value,
@@ -137,6 +139,7 @@ __all__ = [
     "ResponseMismatchError",
     "SignatureRejected",
     "SigningError",
+    "StateNotKeptError",
     "StoreError",
     "ToolchainError",
     "TransactionFailedError",

@@ -14,6 +14,7 @@ __all__ = [
     "ContractRevertError",
     "DeploymentMismatchError",
     "LedgerUnavailableError",
+    "StateNotKeptError",
     "ToolchainError",
     "TransactionFailedError",
     "render_value",
@@ -30,6 +31,21 @@ class LedgerUnavailableError(ChainError):
     """Raised when a write arrives while the chain is down or being recovered: retry shortly."""
 
     code = "ledger_unavailable"
+
+
+class StateNotKeptError(ChainError):
+    """Raised when a read names a block whose state the node no longer keeps (the embedded anvil keeps
+    the newest ``EBL_CHAIN_STATES_KEPT``); reads at the cached head never are: read at a newer block.
+
+    Attributes:
+        block: the block asked for.
+    """
+
+    code = "state_not_kept"
+
+    def __init__(self, block: int | str, detail: str) -> None:
+        self.block = block
+        super().__init__(f"the node no longer keeps the state at block {block}: {detail}")
 
 
 class ToolchainError(ChainError):

@@ -158,6 +158,13 @@ class Indexer:
         successor and paper hash; an eBL known to only one side is reported with ``field="exists"``.
         With ``ebl_ids`` None, every indexed eBL is checked (streamed in chunks; ``titleOf`` calls
         go out as JSON-RPC batches).
+
+        The comparison is at the checkpoint, never at a newer block (the index would differ from it
+        by the events not yet applied, spuriously); a node that keeps few states (the embedded anvil:
+        ``EBL_CHAIN_STATES_KEPT``) may have forgotten that block when the index lags.
+
+        Raises:
+            StateNotKeptError: the node no longer keeps the checkpoint's state: sync, then check again.
         """
         checkpoint = self.checkpoint()
         block = hex(checkpoint[0]) if checkpoint else "latest"

@@ -12,7 +12,10 @@ from web3 import Web3
 from web3.exceptions import Web3RPCError
 
 from registry.chain.anvil import AnvilConfig, AnvilProcess
+from registry.chain.anvil_state import state_interval_for
+from registry.chain.views import TitleReader
 from registry.config import Settings
+from registry.errors import ConfigurationError, StateNotKeptError
 from registry.runtime import embedded_anvil_config
 
 KEPT = 16
@@ -74,3 +77,41 @@ def test_the_registry_runs_its_chain_bounded_by_default(tmp_path: Path) -> None:
         Settings(data_dir=tmp_path, chain_tx_kept=2)
     with pytest.raises(ValueError, match="chain_states_kept"):
         Settings(data_dir=tmp_path, chain_states_kept=3)
+
+
+def test_the_registry_keeps_few_states_and_sizes_its_dump_interval(tmp_path: Path) -> None:
+    """The default keeps 4 states (a pinned read is at most one block old) and lets a large state be
+    dumped less often than every 5 s, up to 300 s, never more than a quarter of the signature TTL."""
+    config = embedded_anvil_config(Settings(data_dir=tmp_path))
+    assert (config.states_kept, config.state_interval, config.state_interval_max) == (4, 5, 300)
+    short_ttl = embedded_anvil_config(Settings(data_dir=tmp_path, signature_ttl=600))
+    assert short_ttl.state_interval_max == 150
+    with pytest.raises(ConfigurationError, match="EBL_CHAIN_STATE_INTERVAL_MAX"):
+        Settings(data_dir=tmp_path, chain_state_interval=60, chain_state_interval_max=30)
+
+
+def test_a_larger_state_is_dumped_less_often_within_the_bounds(tmp_path: Path) -> None:
+    """No state yet: the shortest interval; a state of a few MiB still dumps at the shortest; the
+    interval grows with the file (a dump rewrites all of it) and stops at the longest."""
+    state = tmp_path / "state.json"
+    assert state_interval_for(state, 5, 300) == 5
+    sizes = {}
+    for mib in (4, 200, 800, 4096):
+        with state.open("wb") as f:
+            f.truncate(mib * 2**20)  # sparse: only the size matters
+        sizes[mib] = state_interval_for(state, 5, 300)
+    assert sizes[4] == 5
+    assert 5 < sizes[200] < sizes[800] < 300
+    assert sizes[4096] == 300
+
+
+def test_a_read_older_than_the_kept_states_is_refused_by_name(node: AnvilProcess) -> None:
+    """``titleOf`` at a block whose state the node forgot raises ``StateNotKeptError`` (a typed chain
+    error naming the block), not a generic failure."""
+    w3 = Web3(Web3.HTTPProvider(node.url))
+    for nonce in range(2 * KEPT + 2):
+        w3.eth.wait_for_transaction_receipt(_send(w3, nonce), timeout=30)
+    old = w3.eth.block_number - 2 * KEPT
+    with pytest.raises(StateNotKeptError) as refused:
+        TitleReader(w3, w3.eth.accounts[1]).title_of(1, old)
+    assert refused.value.block == old
