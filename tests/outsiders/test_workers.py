@@ -36,7 +36,7 @@ import pytest
 from registry.chain.build import project_root
 from tests.fixtures.dcsa import issued_example
 from tests.support.crash_load import registry_logs
-from tests.support.gateway_process import GatewayProcess
+from tests.support.gateway_process import WITNESS_HISTORY, GatewayProcess
 from tests.support.postgres import PostgresServer, postgres_unavailable_reason
 from tests.support.workers import leader_pid, served_by, worker_pids
 
@@ -85,7 +85,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     try:
         url = postgres.create_database("workers")
         gateway = GatewayProcess(
-            tmp_path_factory.mktemp("workers"), workers=WORKERS, env={"EBL_DATABASE_URL": url}
+            tmp_path_factory.mktemp("workers"),
+            workers=WORKERS,
+            env={"EBL_DATABASE_URL": url, **WITNESS_HISTORY},
         )
         try:
             gateway.start(timeout=600)

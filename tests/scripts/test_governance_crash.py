@@ -19,7 +19,7 @@ from registry.chain.build import load_artifact
 from registry.chain.deploy import Deployment
 from registry.types import OrgStatus
 from tests.hypothesis_profiles import PROFILE
-from tests.support.gateway_process import GatewayProcess
+from tests.support.gateway_process import WITNESS_HISTORY, GatewayProcess
 
 ROUNDS = int(os.environ.get("EBL_GOVERNANCE_CRASH_ROUNDS", "8" if PROFILE == "long" else "3"))
 """Without the journal about one round in three lost its onboarding (8 rounds: lost in round 3)."""
@@ -27,7 +27,7 @@ ROUNDS = int(os.environ.get("EBL_GOVERNANCE_CRASH_ROUNDS", "8" if PROFILE == "lo
 
 @pytest.fixture
 def gateway(tmp_path: Path) -> Iterator[GatewayProcess]:
-    gw = GatewayProcess(tmp_path)
+    gw = GatewayProcess(tmp_path, env=dict(WITNESS_HISTORY))
     try:
         gw.start()
         yield gw

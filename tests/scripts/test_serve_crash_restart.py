@@ -38,7 +38,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.crash_load import CrashRun, Ledger, Load, check, crash_rounds, crash_seed, stop_and_reload
-from tests.support.gateway_process import GatewayProcess
+from tests.support.gateway_process import WITNESS_HISTORY, GatewayProcess
 
 ROUNDS = crash_rounds(ci=4, long=24)
 SEED = crash_seed()
@@ -49,7 +49,7 @@ KINDS = ("gateway", "chain", "chain+gateway", "torn dump")
 @pytest.fixture(scope="module")
 def crash_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrashRun]:
     rng = random.Random(SEED)
-    gw = GatewayProcess(tmp_path_factory.mktemp("crash"))
+    gw = GatewayProcess(tmp_path_factory.mktemp("crash"), env=dict(WITNESS_HISTORY))
     ledger = Ledger()
     started = time.monotonic()
     schedule: list[str] = []

@@ -50,7 +50,7 @@ from tests.support.crash_load import (
     registry_logs,
     stop_and_reload,
 )
-from tests.support.gateway_process import GatewayProcess
+from tests.support.gateway_process import WITNESS_HISTORY, GatewayProcess
 from tests.support.postgres import PostgresServer, postgres_unavailable_reason
 from tests.support.workers import leader_pid, worker_pids
 
@@ -181,7 +181,7 @@ def crash_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CrashR
         url = postgres.create_database("crashworkers")
         conninfo = postgres.conninfo("crashworkers")
         root = tmp_path_factory.mktemp("crashworkers")
-        gw = GatewayProcess(root, workers=WORKERS, env={"EBL_DATABASE_URL": url})
+        gw = GatewayProcess(root, workers=WORKERS, env={"EBL_DATABASE_URL": url, **WITNESS_HISTORY})
         try:
             gw.start(timeout=600)
             _await_cluster(gw, conninfo)

@@ -260,11 +260,21 @@ class Client(threading.Thread):
                 self.ledger.problem(f"replayed key {acked.key}: {r.status_code} {r.text[:300]}")
 
 
+EMPTY_TRIE_ROOT = bytes.fromhex("56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421")
+"""The root of an empty Merkle-Patricia trie: a block without transactions."""
+
+
 def registry_logs(gw: GatewayProcess, names: tuple[str, ...]) -> Iterator[tuple[str, Any, str, int]]:
     """The registry's events named ``names``, straight from the chain, in chain order: (event name,
     decoded args, tx hash, log index)."""
     deployment = Deployment.load(gw.data_dir / "deployment.json")
     w3 = Web3(Web3.HTTPProvider(gw.chain_url, request_kwargs={"timeout": 60}))
+    first = w3.eth.get_block(deployment.block_number)
+    # a node that forgot old blocks' bodies (anvil's --transaction-block-keeper) would undercount here
+    assert first["transactions"] or first["transactionsRoot"] == EMPTY_TRIE_ROOT, (
+        "the chain no longer serves the deployment block's transactions: start the gateway with "
+        "tests.support.gateway_process.WITNESS_HISTORY to count on its logs"
+    )
     contract = w3.eth.contract(address=deployment.address, abi=load_artifact().abi)
     logs = w3.eth.get_logs(
         {"address": deployment.address, "fromBlock": deployment.block_number, "toBlock": "latest"}

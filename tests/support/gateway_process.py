@@ -28,6 +28,12 @@ from scripts.serve import parse_credentials
 
 __all__ = ["GatewayProcess"]
 
+WITNESS_HISTORY = {"EBL_CHAIN_TX_KEPT": str(10**9)}
+"""Extra environment for a test that checks the registry against the chain's own logs, an independent
+witness: the embedded anvil then keeps every block's transactions and logs (by default it forgets those
+older than ``EBL_CHAIN_TX_KEPT`` blocks, and the registry's archive, which is not independent, keeps
+them; that path is tested in ``tests/registry/store/test_archive_after_pruning.py``)."""
+
 
 @dataclass
 class GatewayProcess:
