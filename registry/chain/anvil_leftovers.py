@@ -5,10 +5,12 @@ that keeps the chain and keeps dumping it). Its pid and start time (the kernel's
 are recorded in ``anvil.pid`` beside the state file as soon as it is spawned (:func:`write_pidfile`).
 :func:`stop_leftovers` stops that anvil — only if a process with that pid *and* that start time is
 still an anvil serving this very file, so a recycled pid is never touched — and any other anvil whose
-``--state`` argument, resolved against that anvil's own working directory, is this file (one spawned
-just before its owner died, or by a version that passed a relative path). Never a string match: an
-anvil of ``data/chain/state.json`` in another folder is another registry's chain. It is stopped with
-SIGTERM, so it dumps its state first.
+``--state`` (or ``--load-state``) argument, resolved against that anvil's own working directory, is this
+file (one spawned just before its owner died, or by a version that passed a relative path). Never a
+string match: an anvil of ``data/chain/state.json`` in another folder is another registry's chain. It
+is stopped with SIGTERM, so it dumps its state first (one started with ``--load-state`` only, by the
+registry's own persister, :mod:`registry.chain.anvil_persist`, does not: its chain returns as of the
+last dump).
 """
 
 from __future__ import annotations
@@ -82,6 +84,10 @@ def recorded_anvil(pidfile: Path) -> psutil.Process | None:
     return proc
 
 
+_STATE_FLAGS = ("--state", "--load-state")
+"""anvil's arguments naming the state file it serves (the registry's own dumps load only)."""
+
+
 def _state_argument(proc: psutil.Process) -> Path | None:
     """The state file an anvil process serves, resolved against its own working directory; None for a
     process that is not a live anvil with ``--state`` (or that we may not inspect)."""
@@ -93,9 +99,9 @@ def _state_argument(proc: psutil.Process) -> Path | None:
             return None
         value = next(
             (
-                nxt if arg == "--state" else arg.partition("=")[2]
+                nxt if arg in _STATE_FLAGS else arg.partition("=")[2]
                 for arg, nxt in zip(argv, [*argv[1:], ""], strict=True)
-                if arg == "--state" or arg.startswith("--state=")
+                if arg in _STATE_FLAGS or arg.partition("=")[0] in _STATE_FLAGS
             ),
             None,
         )
