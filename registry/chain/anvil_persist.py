@@ -18,12 +18,12 @@ about a tenth of a core at most. A round with nothing mined since the last dump 
 
 from __future__ import annotations
 
-import gzip
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from registry.chain.anvil_miner import OnDemandMiner, node_call
@@ -44,13 +44,35 @@ def next_wait(duration: float, shortest: float, longest: float) -> float:
     return max(shortest, min(longest, COST_FACTOR * duration))
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Put ``data`` at ``path`` so that a crash leaves either the old file or the whole new one: a
+CHUNK = 1 << 20
+"""Bytes of the decompressed dump held at a time while it is written."""
+
+
+def gunzipped(data: bytes) -> Iterator[bytes]:
+    """The decompressed chunks of gzip ``data`` (the whole JSON is never held in memory at once).
+
+    Raises:
+        ValueError: ``data`` is not one whole gzip stream.
+    """
+    inflate = zlib.decompressobj(wbits=31)
+    try:
+        for start in range(0, len(data), CHUNK // 8):
+            yield inflate.decompress(data[start : start + CHUNK // 8])
+        yield inflate.flush()
+    except zlib.error as exc:
+        raise ValueError(f"anvil_dumpState did not return gzip: {exc}") from exc
+    if not inflate.eof:
+        raise ValueError("anvil_dumpState returned a truncated gzip stream")
+
+
+def write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
+    """Write ``chunks`` to ``path`` so that a crash leaves either the old file or the whole new one: a
     temporary file in the same folder, fsynced, renamed over ``path``, and the folder fsynced."""
     tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
     try:
         with tmp.open("wb") as fh:
-            fh.write(data)
+            for chunk in chunks:
+                fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -139,8 +161,8 @@ class StatePersister:
                     return False
                 reply = node_call(self._url(), "anvil_dumpState", timeout=DUMP_TIMEOUT)
             cpu = time.process_time()
-            data = gzip.decompress(bytes.fromhex(str(reply).removeprefix("0x")))
-            write_atomically(self.state, data)
+            write_atomically(self.state, gunzipped(bytes.fromhex(str(reply).removeprefix("0x"))))
+            del reply
             self.cpu_s += time.process_time() - cpu
             self._dumped_blocks = blocks
             self.last_duration = time.monotonic() - started

@@ -103,14 +103,14 @@ def test_a_failed_write_leaves_the_previous_dump_whole(
     """The dump goes to a temporary file that replaces the state file only once written and synced: a
     write that fails half way leaves the old dump, and no temporary file behind."""
     state = tmp_path / "state.json"
-    write_atomically(state, b'{"block":1}')
+    write_atomically(state, [b'{"block":1}'])
 
     def disk_full(fd: int) -> None:
         raise OSError("no space left on device")
 
     monkeypatch.setattr(anvil_persist.os, "fsync", disk_full)
     with pytest.raises(OSError, match="no space"):
-        write_atomically(state, b'{"block":2, "torn')
+        write_atomically(state, [b'{"block":2, ', b'"torn'])
     assert state.read_bytes() == b'{"block":1}'
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
 
