@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from registry.chain import anvil_persist, anvil_state
@@ -177,6 +178,23 @@ def test_a_dump_torn_after_the_fact_still_comes_back_from_the_backup(tmp_path: P
     again = _start(nodes, _on_demand(tmp_path, port=node.port))
     assert _sent_in_blocks(again.url, sender) == mined
     assert len(list(state.parent.glob("state.json.corrupt-*"))) == 1
+
+
+def test_a_leftover_anvil_of_a_first_start_is_found_by_its_pidfile(tmp_path: Path, nodes) -> None:
+    """Before its first dump the registry's anvil names no state file on its command line (there is
+    none to load yet): when its owner dies, the next start still stops it, found by the pidfile's pid
+    and start time, and takes its port."""
+    config = _on_demand(tmp_path, state_interval=60, state_interval_max=60)
+    orphan = _start(nodes, config)
+    assert orphan.pid is not None and not state_file(orphan).exists()
+    assert orphan.miner is not None and orphan.persister is not None
+    orphan.miner.stop()  # its owner is gone: nothing mines or dumps it any more
+    orphan.persister.stop(final=False)
+
+    successor = _start(nodes, replace_port(config, orphan.port))
+
+    assert not psutil.pid_exists(orphan.pid) or psutil.Process(orphan.pid).status() == psutil.STATUS_ZOMBIE
+    assert successor.port == orphan.port and successor.pid != orphan.pid
 
 
 def test_kill_9_under_continuous_mining_never_restores_a_state_ahead_of_its_blocks(
