@@ -263,17 +263,6 @@ def run(args: argparse.Namespace, out: Path | None = None) -> dict[str, Any]:
         if args.idle:
             with sampler.lock:
                 sampler.phase = "idle"
-                if not args.bare and chain.node.state_outgrown():
-                    # as registry.watchdog does at its next backup round (no traffic is in flight)
-                    before = chain.node.state_interval
-                    t0 = time.monotonic()
-                    chain.node.restart(timeout=600)
-                    probe.attach()
-                    head["restart_for_dump_interval"] = {
-                        "at_s": round(t0 - started, 1),
-                        "took_s": round(time.monotonic() - t0, 1),
-                        "state_interval_s": [before, chain.node.state_interval],
-                    }
             time.sleep(args.idle)
         sampler.stop()
         probe.close()

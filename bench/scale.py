@@ -11,14 +11,10 @@ temporary data folder. eBLs are issued through the library's batch path as fast 
 After each step a sample records: eBLs on chain, the step's issuance rate, anvil's RSS, the state file's
 size, anvil's CPU share over the step, and the chain height. Every ``--dump-every`` eBLs one full state
 dump (``anvil_dumpState``) is timed with issuance paused, with anvil's CPU seconds and RSS peak for it:
-the persistence share of a core is that CPU over the interval, at the interval anvil runs with here
-(fixed at start: 1.0 when a dump takes longer, anvil is then always dumping) and at the one the
-registry would choose for that state (:func:`registry.chain.anvil_state.state_interval_for`; its
-watchdog restarts anvil to apply it, :mod:`registry.watchdog`). The JSON is rewritten after every step
-(``"partial": true``), so a run cut short still leaves its numbers. Between steps (nothing in flight),
-when the state has outgrown the dump interval anvil started with, anvil is restarted as the registry's
-watchdog restarts it (:meth:`registry.chain.anvil.AnvilProcess.state_outgrown`); ``--no-resize`` keeps
-the first interval.
+the persistence share of a core is that CPU over the wait the registry's persister would choose after
+such a dump (:func:`registry.chain.anvil_persist.next_wait`: ten times its duration, within the
+configured interval bounds), and over the persister's current wait (``state_interval_s``). The JSON is
+rewritten after every step (``"partial": true``), so a run cut short still leaves its numbers.
 
 At the end anvil is stopped (SIGTERM: it writes its state), and a cold restart from the state file is
 timed as the registry does it (:meth:`registry.chain.anvil.AnvilProcess.start`: the leftover check, the
@@ -43,7 +39,7 @@ from bench._chain_load import Chain, embedded_chain, issue_many
 from bench._machine import machine_description
 from bench.endurance import RESULTS, write_json
 from registry.chain.anvil import AnvilConfig, AnvilProcess
-from registry.chain.anvil_state import state_interval_for
+from registry.chain.anvil_persist import next_wait
 from registry.chain.views import TitleReader
 from registry.config import Settings
 from registry.runtime import embedded_anvil_config
@@ -133,7 +129,6 @@ def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
             "on_demand": config.on_demand,
             "block_time": config.block_time,
             "anvil_args": list(config.extra_args),
-            "resize": args.resize,
         },
         "samples": [],
         "load_average_before": [round(x, 2) for x in load_before],
@@ -157,17 +152,7 @@ def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
             cpu0 = cpu_seconds(proc)
             ids, wall = issue_many(chain, n)
             total += n
-            restarted = None
-            chain.node.backup_state()  # as the watchdog's backup round, which state_outgrown reads
-            if args.resize and chain.node.state_outgrown():  # as registry.watchdog does; none in flight
-                before, t0 = chain.node.state_interval, time.monotonic()
-                chain.node.restart(timeout=900)
-                assert chain.node.pid is not None
-                proc = psutil.Process(chain.node.pid)
-                restarted = {
-                    "took_s": round(time.monotonic() - t0, 1),
-                    "state_interval_s": [before, chain.node.state_interval],
-                }
+            chain.node.backup_state()  # as the watchdog's backup round
             first = first or ids[:PROBES]
             last = ids[-PROBES:]
             sample: dict[str, Any] = {
@@ -178,23 +163,17 @@ def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
                 "state_file_mib": round(chain.state_path.stat().st_size / 2**20, 1)
                 if chain.state_path.exists()
                 else None,
-                # after a restart the new process's CPU is not comparable with cpu0
-                "anvil_cpu_share": None if restarted else round((cpu_seconds(proc) - cpu0) / wall, 3),
+                "anvil_cpu_share": round((cpu_seconds(proc) - cpu0) / wall, 3),
                 "height": chain.head(),
                 "load_avg_1m": round(os.getloadavg()[0], 2),
                 "state_interval_s": chain.node.state_interval,
             }
-            if restarted:
-                sample["restart_for_dump_interval"] = restarted
             if total >= next_dump or total >= args.target:
                 next_dump += args.dump_every
                 dump = timed_dump(chain, proc)
                 share = min(1.0, dump["dump_cpu_s"] / chain.node.state_interval)
-                sized = state_interval_for(
-                    chain.state_path,
-                    config.state_interval,
-                    config.state_interval_max or config.state_interval,
-                )
+                longest = config.state_interval_max or config.state_interval
+                sized = next_wait(dump["dump_wall_s"], config.state_interval, longest)
                 sample.update(
                     dump,
                     persistence_share_at_interval=round(share, 3),
@@ -217,12 +196,6 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--tx-kept", type=int, default=64, help="--transaction-block-keeper (0: off)")
     p.add_argument("--states-kept", type=int, default=None, help="override EBL_CHAIN_STATES_KEPT")
     p.add_argument("--state-interval", type=int, default=None, help="override EBL_CHAIN_STATE_INTERVAL")
-    p.add_argument(
-        "--no-resize",
-        dest="resize",
-        action="store_false",
-        help="keep the dump interval anvil started with (the registry's watchdog restarts it)",
-    )
     p.add_argument("--quick", action="store_true", help="20,000 eBLs: scale.quick.json")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)

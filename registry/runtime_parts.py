@@ -30,7 +30,8 @@ def embedded_anvil_config(s: Settings) -> AnvilConfig:
     ``chain_states_kept`` historical states in memory, the transactions and receipts of the last
     ``chain_tx_kept`` blocks (older ones in the registry's chain archive), the state dumped to the data
     folder every ``chain_state_interval`` seconds or, for a larger state, less often up to
-    ``chain_state_interval_max`` (:func:`registry.chain.anvil_state.state_interval_for`)."""
+    ``chain_state_interval_max`` (:mod:`registry.chain.anvil_persist` on demand, else
+    :func:`registry.chain.anvil_state.state_interval_for`)."""
     return AnvilConfig(
         block_time=s.chain_block_time,
         on_demand=s.chain_on_demand,

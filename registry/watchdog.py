@@ -12,12 +12,8 @@ retry): none may run ahead of the older operations being resubmitted; the indexe
 when its checkpoint block changed or vanished. Every few seconds the watchdog also backs up the chain
 state file and resubmits journaled operations left pending by a failed send.
 
-anvil's dump interval is fixed when it starts and sized from the state it loads
-(:func:`registry.chain.anvil_state.state_interval_for`). When the state has grown so that the interval
-should at least double (:meth:`AnvilProcess.state_outgrown`), the watchdog restarts anvil after a
-backup round: a clean stop (anvil writes its whole state) and a start that dumps less often, handled
-like any outage (writes refused for the few seconds, then the journal re-checked). A registry growing
-from empty to its cap restarts so about six times (5 s doubling to 300 s; docs/ledger.md).
+With on-demand mining the embedded chain's dump interval adapts to the state's size after every dump
+(:mod:`registry.chain.anvil_persist`), so the chain is never restarted to dump less often.
 """
 
 from __future__ import annotations
@@ -169,8 +165,6 @@ class ChainWatchdog:
                     anvil.backup_state()
                     if anvil.backup_current():
                         next_backup = time.monotonic() + BACKUP_EVERY
-                        if anvil.state_outgrown():
-                            down_since = self._restart_to_dump_less_often(anvil)
                 if time.monotonic() >= next_chores:
                     next_chores = time.monotonic() + CHORES_EVERY
                     retried = self._title.recover(min_age=RETRY_MIN_AGE)
@@ -178,19 +172,3 @@ class ChainWatchdog:
                         log.warning("resubmitted %d operations left pending by a failed send", retried)
             except Exception:  # keep watching; the next round retries
                 log.exception("chain watchdog round failed")
-
-    def _restart_to_dump_less_often(self, anvil: AnvilProcess) -> float:
-        """Restart anvil so its dump interval fits its state; returns the outage's start (the next round
-        re-checks the journal, as after any outage)."""
-        log.warning(
-            "the chain state %s outgrew its dump interval of %d s: restarting the embedded chain to dump "
-            "it less often",
-            self._state_path,
-            anvil.state_interval,
-        )
-        down_since = time.time()
-        self._title.writes.close("the ledger is restarting; retry shortly")
-        self._relayer.reset("the chain restarts to dump its state less often")
-        anvil.restart()
-        log.warning("the embedded chain now dumps its state every %d s", anvil.state_interval)
-        return down_since

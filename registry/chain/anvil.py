@@ -1,9 +1,14 @@
 """The embedded local chain: anvil from ``node_modules``, bound to 127.0.0.1 on a free port.
 
-anvil's automine slows as the chain grows, so the registry runs it with interval mining
-(``block_time``) and a raised gas limit; tests use automine for immediate receipts. With a
+anvil's automine slows as the chain grows, so the registry runs it with on-demand mining
+(``block_time``, ``on_demand``) and a raised gas limit; tests use automine for immediate receipts. With a
 ``state_path`` the chain is loaded from and periodically dumped to the data directory, so eBLs survive
 a restart; what was mined after the last dump is re-submitted from the operation journal.
+
+With on-demand mining the registry dumps the state itself, never while a block is mined
+(:mod:`registry.chain.anvil_persist`): every dump is consistent, its state never ahead of its blocks.
+Otherwise (interval mining, automine) anvil dumps on its own timer (``--state-interval``) and on exit;
+those dumps can hold a block's state without the block (see that module).
 
 The process is started directly (not through the npm ``bin.mjs`` wrapper), so the pid we hold is
 anvil's own and :meth:`AnvilProcess.stop` stops exactly it.
@@ -37,6 +42,7 @@ from types import TracebackType
 from registry.chain import anvil_leftovers, anvil_state
 from registry.chain.anvil_leftovers import anvils_serving
 from registry.chain.anvil_miner import OnDemandMiner, node_call
+from registry.chain.anvil_persist import StatePersister
 from registry.chain.build import project_root
 from registry.errors import ToolchainError
 
@@ -96,9 +102,11 @@ class AnvilConfig:
         state_path: file to load state from and dump it to; None = in-memory only.
         state_interval: seconds between state dumps when ``state_path`` is set (with
             ``state_interval_max``: the shortest).
-        state_interval_max: when set, the interval is sized at start from the state file anvil loads
-            (:func:`registry.chain.anvil_state.state_interval_for`), between ``state_interval`` and
-            this; :attr:`AnvilProcess.state_interval` is the one chosen.
+        state_interval_max: when set, the interval adapts between ``state_interval`` and this: on
+            demand, after every dump, to ten times its duration (:mod:`registry.chain.anvil_persist`);
+            otherwise once, at start, from the state file anvil loads
+            (:func:`registry.chain.anvil_state.state_interval_for`). :attr:`AnvilProcess.state_interval`
+            is the current one.
         code_size_limit: None keeps the EIP-170 limit that production chains enforce.
         port: None picks a free port.
     """
@@ -130,12 +138,24 @@ class AnvilProcess:
         self.port: int = self.config.port or 0
         self._log_path: Path | None = None
         self.miner: OnDemandMiner | None = None
+        self.persister: StatePersister | None = None
+        """Dumps the state under the miner's lock (on demand with a state file; else anvil dumps)."""
         if config.block_time is not None and config.on_demand:
             self.miner = OnDemandMiner(lambda: self.url, config.block_time, config.trailing_blocks)
+            if config.state_path is not None:
+                longest = config.state_interval_max or config.state_interval
+                self.persister = StatePersister(
+                    lambda: self.url, config.state_path, self.miner, config.state_interval, longest
+                )
         self.loaded_state_time: float | None = None
         """Modification time (unix seconds) of the state file the running anvil loaded; None without one."""
-        self.state_interval: int = config.state_interval
-        """Seconds between the running anvil's state dumps (sized at start, see :class:`AnvilConfig`)."""
+        self._anvil_interval: int = config.state_interval
+
+    @property
+    def state_interval(self) -> float:
+        """Seconds until the next state dump: the persister's adaptive wait, or anvil's own interval
+        (sized at start, see :class:`AnvilConfig`)."""
+        return self.persister.wait if self.persister is not None else self._anvil_interval
 
     @property
     def url(self) -> str:
@@ -183,12 +203,16 @@ class AnvilProcess:
             args += ["--prune-history", str(cfg.states_kept)]
         if cfg.transactions_kept is not None:
             args += ["--transaction-block-keeper", str(cfg.transactions_kept)]
-        if cfg.state_path is not None:
+        if cfg.state_path is not None and self.persister is not None:
             cfg.state_path.parent.mkdir(parents=True, exist_ok=True)
-            self.state_interval = anvil_state.state_interval_for(
+            if cfg.state_path.exists():  # load only: no anvil timer, no dump on exit (we dump)
+                args += ["--load-state", str(cfg.state_path)]
+        elif cfg.state_path is not None:
+            cfg.state_path.parent.mkdir(parents=True, exist_ok=True)
+            self._anvil_interval = anvil_state.state_interval_for(
                 cfg.state_path, cfg.state_interval, cfg.state_interval_max or cfg.state_interval
             )
-            args += ["--state", str(cfg.state_path), "--state-interval", str(self.state_interval)]
+            args += ["--state", str(cfg.state_path), "--state-interval", str(self._anvil_interval)]
         args += list(cfg.extra_args)
         log_dir = (cfg.state_path.parent if cfg.state_path else self._root / "build") / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -207,15 +231,20 @@ class AnvilProcess:
                 self.backup_state()
                 if self.miner is not None:
                     self.miner.start()
+                if self.persister is not None:
+                    self.persister.start()
                 return self
             time.sleep(0.05)
         self.stop()
         raise ToolchainError(f"anvil did not answer on {self.url} within {timeout}s")
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop anvil by its own pid (SIGTERM lets it dump state; SIGKILL after ``timeout``)."""
+        """Stop anvil by its own pid after a last state dump (the persister's, or anvil's own on
+        SIGTERM; SIGKILL after ``timeout``)."""
         if self.miner is not None:
             self.miner.stop()
+        if self.persister is not None:
+            self.persister.stop(final=self.exit_code is None and self._proc is not None)
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
             self._remove_pidfile(proc)
@@ -232,6 +261,8 @@ class AnvilProcess:
         """SIGKILL, as a crash would (tests of the journal's resubmission use it)."""
         if self.miner is not None:
             self.miner.stop()
+        if self.persister is not None:
+            self.persister.stop(final=False)
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
@@ -245,19 +276,6 @@ class AnvilProcess:
         """anvil's exit status if the process we started has died (a crash: stop() clears it); else None."""
         proc = self._proc
         return proc.poll() if proc is not None else None
-
-    def state_outgrown(self) -> bool:
-        """True when the state file has grown so much since the start that the dump interval sized for
-        it now (:func:`registry.chain.anvil_state.state_interval_for`) is at least twice the running
-        one: a restart would dump it less often. Always False without ``state_interval_max``."""
-        cfg = self.config
-        if cfg.state_path is None or cfg.state_interval_max is None or self._proc is None:
-            return False
-        # the backup is a complete dump, written atomically; the state file may be half rewritten
-        backup = anvil_state.backup_path(cfg.state_path)
-        sized = backup if backup.exists() else cfg.state_path
-        wanted = anvil_state.state_interval_for(sized, cfg.state_interval, cfg.state_interval_max)
-        return wanted >= 2 * self.state_interval
 
     def restart(self, timeout: float = 30.0) -> AnvilProcess:
         """Start anvil again on the same port after it died, from its persisted state."""
@@ -295,12 +313,19 @@ class AnvilProcess:
         return anvil_state.backup_current(state) if state is not None else False
 
     def wait_persisted(self, timeout: float | None = None) -> bool:
-        """Block until anvil has dumped its state twice from now (so the dump holds every block mined
-        before the call), then back that dump up; False without a state file or when ``timeout``
-        (default: three state intervals and ten seconds) passes first."""
+        """Make the state file hold every block mined before the call, then back that dump up; False
+        without a state file, or when the dump fails or ``timeout`` (default: three state intervals
+        and ten seconds) passes first. On demand the registry dumps at once; otherwise this waits for
+        anvil to dump twice."""
         state = self.config.state_path
         if state is None or self._proc is None:
             return False
+        if self.persister is not None:
+            try:
+                self.persister.dump(force=True)
+            except (OSError, ValueError):
+                return False
+            return anvil_state.backup_state(state) or anvil_state.backup_current(state)
         return anvil_state.wait_dumped(
             state, timeout if timeout is not None else 3 * self.state_interval + 10
         )

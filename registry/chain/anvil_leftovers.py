@@ -5,10 +5,12 @@ that keeps the chain and keeps dumping it). Its pid and start time (the kernel's
 are recorded in ``anvil.pid`` beside the state file as soon as it is spawned (:func:`write_pidfile`).
 :func:`stop_leftovers` stops that anvil — only if a process with that pid *and* that start time is
 still an anvil serving this very file, so a recycled pid is never touched — and any other anvil whose
-``--state`` argument, resolved against that anvil's own working directory, is this file (one spawned
-just before its owner died, or by a version that passed a relative path). Never a string match: an
-anvil of ``data/chain/state.json`` in another folder is another registry's chain. It is stopped with
-SIGTERM, so it dumps its state first.
+``--state`` (or ``--load-state``) argument, resolved against that anvil's own working directory, is this
+file (one spawned just before its owner died, or by a version that passed a relative path). Never a
+string match: an anvil of ``data/chain/state.json`` in another folder is another registry's chain. It
+is stopped with SIGTERM, so it dumps its state first (one started with ``--load-state`` only, by the
+registry's own persister, :mod:`registry.chain.anvil_persist`, does not: its chain returns as of the
+last dump).
 """
 
 from __future__ import annotations
@@ -92,20 +94,30 @@ def recorded_instance(pidfile: Path) -> tuple[int, float] | None:
         return None
 
 
-def _state_argument(proc: psutil.Process) -> Path | None:
-    """The state file an anvil process serves, resolved against its own working directory; None for a
-    process that is not a live anvil with ``--state`` (or that we may not inspect)."""
+_STATE_FLAGS = ("--state", "--load-state")
+"""anvil's arguments naming the state file it serves (the registry's own dumps load only)."""
+
+
+def _anvil_argv(proc: psutil.Process) -> list[str] | None:
+    """The command line of a live anvil process; None for any other (or one we may not inspect)."""
     try:
         if proc.status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
             return None  # exited; only its parent's wait is missing
         argv = proc.cmdline()
-        if not argv or Path(argv[0]).name != "anvil":
-            return None
+    except (psutil.Error, OSError):
+        return None
+    return argv if argv and Path(argv[0]).name == "anvil" else None
+
+
+def _state_argument(proc: psutil.Process, argv: list[str]) -> Path | None:
+    """The state file an anvil process serves, resolved against its own working directory; None when
+    its command line names none (or we may not inspect it)."""
+    try:
         value = next(
             (
-                nxt if arg == "--state" else arg.partition("=")[2]
+                nxt if arg in _STATE_FLAGS else arg.partition("=")[2]
                 for arg, nxt in zip(argv, [*argv[1:], ""], strict=True)
-                if arg == "--state" or arg.startswith("--state=")
+                if arg in _STATE_FLAGS or arg.partition("=")[0] in _STATE_FLAGS
             ),
             None,
         )
@@ -117,9 +129,15 @@ def _state_argument(proc: psutil.Process) -> Path | None:
         return None
 
 
-def _serves(proc: psutil.Process, state_path: Path) -> bool:
-    """True while ``proc`` is a live anvil whose state file is ``state_path`` (resolved)."""
-    return _state_argument(proc) == state_path
+def _serves(proc: psutil.Process, state_path: Path, *, recorded: bool = False) -> bool:
+    """True while ``proc`` is a live anvil whose state file is ``state_path`` (resolved). With
+    ``recorded`` (the pidfile names it, same pid and start time) also one that names no state file: the
+    registry's persister starts anvil without one until the first dump exists."""
+    argv = _anvil_argv(proc)
+    if argv is None:
+        return False
+    named = _state_argument(proc, argv)
+    return named == state_path or (recorded and named is None)
 
 
 def _anvil_processes(state_path: Path) -> list[psutil.Process]:
@@ -139,7 +157,7 @@ def stop_leftovers(state: Path, pidfile: Path, timeout: float = 15.0) -> None:
     just before its owner died may not have been recorded); then remove the pidfile."""
     leftovers = {p.pid: p for p in _anvil_processes(state)}
     recorded = recorded_anvil(pidfile)
-    if recorded is not None and recorded.pid not in leftovers and _serves(recorded, state):
+    if recorded is not None and recorded.pid not in leftovers and _serves(recorded, state, recorded=True):
         leftovers[recorded.pid] = recorded
     for proc in leftovers.values():
         log.warning(
@@ -148,7 +166,7 @@ def stop_leftovers(state: Path, pidfile: Path, timeout: float = 15.0) -> None:
         with contextlib.suppress(psutil.Error):
             proc.terminate()  # SIGTERM: anvil dumps its state first
         deadline = time.monotonic() + timeout
-        while _serves(proc, state):
+        while _serves(proc, state, recorded=True):
             if time.monotonic() > deadline:
                 with contextlib.suppress(psutil.Error):
                     proc.kill()

@@ -48,6 +48,9 @@ class OnDemandMiner:
         self._thread: threading.Thread | None = None
         self.blocks = 0
         """Blocks this miner asked for (for benchmarks and tests)."""
+        self.lock = threading.Lock()
+        """Held around each ``evm_mine``: whoever holds it knows no block is being mined (the state
+        persister, :mod:`registry.chain.anvil_persist`, dumps under it)."""
 
     @property
     def running(self) -> bool:
@@ -83,11 +86,12 @@ class OnDemandMiner:
                 if pending and now - seen < gather:
                     continue  # the first transaction after a pause: let the rest of its burst arrive
                 started = time.monotonic()
-                self._call("evm_mine")
+                with self.lock:
+                    self.blocks += 1  # before the call: one that fails may still have mined
+                    self._call("evm_mine")
             except (OSError, ValueError):  # URLError is an OSError
                 continue  # the node is down (the watchdog restarts it) or busy: try again next round
             last, seen = started, None  # the cadence counts from the block's start, not its end
-            self.blocks += 1
             owed = self.trailing if pending else owed - 1
 
     def _call(self, method: str) -> Any:
