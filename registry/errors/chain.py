@@ -67,9 +67,17 @@ class TransactionFailedError(ChainError):
 
 
 class ArchiveError(ChainError):
-    """Raised when the registry's chain archive (:mod:`registry.store.archive`) cannot take a block."""
+    """Raised when the registry's chain archive (:mod:`registry.store.archive`) cannot take a block.
+
+    Attributes:
+        block: the block number it could not take.
+    """
 
     code = "archive_error"
+
+    def __init__(self, block: int, message: str) -> None:
+        self.block = block
+        super().__init__(message)
 
 
 class ArchiveMismatchError(ArchiveError):
@@ -84,8 +92,7 @@ class ArchiveMismatchError(ArchiveError):
     code = "archive_mismatch"
 
     def __init__(self, block: int, message: str) -> None:
-        self.block = block
-        super().__init__(f"block {block}: {message}")
+        super().__init__(block, f"block {block}: {message}")
 
 
 class ArchiveGapError(ArchiveError):
@@ -100,8 +107,7 @@ class ArchiveGapError(ArchiveError):
     code = "archive_gap"
 
     def __init__(self, block: int, message: str) -> None:
-        self.block = block
-        super().__init__(f"the archive cannot take block {block}: {message}")
+        super().__init__(block, f"the archive cannot take block {block}: {message}")
 
 
 class ContractRevertError(ChainError):

@@ -37,7 +37,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.crash_load import CrashRun, Ledger, Load, check, crash_rounds, crash_seed, stop_and_reload
+from tests.support.crash_load import (
+    CrashRun,
+    Ledger,
+    Load,
+    check,
+    crash_rounds,
+    crash_seed,
+    kill_schedule,
+    stop_and_reload,
+)
 from tests.support.gateway_process import WITNESS_HISTORY, GatewayProcess
 
 ROUNDS = crash_rounds(ci=4, long=24)
@@ -56,13 +65,7 @@ def crash_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrashRun]:
     try:
         gw.start()
         load = Load(gw, ledger, seed=SEED, count=CLIENTS).start()
-        kinds = list(KINDS)
-        for n in range(ROUNDS):
-            if n % len(KINDS) == 0:
-                rng.shuffle(kinds)
-            kind = kinds[n % len(KINDS)]
-            schedule.append(kind)
-            time.sleep(rng.uniform(1.0, 3.0))  # load runs; the kill lands at a random moment
+        for kind in kill_schedule(rng, KINDS, ROUNDS, schedule):
             if kind == "gateway":
                 gw.kill_gateway()
                 gw.start()

@@ -47,6 +47,7 @@ from tests.support.crash_load import (
     check,
     crash_rounds,
     crash_seed,
+    kill_schedule,
     registry_logs,
     stop_and_reload,
 )
@@ -190,13 +191,7 @@ def crash_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CrashR
             governors = [Governor(n, gw, ledger, stop) for n in range(GOVERNORS)]
             for g in governors:
                 g.start()
-            kinds = list(KINDS)
-            for n in range(ROUNDS):
-                if n % len(KINDS) == 0:
-                    rng.shuffle(kinds)
-                kind = kinds[n % len(KINDS)]
-                schedule.append(kind)
-                time.sleep(rng.uniform(1.0, 3.0))  # load runs; the kill lands at a random moment
+            for kind in kill_schedule(rng, KINDS, ROUNDS, schedule):
                 leader = _await_cluster(gw, conninfo)
                 if kind == "leader":
                     os.kill(leader, signal.SIGKILL)

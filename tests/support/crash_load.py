@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -478,3 +478,17 @@ def _running(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+def kill_schedule(
+    rng: random.Random, kinds: Sequence[str], rounds: int, schedule: list[str]
+) -> Iterator[str]:
+    """The harness's rounds: each kind of kill once per ``len(kinds)`` rounds, in an order shuffled by
+    ``rng``, each after 1-3 s of load (so the kill lands at a random moment); ``schedule`` records them."""
+    order = list(kinds)
+    for n in range(rounds):
+        if n % len(order) == 0:
+            rng.shuffle(order)
+        schedule.append(order[n % len(order)])
+        time.sleep(rng.uniform(1.0, 3.0))  # load runs; the kill lands at a random moment
+        yield schedule[-1]
