@@ -22,6 +22,8 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from registry.background import DaemonLoop
+
 __all__ = ["OnDemandMiner", "node_call"]
 
 POLL_S = 0.05
@@ -31,7 +33,7 @@ GATHER_SHARE = 0.25
 so the burst it begins (a relayer sends one transaction per 400 entries) shares its block."""
 
 
-class OnDemandMiner:
+class OnDemandMiner(DaemonLoop):
     """Mines the anvil at ``url()`` on demand, on its own daemon thread (``anvil-miner``).
 
     Args:
@@ -40,34 +42,21 @@ class OnDemandMiner:
         trailing: empty blocks mined after the last block that held transactions.
     """
 
+    thread_name = "anvil-miner"
+
     def __init__(self, url: Callable[[], str], block_time: float, trailing: int = 0) -> None:
+        super().__init__()
         self._url = url
         self.block_time = block_time
         self.trailing = trailing
-        self._halt = threading.Event()
-        self._thread: threading.Thread | None = None
         self.blocks = 0
         """Blocks this miner asked for (for benchmarks and tests)."""
         self.lock = threading.Lock()
         """Held around each ``evm_mine``: whoever holds it knows no block is being mined (the state
         persister, :mod:`registry.chain.anvil_persist`, dumps under it)."""
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> None:
-        if self.running:
-            return
-        self._halt.clear()
-        self._thread = threading.Thread(target=self._run, name="anvil-miner", daemon=True)
-        self._thread.start()
-
     def stop(self) -> None:
-        self._halt.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout=5)
+        self._halt_thread(timeout=5)
 
     def _run(self) -> None:
         last, owed, seen = float("-inf"), 0, None

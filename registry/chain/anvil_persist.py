@@ -26,6 +26,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from registry.background import DaemonLoop
 from registry.chain.anvil_miner import OnDemandMiner, node_call
 
 __all__ = ["COST_FACTOR", "StatePersister", "next_wait", "write_atomically"]
@@ -86,7 +87,7 @@ def write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
         os.close(fd)
 
 
-class StatePersister:
+class StatePersister(DaemonLoop):
     """Dumps the anvil at ``url()`` to ``state`` on its own daemon thread (``anvil-persist``).
 
     Args:
@@ -98,16 +99,17 @@ class StatePersister:
         longest: the most.
     """
 
+    thread_name = "anvil-persist"
+
     def __init__(
         self, url: Callable[[], str], state: Path, miner: OnDemandMiner, shortest: float, longest: float
     ) -> None:
+        super().__init__()
         self._url = url
         self.state = state
         self._miner = miner
         self.shortest = shortest
         self.longest = max(shortest, longest)
-        self._halt = threading.Event()
-        self._thread: threading.Thread | None = None
         self._dump_lock = threading.Lock()  # one dump at a time (the thread, wait_persisted, stop)
         self._dumped_blocks: int | None = None  # the miner's count at the last dump; None: none yet
         self.wait: float = shortest
@@ -119,26 +121,14 @@ class StatePersister:
         self.cpu_s = 0.0
         """This process's CPU seconds spent writing dumps (anvil's own share is in its process)."""
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> None:
-        """Begin dumping; the first round comes ``shortest`` seconds from now."""
-        if self.running:
-            return
-        self._halt.clear()
+    def _starting(self) -> None:
+        """Each start begins anew: the first round comes ``shortest`` seconds from now."""
         self._dumped_blocks = None  # a freshly started anvil may hold dev calls no block records
         self.wait = self.shortest
-        self._thread = threading.Thread(target=self._run, name="anvil-persist", daemon=True)
-        self._thread.start()
 
     def stop(self, *, final: bool) -> None:
         """Stop the thread; with ``final``, write one last dump (the caller has stopped mining)."""
-        self._halt.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout=DUMP_TIMEOUT)
+        self._halt_thread(timeout=DUMP_TIMEOUT)
         if final:
             try:
                 self.dump(force=True)
