@@ -13,12 +13,14 @@ Phases, each sampled every ``--sample`` seconds:
   library's batch path (:mod:`bench._chain_load`: the relayer the gateway's outbox uses, no HTTP), in the
   project's ops/s mix (40 % issue, 30 % transfer, 20 % endorse, 10 % surrender + accept; the offered mix
   is recorded) or, with ``--issue-only``, issuances only (the figure before the mix);
-* ``idle``: ``--idle`` seconds with no traffic (no blocks: on-demand mining). If the state has outgrown
-  the dump interval sized at start, anvil is first restarted, as the registry's watchdog would.
+* ``idle``: ``--idle`` seconds with no traffic (no blocks: on-demand mining, so no dumps either).
 
 Each sample: anvil's resident memory, its CPU seconds in the window (mining, persistence and reads:
 ``persistence_cpu_share`` is estimated from the dumps' count and the size of the file), the state file's
-size and how many times it was rewritten, the age of the crash backup, chain height, issuances offered /
+size and how many times it was rewritten, the crash backup's lag behind the newest dump
+(``backup_lag_s``, the goal: at most ``BACKUP_EVERY``) and the age of the state it holds
+(``backup_age_s``: the persister's interval plus the lag; an idle chain is not dumped, so it only
+ages), chain height, issuances offered /
 final / failed and the finality p50 / p99 (from the due time, so queueing counts). The summary has the
 RSS growth per minute after warm-up (least squares), p99 at the end over p99 at the start, the oldest
 backup seen, whether reads at ``head - k`` still answer (the registry pins reads to a cached head), how
@@ -91,6 +93,9 @@ class Sampler(threading.Thread):
         super().__init__(name="endurance-sampler", daemon=True)
         self.probe, self.load, self.interval, self.started = probe, load, interval, started
         self.checkpoint = checkpoint
+        backups = probe.chain.node.backup_schedule(BACKUP_EVERY, WATCH_EVERY)
+        assert backups is not None, "the benchmark's anvil always has a state file"
+        self.backups = backups
         self.samples: list[dict[str, Any]] = []
         self.phase = "preload"
         self.lock = threading.Lock()
@@ -100,6 +105,9 @@ class Sampler(threading.Thread):
     def sample(self) -> None:
         s: dict[str, Any] = {"t": round(time.monotonic() - self.started, 1), "phase": self.phase}
         s.update(self.probe.sample())
+        # the backup's worst lag behind the newest dump in this window (a copy caught up, or not yet)
+        s["backup_lag_s"] = round(max(self.backups.max_lag_s, self.backups.lag()), 1)
+        self.backups.max_lag_s = 0.0
         if self.load is not None:
             offered, final, failed, lat, issued = self.load.take()
             s.update(
@@ -117,15 +125,10 @@ class Sampler(threading.Thread):
             self.checkpoint(self.samples)
 
     def run(self) -> None:
-        next_backup = time.monotonic() + BACKUP_EVERY
         next_sample = time.monotonic() + self.interval
-        node = self.probe.chain.node
         while not self._halt.wait(WATCH_EVERY):
             with self.lock:
-                if time.monotonic() >= next_backup:  # as registry.watchdog.ChainWatchdog does
-                    node.backup_state()
-                    if node.backup_current():
-                        next_backup = time.monotonic() + BACKUP_EVERY
+                self.backups.tick()  # as registry.watchdog.ChainWatchdog does
                 if time.monotonic() >= next_sample:
                     next_sample += self.interval
                     self.sample()
@@ -190,6 +193,7 @@ def summary(args: argparse.Namespace, samples: list[dict[str, Any]]) -> dict[str
     total_final = sum(s.get("final", 0) for s in samples)
     load_s = sum(1 for s in samples if s["phase"] == "load") * args.sample
     backup_ages = [s["backup_age_s"] for s in samples if s.get("backup_age_s") is not None]
+    backup_lags = [s["backup_lag_s"] for s in samples if s.get("backup_lag_s") is not None]
     idle = [s for s in samples if s["phase"] == "idle"]
     return {
         "load_final_per_s": round(total_final / load_s, 1) if load_s else None,
@@ -213,6 +217,7 @@ def summary(args: argparse.Namespace, samples: list[dict[str, Any]]) -> dict[str
         "finality_p99_end_s": p99_end,
         "p99_end_over_start": round(p99_end / p99_start, 2) if p99_start and p99_end else None,
         "backup_interval_s": BACKUP_EVERY,
+        "backup_lag_max_s": max(backup_lags, default=None),
         "backup_age_max_s": max(backup_ages, default=None),
         "ebls": args.preload + sum(s.get("issued", 0) for s in samples),
         "operations_final": total_final,

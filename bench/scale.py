@@ -12,7 +12,7 @@ After each step a sample records: eBLs on chain, the step's issuance rate, anvil
 size, anvil's CPU share over the step, and the chain height. Every ``--dump-every`` eBLs one full state
 dump (``anvil_dumpState``) is timed with issuance paused, with anvil's CPU seconds and RSS peak for it:
 the persistence share of a core is that CPU over the wait the registry's persister would choose after
-such a dump (:func:`registry.chain.anvil_persist.next_wait`: ten times its duration, within the
+such a dump (:func:`registry.chain.anvil_persist.next_wait`: a hundred times its duration, within the
 configured interval bounds), and over the persister's current wait (``state_interval_s``). The JSON is
 rewritten after every step (``"partial": true``), so a run cut short still leaves its numbers.
 

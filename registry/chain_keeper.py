@@ -7,7 +7,8 @@ and resubmits what the restored chain lost, but it cannot restart a process it d
 :class:`ChainKeeper` runs in the supervisor, on its own thread, and does what the watchdog does for
 the embedded chain of a single process: when anvil dies (``kill -9``, OOM) it is started again in
 place, on the same port, from its state file (or that file's backup when the last dump is torn), and
-every :data:`~registry.watchdog.BACKUP_EVERY` seconds the state file is backed up.
+its state file is backed up, never more than :data:`~registry.watchdog.BACKUP_EVERY` seconds behind
+the newest dump.
 
 A restart can be quicker than the leader's probe, and the restored chain may have lost blocks whose
 operations were already reported final: :func:`kept_chain` lets the leader's watchdog tell a restarted
@@ -57,7 +58,7 @@ class ChainKeeper:
     def _run(self) -> None:
         anvil = self._anvil
         next_restart = 0.0
-        next_backup = time.monotonic() + BACKUP_EVERY
+        backups = anvil.backup_schedule(BACKUP_EVERY, WATCH_EVERY)
         while not self._stop.wait(WATCH_EVERY):
             try:
                 if anvil.exit_code is not None or anvil.pid is None:
@@ -71,10 +72,8 @@ class ChainKeeper:
                     anvil.restart()
                     self.restarts += 1
                     log.warning("the embedded chain is back on %s", anvil.url)
-                elif time.monotonic() >= next_backup:
-                    anvil.backup_state()  # retried every probe until it holds the newest complete dump
-                    if anvil.backup_current():
-                        next_backup = time.monotonic() + BACKUP_EVERY
+                elif backups is not None:
+                    backups.tick()
             except Exception:  # keep keeping; the next round retries
                 log.exception("chain keeper round failed")
 

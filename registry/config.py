@@ -116,8 +116,8 @@ class Settings(BaseSettings):
         ge=1,
         le=300,
         description="embedded anvil: the shortest time in seconds between state dumps; a larger state "
-        "is dumped less often (ten times the last dump's duration, on demand; sized at start-up "
-        "otherwise), up to chain_state_interval_max, so that dumping costs at most a tenth of a core; "
+        "is dumped less often (a hundred times the last dump's duration, on demand; sized at start-up "
+        "otherwise), up to chain_state_interval_max, so that mining pauses for dumps about 1 % of the time; "
         "what a crash loses since the last dump, the operation journal resubmits (docs/ledger.md)",
     )
     chain_state_interval_max: int = Field(

@@ -42,11 +42,12 @@ WATCH_EVERY = 0.5
 CHORES_EVERY = 5.0
 """Seconds between retries of operations left pending by a failed send."""
 BACKUP_EVERY = 30.0
-"""Seconds between backups of the embedded chain's state file. A backup parses and copies the whole
-dump, which grows with the chain (every 5 s it took a tenth of the gateway's CPU under load); it is
-only read when the newest dump is torn, and what an older backup lacks the journal resubmits. When a
-round finds the dump half written it is retried every probe, so the backup is never older than this
-plus one state interval (``EBL_CHAIN_STATE_INTERVAL``) and the time a dump takes."""
+"""The most seconds the embedded chain's state-file backup may lag the newest complete dump
+(:class:`registry.chain.anvil_state.BackupSchedule`), and so about how often it is copied while the
+chain changes. A backup copies the whole dump, which grows with the chain (every 5 s it took a tenth
+of the gateway's CPU under load); it is only read when the newest dump is torn, and what an older
+backup lacks the journal resubmits. How old the newest dump itself may be is the persister's
+interval (``EBL_CHAIN_STATE_INTERVAL`` to ``EBL_CHAIN_STATE_INTERVAL_MAX``)."""
 RETRY_MIN_AGE = 10.0
 """An operation pending this long without being tracked is resubmitted by the periodic retry."""
 RESTART_BACKOFF = 2.0
@@ -108,7 +109,7 @@ class ChainWatchdog:
         last_head = -1
         next_restart = 0.0
         next_chores = time.monotonic() + CHORES_EVERY
-        next_backup = time.monotonic() + BACKUP_EVERY
+        backups = anvil.backup_schedule(BACKUP_EVERY, WATCH_EVERY) if anvil is not None else None
         last_instance = self._instance() if self._instance is not None else None
         while not self._stop.wait(WATCH_EVERY):
             try:
@@ -158,13 +159,8 @@ class ChainWatchdog:
                     self._title.writes.open()
                     down_since = None
                 last_head = head
-                if anvil is not None and time.monotonic() >= next_backup:
-                    # Retried every probe until it holds the newest complete dump: a dump caught half
-                    # written (the file grows, so dumps take longer) must not leave the backup a whole
-                    # further interval behind.
-                    anvil.backup_state()
-                    if anvil.backup_current():
-                        next_backup = time.monotonic() + BACKUP_EVERY
+                if backups is not None:
+                    backups.tick()
                 if time.monotonic() >= next_chores:
                     next_chores = time.monotonic() + CHORES_EVERY
                     retried = self._title.recover(min_age=RETRY_MIN_AGE)

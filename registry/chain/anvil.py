@@ -103,7 +103,7 @@ class AnvilConfig:
         state_interval: seconds between state dumps when ``state_path`` is set (with
             ``state_interval_max``: the shortest).
         state_interval_max: when set, the interval adapts between ``state_interval`` and this: on
-            demand, after every dump, to ten times its duration (:mod:`registry.chain.anvil_persist`);
+            demand, after every dump, to a hundred times its duration (:mod:`registry.chain.anvil_persist`);
             otherwise once, at start, from the state file anvil loads
             (:func:`registry.chain.anvil_state.state_interval_for`). :attr:`AnvilProcess.state_interval`
             is the current one.
@@ -311,6 +311,12 @@ class AnvilProcess:
         """Whether :attr:`backup_path` holds the newest complete dump (False without a state file)."""
         state = self.config.state_path
         return anvil_state.backup_current(state) if state is not None else False
+
+    def backup_schedule(self, every: float, probe_every: float) -> anvil_state.BackupSchedule | None:
+        """The schedule that keeps :attr:`backup_path` within ``every`` seconds of the newest dump, for
+        a keeper that probes every ``probe_every`` seconds (None without a state file)."""
+        state = self.config.state_path
+        return anvil_state.BackupSchedule(state, every, probe_every) if state is not None else None
 
     def wait_persisted(self, timeout: float | None = None) -> bool:
         """Make the state file hold every block mined before the call, then back that dump up; False

@@ -21,11 +21,13 @@ import math
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from registry.errors import ToolchainError
 
 __all__ = [
+    "BackupSchedule",
     "backup_current",
     "backup_path",
     "backup_state",
@@ -121,6 +123,61 @@ def backup_state(state: Path) -> bool:
     os.utime(tmp, ns=(before.st_atime_ns, before.st_mtime_ns))
     os.replace(tmp, backup)
     return True
+
+
+class BackupSchedule:
+    """When to copy the state file to its backup, so that the backup never lags the newest complete
+    dump by more than ``every`` seconds, and is copied about once per ``every`` at most.
+
+    A fixed timer (the first version: a copy ``every`` seconds after the last one) let a dump written
+    just after a copy wait a whole round plus a probe, and kept no record of how far behind the backup
+    fell. This one notes when the state file first became newer than the backup (the oldest dump the
+    backup lacks), and copies once that dump is ``every`` seconds old, less two probes (one for the
+    probes' spacing, one for a late probe) and the time the last copy took; the first dump, with no
+    backup yet, at once. A state file that does not change (an idle chain: no block mined, no dump) is
+    never copied again.
+
+    Args:
+        state: the state file.
+        every: the most seconds the backup may lag the newest complete dump.
+        probe_every: seconds between calls of :meth:`tick`.
+        clock: the wall clock the state file's modification times are compared with.
+    """
+
+    def __init__(
+        self, state: Path, every: float, probe_every: float, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.state, self.every, self.probe_every, self._clock = state, every, probe_every, clock
+        self._pending_since: float | None = None  # when the oldest dump the backup lacks was written
+        self._copy_s = 0.0
+        self.max_lag_s = 0.0
+        """The most seconds the backup lagged the newest dump when a copy caught up (reset by callers
+        that sample it, such as the benchmarks)."""
+
+    def lag(self) -> float:
+        """Seconds since the oldest dump the backup lacks was written (0 when the backup is current)."""
+        return 0.0 if self._pending_since is None else max(0.0, self._clock() - self._pending_since)
+
+    def tick(self) -> bool:
+        """Copy the state file to the backup if it is due; call every ``probe_every`` seconds. A dump
+        caught half written (anvil's own, in place) is retried at the next call. Returns True when a
+        backup was written."""
+        newest, backed_up = mtime_ns(self.state), mtime_ns(backup_path(self.state))
+        if newest == 0 or (backed_up != 0 and backed_up >= newest):
+            self._pending_since = None
+            return False
+        if self._pending_since is None:
+            self._pending_since = newest / 1e9
+        if backed_up != 0 and self.lag() < self.every - 2 * self.probe_every - self._copy_s:
+            return False  # (with no backup at all, the first complete dump is copied at once)
+        started = time.monotonic()
+        written = backup_state(self.state)
+        if written:
+            self._copy_s = time.monotonic() - started
+        if backup_current(self.state):
+            self.max_lag_s = max(self.max_lag_s, self.lag())
+            self._pending_since = None
+        return written
 
 
 def wait_dumped(state: Path, timeout: float) -> bool:

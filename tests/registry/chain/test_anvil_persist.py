@@ -116,10 +116,10 @@ def test_a_failed_write_leaves_the_previous_dump_whole(
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
 
 
-def test_the_wait_between_dumps_is_ten_times_the_last_dump_within_its_bounds() -> None:
+def test_the_wait_between_dumps_is_a_hundred_times_the_last_dump_within_its_bounds() -> None:
     assert next_wait(0.01, 5, 300) == 5
-    assert next_wait(2.0, 5, 300) == 20
-    assert next_wait(60.0, 5, 300) == 300
+    assert next_wait(0.5, 5, 300) == 50
+    assert next_wait(6.0, 5, 300) == 300
 
 
 def test_the_wait_follows_the_cost_of_the_dump(
