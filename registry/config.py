@@ -76,7 +76,8 @@ never reorganised, and a permissioned network charges no gas (``min-gas-price=0`
 class Settings(BaseSettings):
     """Registry settings (environment variables ``EBL_<NAME>``)."""
 
-    model_config = SettingsConfigDict(env_prefix="EBL_", extra="ignore")
+    # EBL_CHAIN_TX_KEPT=none (any optional setting whose default is not None): "keep anvil's own limit"
+    model_config = SettingsConfigDict(env_prefix="EBL_", extra="ignore", env_parse_none_str="none")
 
     env: Literal["development", "production"] = "development"
     data_dir: Path = Path("data")
@@ -99,7 +100,7 @@ class Settings(BaseSettings):
         ge=4,
         description="embedded anvil: historical states kept in memory, each a full copy of the state "
         "(reads older than this many blocks fail; the registry reads at a head cached for a fraction "
-        "of a block, at most one block old); unset: anvil's own limits, which grow memory with "
+        "of a block, at most one block old); none: anvil's own limits, which grow memory with "
         "eBLs x blocks (docs/ledger.md)",
     )
     chain_tx_kept: int | None = Field(
@@ -108,7 +109,7 @@ class Settings(BaseSettings):
         description="embedded anvil: blocks whose transactions, receipts and logs the node keeps "
         "(--transaction-block-keeper); older ones live only in the registry's own verified chain "
         "archive, which the index follower fills continuously. If the archive falls further behind, "
-        "it stops with a gap error (logged, /readyz not ready) rather than lose history; unset: the "
+        "it stops with a gap error (logged, /readyz not ready) rather than lose history; none: the "
         "node keeps every transaction forever (docs/ledger.md)",
     )
     chain_state_interval: int = Field(

@@ -4,6 +4,7 @@ settings that contradict it are refused before anything starts."""
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from registry.config import LEDGER_PROFILES, Settings
 from registry.errors import ConfigurationError
@@ -44,3 +45,19 @@ def test_a_node_the_registry_does_not_start_needs_its_url(kind: str) -> None:
 def test_confirmations_on_qbft_are_refused() -> None:
     with pytest.raises(ConfigurationError, match="EBL_CONFIRMATIONS=2 contradicts QBFT"):
         Settings(ledger="qbft", rpc_url="http://besu-1:8545", confirmations=2)
+
+
+def test_an_operator_turns_the_chain_keepers_off_in_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """EBL_CHAIN_TX_KEPT=none keeps every transaction on the node (their defaults, 64 and 4, are not None,
+    so leaving the variables out cannot say it); a number still parses, a word is refused by name."""
+    monkeypatch.setenv("EBL_CHAIN_TX_KEPT", "none")
+    monkeypatch.setenv("EBL_CHAIN_STATES_KEPT", "none")
+    settings = Settings()
+    assert settings.chain_tx_kept is None and settings.chain_states_kept is None
+    monkeypatch.setenv("EBL_CHAIN_TX_KEPT", "128")
+    assert Settings().chain_tx_kept == 128
+    monkeypatch.setenv("EBL_CHAIN_TX_KEPT", "all")
+    with pytest.raises(ValidationError, match="chain_tx_kept"):
+        Settings()
