@@ -2,12 +2,15 @@
 
 The embedded chain's miner (:mod:`registry.chain.anvil_miner`) and its state persister
 (:mod:`registry.chain.anvil_persist`) each run such a loop beside the node, started and stopped with it
-and started again after a chain restart.
+and started again after a chain restart; with several workers, the supervisor's chain keeper
+(:mod:`registry.chain_keeper`), each worker's leader election (:mod:`registry.leadership`) and the
+leader's journal hand-off (:mod:`registry.workers`) do too.
 """
 
 from __future__ import annotations
 
 import threading
+from typing import Self
 
 __all__ = ["DaemonLoop"]
 
@@ -26,14 +29,15 @@ class DaemonLoop:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self) -> None:
+    def start(self) -> Self:
         """Start the loop (again after a stop); nothing while it runs."""
         if self.running:
-            return
+            return self
         self._halt.clear()
         self._starting()
         self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
         self._thread.start()
+        return self
 
     def _starting(self) -> None:
         """Reset whatever a new run begins from (called before the thread starts)."""

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
+from registry.background import DaemonLoop
 from registry.errors import ConfigurationError
 from registry.store.sender_lock import advisory_key
 
@@ -52,7 +52,7 @@ def leader_key(registry_address: str) -> int:
     return advisory_key("ebl-relayer-leader", registry_address)
 
 
-class Leadership:
+class Leadership(DaemonLoop):
     """Contends for the lead until :meth:`stop`; calls ``on_elected`` once, on this thread or its own.
 
     Args:
@@ -61,7 +61,10 @@ class Leadership:
         on_elected: starts the leader's duties; called once, when the lock is taken.
     """
 
+    thread_name = "leader-election"
+
     def __init__(self, engine: Engine, key: int, on_elected: Callable[[], None]) -> None:
+        super().__init__()
         if engine.dialect.name != "postgresql":
             raise ConfigurationError("electing a relayer leader needs PostgreSQL (EBL_DATABASE_URL)")
         self._lock_engine = create_engine(
@@ -72,22 +75,15 @@ class Leadership:
         self._key = key
         self._on_elected = on_elected
         self._conn: Connection | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.leading = False
 
-    def start(self) -> Leadership:
-        """Try once now (so the first worker leads before it serves), then keep trying on a thread."""
+    def _starting(self) -> None:
+        """Try once now (so the first worker leads before it serves), then keep trying on the thread."""
         self._try_lead()
-        self._thread = threading.Thread(target=self._run, name="leader-election", daemon=True)
-        self._thread.start()
-        return self
 
     def stop(self) -> None:
         """Stop contending and give the lead up (closing the connection releases the lock)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._halt_thread(timeout=10)
         conn, self._conn = self._conn, None
         if conn is not None:
             try:
@@ -98,7 +94,7 @@ class Leadership:
         self.leading = False
 
     def _run(self) -> None:
-        while not self._stop.wait(ELECTION_EVERY):
+        while not self._halt.wait(ELECTION_EVERY):
             if self.leading:
                 self._probe()
                 continue
@@ -140,6 +136,6 @@ class Leadership:
             held = self._conn.execute(text("SELECT 1")).scalar() == 1
         except Exception:
             held = False
-        if not held and not self._stop.is_set():
+        if not held and not self._halt.is_set():
             log.critical("the relayer leader lost its database session: exiting (another worker leads)")
             os._exit(LOST_LEAD_EXIT)

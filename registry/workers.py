@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from registry.background import DaemonLoop
 from registry.config import Settings
 from registry.data_lock import DataFolderLock
 from registry.errors import ConfigurationError
@@ -129,29 +130,25 @@ def require_postgres(settings: Settings, workers: int) -> None:
         )
 
 
-class Handoff:
+class Handoff(DaemonLoop):
     """The leader's thread that claims operations other workers journaled and relays them.
 
     It claims nothing while the write gate is closed (the leader is resubmitting what the chain lost:
     no new write may run ahead of it); those operations wait in the journal until the gate opens.
     """
 
-    def __init__(self, journal: SqlJournal, title: TitleService) -> None:
-        self._journal, self._title = journal, title
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="journal-handoff", daemon=True)
+    thread_name = "journal-handoff"
 
-    def start(self) -> Handoff:
-        self._thread.start()
-        return self
+    def __init__(self, journal: SqlJournal, title: TitleService) -> None:
+        super().__init__()
+        self._journal, self._title = journal, title
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
+        self._halt_thread(timeout=10)
 
     def _run(self) -> None:
         failing = False
-        while not self._stop.wait(HANDOFF_EVERY):
+        while not self._halt.wait(HANDOFF_EVERY):
             if not self._title.writes.is_open:
                 continue
             try:
