@@ -40,7 +40,7 @@ from registry.chain.anvil import AnvilProcess
 from registry.chain.anvil_dev import fund_dev_accounts
 from registry.chain.deploy import Deployment
 from registry.chain.relayer import Relayer
-from registry.chain_keeper import kept_chain
+from registry.chain_keeper import ChainFence
 from registry.config import Settings
 from registry.data_lock import DataFolderLock
 from registry.dcsa import CallbackDrainer, CallbackOutbox
@@ -116,6 +116,7 @@ class Runtime:
         self._lock = DataFolderLock(settings.data_dir)
         self._may_deploy = False
         self._worker: WorkerPlan | None = None
+        self._fence: ChainFence | None = None  # several workers on an embedded chain the supervisor keeps
         self._restored_chain: AnvilProcess | None = None
         self._leadership: Leadership | None = None
         self._handoff: Handoff | None = None
@@ -267,7 +268,10 @@ class Runtime:
             self.title.index_barrier = self.await_indexed  # polls the index the leader keeps
         restored = self._restored_chain
         self._recovery = RecoveryFlag(self.engine, self.deployment.address)
-        self.title.writes.share(self._recovery, leading=False)  # the leader's gate is every worker's
+        # the leader's gate is every worker's; so is its word on which chain process it recovered
+        self._fence = ChainFence(s.chain_state_path) if s.embedded_chain else None
+        fence = self._fence.holds if self._fence is not None else None
+        self.title.writes.share(self._recovery, leading=False, fence=fence)
         self._leadership = Leadership(
             self.engine,
             leader_key(self.deployment.address),
@@ -285,14 +289,19 @@ class Runtime:
         index follower, the chain watchdog, PINT resumes and the DCSA drainer."""
         s = self.settings
         self.relayer.start()
+        serving = self._fence.current() if self._fence is not None else None
         # governance first: a lost onboarding must be back before the new member's own operations
         self.members.governance.recover(recheck_final_since=recheck)
         resubmitted = self.title.recover(recheck_final_since=recheck)
         if resubmitted:
             log.warning("resubmitted %d journaled operations after restart", resubmitted)
+        if self._fence is not None:  # the chain as it was before the recovery: if it restarted since,
+            self._fence.vouch(serving)  # the watchdog sees another process and recovers that one too
         self.title.relays = True
         if handoff:
-            self.title.writes.share(self._recovery, leading=True)
+            self.title.writes.share(
+                self._recovery, leading=True, fence=self._fence.holds if self._fence is not None else None
+            )
             self._handoff = Handoff(self.journal, self.title).start()
         if follow:
             self._follower = threading.Thread(target=self._follow, name="indexer-follow", daemon=True)
@@ -306,7 +315,7 @@ class Runtime:
                 self._follow_stop,
                 s.chain_state_path,
                 governance=self.members.governance,
-                instance=kept_chain(s.chain_state_path) if self._worker and s.embedded_chain else None,
+                fence=self._fence,
             )
             self._watchdog = threading.Thread(target=watchdog.run, name="chain-watchdog", daemon=True)
             self._watchdog.start()

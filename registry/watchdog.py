@@ -21,9 +21,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from web3 import Web3
 
@@ -65,6 +65,16 @@ def recheck_since(anvil: AnvilProcess | None, down_since: float | None) -> datet
     return datetime.fromtimestamp(min(moments) - RECHECK_MARGIN, UTC)
 
 
+class KeptChain(Protocol):
+    """An embedded chain another process keeps (:class:`registry.chain_keeper.ChainFence`)."""
+
+    def current(self) -> object | None: ...
+
+    def vouched(self) -> object | None: ...
+
+    def vouch(self, instance: object | None) -> None: ...
+
+
 class ChainWatchdog:
     """Watches one runtime's chain until ``stop`` is set (see the module docstring).
 
@@ -76,9 +86,11 @@ class ChainWatchdog:
         stop: set by the runtime to end :meth:`run`.
         state_path: the embedded chain's state file (for the log).
         governance: resends the governance transactions the chain lost, before the title journal's.
-        instance: which process serves an embedded chain another process keeps (a worker's: the
+        fence: which process serves an embedded chain another process keeps (a worker's: the
             supervisor's :class:`~registry.chain_keeper.ChainKeeper` restarts it); a change between two
-            probes is an outage too, however short (the restored chain may have lost blocks).
+            probes is an outage too, however short (the restored chain may have lost blocks). Once the
+            chain it serves is recovered (at start, by the runtime), the watchdog vouches for it, and
+            the workers' writes pass again (:class:`~registry.chain_keeper.ChainFence`).
     """
 
     def __init__(
@@ -91,7 +103,7 @@ class ChainWatchdog:
         state_path: Path,
         *,
         governance: GovernanceSender | None = None,
-        instance: Callable[[], object | None] | None = None,
+        fence: KeptChain | None = None,
     ) -> None:
         self._w3 = w3
         self._anvil = anvil
@@ -100,7 +112,7 @@ class ChainWatchdog:
         self._stop = stop
         self._state_path = state_path
         self._governance = governance
-        self._instance = instance
+        self._fence = fence
 
     def run(self) -> None:
         """Restart a dead embedded chain; after any outage or rollback, resubmit what the chain lost."""
@@ -110,7 +122,8 @@ class ChainWatchdog:
         next_restart = 0.0
         next_chores = time.monotonic() + CHORES_EVERY
         backups = anvil.backup_schedule(BACKUP_EVERY, WATCH_EVERY) if anvil is not None else None
-        last_instance = self._instance() if self._instance is not None else None
+        # the process the runtime recovered at start, and the one the workers' writes may pass for
+        last_instance = vouched = self._fence.vouched() if self._fence is not None else None
         while not self._stop.wait(WATCH_EVERY):
             try:
                 dead = anvil is not None and (anvil.exit_code is not None or anvil.pid is None)
@@ -139,7 +152,7 @@ class ChainWatchdog:
                     log.error("restarting the embedded chain failed: %s", exc)
                 continue
             try:
-                instance = self._instance() if self._instance is not None else None
+                instance = self._fence.current() if self._fence is not None else None
                 if instance is not None:
                     if last_instance is not None and instance != last_instance and down_since is None:
                         log.error("the chain was restarted between two probes: it may have lost blocks")
@@ -159,6 +172,9 @@ class ChainWatchdog:
                     self._title.writes.open()
                     down_since = None
                 last_head = head
+                if self._fence is not None and instance is not None and instance != vouched:
+                    self._fence.vouch(instance)  # recovered (or, at start, by the runtime)
+                    vouched = instance
                 if backups is not None:
                     backups.tick()
                 if time.monotonic() >= next_chores:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -53,11 +53,14 @@ class WriteGate:
         self._passing = 0
         self._flag: SharedFlag | None = None
         self._watch = False
+        self._fence: Callable[[], bool] | None = None
 
-    def share(self, flag: SharedFlag, *, leading: bool) -> None:
+    def share(self, flag: SharedFlag, *, leading: bool, fence: Callable[[], bool] | None = None) -> None:
         """Share this gate through ``flag``: the leader (``leading``) raises it while closed; the
-        others refuse writes while it is up."""
-        self._flag, self._watch = flag, not leading
+        others refuse writes while it is up. With ``fence`` (an embedded chain the supervisor keeps:
+        :meth:`registry.chain_keeper.ChainFence.holds`), every worker's writes, the leader's too, are
+        also refused while the chain is served by a process the leader has not yet recovered."""
+        self._flag, self._watch, self._fence = flag, not leading, fence
 
     @property
     def is_open(self) -> bool:
@@ -77,6 +80,8 @@ class WriteGate:
                 raise LedgerUnavailableError(self._reason)
             flag = self._flag if self._watch else None
         if flag is not None and flag.raised():  # the leader is recovering what the chain lost
+            raise LedgerUnavailableError("the ledger is recovering; retry shortly")
+        if self._fence is not None and not self._fence():  # restarted; the leader has not yet seen it
             raise LedgerUnavailableError("the ledger is recovering; retry shortly")
         with self._cond:
             self._passing += 1

@@ -63,3 +63,31 @@ def test_closing_gives_up_on_a_stuck_write_after_its_timeout():
     assert not gate.is_open  # closed regardless: new writes are refused
     release.set()
     writer.join(5)
+
+
+class _NoFlag:
+    """A shared flag that is never raised (the leader is not recovering)."""
+
+    def raise_flag(self) -> None: ...
+
+    def lower_flag(self) -> None: ...
+
+    def raised(self) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("leading", [True, False])
+def test_an_open_gate_refuses_writes_while_the_chain_process_is_not_the_one_the_leader_recovered(
+    leading: bool,
+) -> None:
+    """The supervisor restarted the chain before the leader's watchdog probed it: the leader's writes and
+    every other worker's are refused (503, retry) until the leader has recovered the new process."""
+    recovered = [False]
+    gate = WriteGate()
+    gate.share(_NoFlag(), leading=leading, fence=lambda: recovered[0])
+    assert gate.is_open
+    with pytest.raises(LedgerUnavailableError, match="recovering"), gate.passage():
+        pass
+    recovered[0] = True
+    with gate.passage():
+        pass
