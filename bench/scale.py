@@ -16,6 +16,10 @@ such a dump (:func:`registry.chain.anvil_persist.next_wait`: a hundred times its
 configured interval bounds), and over the persister's current wait (``state_interval_s``). The JSON is
 rewritten after every step (``"partial": true``), so a run cut short still leaves its numbers.
 
+After the target, ``--settle`` (20) issuances a block run until every block the node keeps transactions
+for is such a block, as a registry's traffic would after a bulk load; then RSS and one timed dump
+(``settled``): the bulk blocks' traces are a transient the issuance carries, not what the registry holds.
+
 At the end anvil is stopped (SIGTERM: it writes its state), and a cold restart from the state file is
 timed as the registry does it (:meth:`registry.chain.anvil.AnvilProcess.start`: the leftover check, the
 backup copy, the load), then its RSS, and ``titleOf`` of the first and last eBLs issued (nothing lost).
@@ -116,6 +120,30 @@ def cold_restart(config: AnvilConfig, state: Path, chain: Chain, probes: list[in
         node.stop(timeout=900)
 
 
+def settle(chain: Chain, proc: psutil.Process, config: AnvilConfig, per_block: int) -> dict[str, Any]:
+    """Run the chain on as a registry would after the bulk issuance: ``per_block`` issuances a block
+    until every block the node keeps transactions (and states) for is one of these, then anvil's RSS
+    and one timed dump. The bulk steps put about a thousand issuances with their call traces in each
+    block, and the transaction keeper holds 64 such blocks (~75,000 eBLs' traces) until traffic rolls
+    them out: RSS during the issuance is that transient on top of what the registry holds."""
+    blocks = (config.transactions_kept or 0) + (config.states_kept or 0) + 2
+    started, first = time.monotonic(), chain.head()
+    rss_max = issued = 0
+    while chain.head() - first < blocks:
+        issue_many(chain, per_block, per_block)
+        issued += per_block
+        rss_max = max(rss_max, proc.memory_info().rss)
+    time.sleep(2)
+    return {
+        "blocks": chain.head() - first,
+        "issued": issued,
+        "seconds": round(time.monotonic() - started, 1),
+        "anvil_rss_mib": round(proc.memory_info().rss / 2**20, 1),
+        "anvil_rss_max_mib": round(rss_max / 2**20, 1),
+        **timed_dump(chain, proc),
+    }
+
+
 def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     config = config_for(args)
     load_before = os.getloadavg()
@@ -124,6 +152,7 @@ def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
             "target": args.target,
             "step": args.step,
             "dump_every": args.dump_every,
+            "settle_per_block": args.settle,
             "states_kept": config.states_kept,
             "state_interval": config.state_interval,
             "on_demand": config.on_demand,
@@ -183,6 +212,10 @@ def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
             result["samples"].append(sample)
             print(sample, flush=True)
             checkpoint()
+        if args.settle:
+            result["settled"] = settle(chain, proc, config, args.settle)
+            print(result["settled"], flush=True)
+            checkpoint()
         result["restart"] = cold_restart(config, chain.state_path, chain, first + last)
     checkpoint(partial=False)
     return result
@@ -196,6 +229,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--tx-kept", type=int, default=64, help="--transaction-block-keeper (0: off)")
     p.add_argument("--states-kept", type=int, default=None, help="override EBL_CHAIN_STATES_KEPT")
     p.add_argument("--state-interval", type=int, default=None, help="override EBL_CHAIN_STATE_INTERVAL")
+    p.add_argument(
+        "--settle",
+        type=int,
+        default=20,
+        help="then issue this many a block until the kept blocks are all such (0: skip); RSS and a dump",
+    )
     p.add_argument("--quick", action="store_true", help="20,000 eBLs: scale.quick.json")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)
