@@ -418,11 +418,22 @@ def plot_scale(result: dict[str, Any], out: Path) -> None:
         label="RSS peak during one dump",
         color="#e6550d",
     )
+    settled = result.get("settled")
+    if settled and samples:
+        ax.plot(
+            [(samples[-1]["ebls"] + settled["issued"]) / 1000],
+            [settled["anvil_rss_mib"]],
+            "D",
+            label=f"RSS settled ({p_settle(result)} a block, {settled['blocks']} blocks)",
+            color="#08519c",
+        )
     ax.axhline(2048, color="#969696", ls="--", lw=1, label="goal at 1,000,000: 2 GiB")
     p = result["parameters"]
     ax.set_title(
-        f"eBLs issued on the embedded chain (states kept {p['states_kept']}, "
-        f"{' '.join(p['anvil_args'])}){' - partial' if result.get('partial') else ''}"
+        f"eBLs issued on the embedded chain (states kept {p['states_kept']}"
+        + (f", transactions of {p['transactions_kept']} blocks" if p.get("transactions_kept") else "")
+        + (f", {' '.join(p['anvil_args'])}" if p.get("anvil_args") else "")
+        + f"){' - partial' if result.get('partial') else ''}"
     )
     ax.set_ylabel("MiB")
     ax.legend(fontsize=8)
@@ -436,6 +447,10 @@ def plot_scale(result: dict[str, Any], out: Path) -> None:
     axr.grid(alpha=0.3)
     fig.savefig(out, dpi=110)
     plt.close(fig)
+
+
+def p_settle(result: dict[str, Any]) -> int:
+    return int(result["parameters"].get("settle_per_block") or 0)
 
 
 def table_scale(result: dict[str, Any]) -> str:
@@ -461,6 +476,14 @@ def table_scale(result: dict[str, Any]) -> str:
             f"{d.get('dump_wall_s')} s wall, {d.get('dump_cpu_s')} s CPU at {d.get('ebls', 0):,} eBLs",
         ),
         ("RSS peak during that dump", f"{d.get('dump_rss_peak_mib')} MiB"),
+        (
+            "settled (ordinary traffic rolled the bulk blocks out): RSS / during a dump",
+            "not measured"
+            if not (st := result.get("settled"))
+            else f"{st['anvil_rss_mib']} MiB after {st['blocks']} blocks of {p_settle(result)} issuances "
+            f"(max {st['anvil_rss_max_mib']}) / peak {st['dump_rss_peak_mib']} MiB, "
+            f"dump {st['dump_wall_s']} s",
+        ),
         (
             "cold restart",
             "not reached"

@@ -154,6 +154,7 @@ def run(args: argparse.Namespace, out: Path) -> dict[str, Any]:
             "dump_every": args.dump_every,
             "settle_per_block": args.settle,
             "states_kept": config.states_kept,
+            "transactions_kept": config.transactions_kept,
             "state_interval": config.state_interval,
             "on_demand": config.on_demand,
             "block_time": config.block_time,
