@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
+from registry.chain import anvil_state
 from registry.chain.anvil_state import BackupSchedule, backup_current, backup_path
 
 EVERY, PROBE = 30.0, 0.5
@@ -92,3 +95,32 @@ def test_a_dump_caught_torn_is_not_copied_and_the_next_probe_copies_the_whole_on
 def test_no_state_file_yet_is_nothing_to_back_up(tmp_path: Path) -> None:
     backups = BackupSchedule(tmp_path / "state.json", EVERY, PROBE, Clock())
     assert not backups.tick() and backups.lag() == 0.0
+
+
+def test_a_state_that_grew_is_copied_earlier_by_the_time_its_copy_will_take(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A registry preloaded 100,000 eBLs: the next dump is a hundred times the last one copied. Copying
+    takes 1 s per 100 KB here (the fake clock moves while it copies), so it starts that much sooner and
+    the backup still catches up before the dump is 30 s old."""
+    state, clock = tmp_path / "state.json", Clock()
+    real_copy = anvil_state.backup_state
+
+    def slow_copy(path: Path) -> bool:
+        clock.now += path.stat().st_size / 100_000
+        return real_copy(path)
+
+    monkeypatch.setattr(anvil_state, "backup_state", slow_copy)
+    backups = BackupSchedule(state, EVERY, PROBE, clock)
+    small = '{"block":{"number":1},"accounts":{"a":"' + "0" * 10_000 + '"},"historical_states":null}'
+    state.write_text(small)
+    os.utime(state, (START, START))
+    assert backups.tick()  # 0.1 s for 10 KB
+    large = small.replace("0" * 10_000, "0" * 1_000_000)  # 1 MB: a 10 s copy
+    state.write_text(large)
+    os.utime(state, (START + 1, START + 1))
+    clock.now = START + 1 + EVERY - 2 * PROBE - 10.5
+    assert not backups.tick()
+    clock.now = START + 1 + EVERY - 2 * PROBE - 10
+    assert backups.tick() and backup_current(state)
+    assert EVERY - 2 * PROBE <= backups.max_lag_s < EVERY
