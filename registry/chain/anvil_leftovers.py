@@ -8,11 +8,9 @@ still an anvil serving this very file, so a recycled pid is never touched — an
 ``--state`` (or ``--load-state``) argument, resolved against that anvil's own working directory, is this
 file (one spawned just before its owner died, or by a version that passed a relative path). Never a
 string match: an anvil of ``data/chain/state.json`` in another folder is another registry's chain. It
-is stopped with SIGTERM, so it dumps its state first. One started to load only (``--load-state``, or
-no state yet: the registry's own persister, :mod:`registry.chain.anvil_persist`, dumps it) does not
-dump on exit, but with its owner gone nothing mines it any more, so a dump now is consistent: it is
-dumped (``anvil_dumpState``, written atomically) before it is stopped, and its chain returns with every
-block it mined since its owner's last dump instead of as of that dump.
+is stopped with SIGTERM, so it dumps its state first (one started with ``--load-state`` only, by the
+registry's own persister, :mod:`registry.chain.anvil_persist`, does not: its chain returns as of the
+last dump).
 """
 
 from __future__ import annotations
@@ -25,9 +23,6 @@ import time
 from pathlib import Path
 
 import psutil
-
-from registry.chain.anvil_miner import node_call
-from registry.chain.anvil_persist import DUMP_TIMEOUT, gunzipped, write_atomically
 
 __all__ = [
     "anvils_serving",
@@ -156,21 +151,6 @@ def anvils_serving(state_path: Path) -> list[int]:
     return sorted(p.pid for p in _anvil_processes(state_path))
 
 
-def _dump_if_load_only(proc: psutil.Process, state: Path) -> None:
-    """Dump a leftover anvil that would not dump itself on SIGTERM (no ``--state``) to ``state``."""
-    argv = _anvil_argv(proc)
-    if argv is None or "--state" in argv or "--port" not in argv:
-        return
-    url = f"http://127.0.0.1:{argv[argv.index('--port') + 1]}"
-    try:
-        reply = node_call(url, "anvil_dumpState", timeout=DUMP_TIMEOUT)
-        write_atomically(state, gunzipped(bytes.fromhex(str(reply).removeprefix("0x"))))
-    except (OSError, ValueError) as exc:  # unresponsive: it returns as of the last dump
-        log.warning("could not dump the leftover anvil pid %d before stopping it: %s", proc.pid, exc)
-        return
-    log.warning("dumped the leftover anvil pid %d to %s: no block it mined is lost", proc.pid, state)
-
-
 def stop_leftovers(state: Path, pidfile: Path, timeout: float = 15.0) -> None:
     """Stop every anvil left running on ``state`` by a process that died (kill -9): the one ``pidfile``
     names (same pid and start time) and any other whose ``--state`` resolves to this file (one started
@@ -183,7 +163,6 @@ def stop_leftovers(state: Path, pidfile: Path, timeout: float = 15.0) -> None:
         log.warning(
             "stopping anvil pid %d left running on %s by a previous registry process", proc.pid, state
         )
-        _dump_if_load_only(proc, state)
         with contextlib.suppress(psutil.Error):
             proc.terminate()  # SIGTERM: anvil dumps its state first
         deadline = time.monotonic() + timeout

@@ -197,33 +197,6 @@ def test_a_leftover_anvil_of_a_first_start_is_found_by_its_pidfile(tmp_path: Pat
     assert successor.port == orphan.port and successor.pid != orphan.pid
 
 
-def test_a_leftover_load_only_anvil_is_dumped_before_it_is_stopped_so_no_block_is_lost(
-    tmp_path: Path, nodes
-) -> None:
-    """The registry process died after its anvil mined blocks its last dump lacks. That anvil does not
-    dump on SIGTERM (the registry dumps it, and is gone), but nothing mines it any more: the next start
-    dumps it first, and the chain comes back with every block, not as of the dead owner's last dump."""
-    config = _on_demand(tmp_path, state_interval=60, state_interval_max=60)
-    orphan = _start(nodes, config)
-    sender = _sender(orphan.url)
-    _send(orphan.url, sender)
-    assert _wait_mined(orphan.url, sender) == 1
-    assert orphan.wait_persisted()  # the owner's last dump: one transaction
-    for _ in range(3):
-        _send(orphan.url, sender)
-    assert _wait_mined(orphan.url, sender) == 4
-    assert orphan.miner is not None and orphan.persister is not None
-    orphan.miner.stop()  # its owner is gone: nothing mines or dumps it any more
-    orphan.persister.stop(final=False)
-    head = int(node_call(orphan.url, "eth_blockNumber", timeout=10), 16)
-
-    successor = _start(nodes, replace_port(config, orphan.port))
-
-    assert orphan.pid is not None and successor.pid != orphan.pid
-    assert int(node_call(successor.url, "eth_blockNumber", timeout=10), 16) == head
-    assert _sent_in_blocks(successor.url, sender) == 4
-
-
 def test_kill_9_under_continuous_mining_never_restores_a_state_ahead_of_its_blocks(
     tmp_path: Path, nodes
 ) -> None:
