@@ -22,13 +22,13 @@ from typing import Any
 from eth_typing import ChecksumAddress
 from eth_utils.crypto import keccak
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 from registry.chain.deploy import Deployment
 from registry.chain.errors import decode_revert
 from registry.chain.fees import FeePolicy
 from registry.chain.rpc import receipt_on_chain, rpc
-from registry.errors import ChainError, TransactionFailedError
+from registry.errors import ChainError, LedgerUnavailableError, TransactionFailedError
 from registry.keys import Signer
 from registry.store.archive import ChainArchive, archived_receipt
 from registry.store.governance import GovernanceRecord, SqlGovernanceJournal
@@ -92,7 +92,8 @@ class GovernanceSender:
         """Simulate, journal, send and wait for one governance transaction; returns its block.
 
         Raises:
-            LedgerUnavailableError: the write gate is closed (the chain is being recovered).
+            LedgerUnavailableError: the write gate is closed (the chain is being recovered), or the node
+                did not answer the send (the transaction stays journaled for the recovery to resend).
             ContractRevertError: the simulation reverted (nothing was signed or journalled).
             TransactionFailedError: the transaction was mined and reverted.
             ChainError: the node refused it.
@@ -124,9 +125,15 @@ class GovernanceSender:
                 self._journal.record(tx_hash, self.sender, nonce, raw, purpose)
             try:
                 self._w3.eth.send_raw_transaction(raw)
-            except Exception as exc:  # refused: it never reaches the chain, so it never executes
+            except Web3RPCError as exc:  # the node answered and refused it: it never executes
                 self._finish(tx_hash, "failed", error=f"the node refused it: {exc}")
                 raise ChainError(f"governance transaction refused: {exc}") from None
+            except Exception as exc:
+                # No answer (the chain died mid-send): it may be in the pool of the node. Marked failed,
+                # a later governance transaction signed with the next nonce could never be mined on a
+                # restored chain that lacks it (the multi-worker crash harness, seed 1873574198). It
+                # stays journaled; the recovery resends it, and its nonce executes it at most once.
+                raise LedgerUnavailableError(f"the ledger did not answer; retry shortly ({exc})") from None
             receipt = self._w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)  # type: ignore[arg-type]
         block = int(receipt["blockNumber"])
         if receipt["status"] != 1:

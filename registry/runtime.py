@@ -52,6 +52,7 @@ from registry.members import MembershipService
 from registry.proofs.attestation import Attester
 from registry.proofs.keyring import AttestationKeys
 from registry.runtime_parts import (
+    await_kept_chain,
     embedded_anvil_config,
     open_deployment,
     operator_signer,
@@ -187,6 +188,8 @@ class Runtime:
             )
         )
 
+        if self._worker is not None:
+            await_kept_chain(self.w3)
         self.keystore = KeyStore(s.resolved_keystore_dir, passphrase_source(s), kdf_n=s.keystore_kdf_n)
         governance = operator_signer(self.keystore, GOVERNANCE)
         relayer_signer = operator_signer(self.keystore, RELAYER)

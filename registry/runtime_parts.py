@@ -1,10 +1,12 @@
-"""The parts a :class:`~registry.runtime.Runtime` opens before its services: the embedded chain, the
-keystore passphrase, the operator keys, and the deployment (loaded and verified, or deployed)."""
+"""The parts a :class:`~registry.runtime.Runtime` opens before its services: the embedded chain (or, in
+a worker, the wait for the one its supervisor keeps), the keystore passphrase, the operator keys, and
+the deployment (loaded and verified, or deployed)."""
 
 from __future__ import annotations
 
 import os
 import secrets
+import time
 
 from web3 import Web3
 from web3.exceptions import Web3RPCError
@@ -12,10 +14,12 @@ from web3.exceptions import Web3RPCError
 from registry.chain.anvil import AnvilConfig, AnvilProcess
 from registry.chain.deploy import Deployment, deploy, verify_deployment
 from registry.config import Settings
-from registry.errors import ConfigurationError
+from registry.errors import ConfigurationError, LedgerUnavailableError
 from registry.keys import KeyStore, LocalSigner, PassphraseSource
 
 __all__ = [
+    "KEPT_CHAIN_WAIT",
+    "await_kept_chain",
     "embedded_anvil_config",
     "open_deployment",
     "operator_signer",
@@ -106,3 +110,26 @@ def open_deployment(
         ) from exc
     deployment.save(manifest)
     return deployment
+
+
+KEPT_CHAIN_WAIT = 60.0
+"""Seconds a starting worker waits for the supervisor's chain to answer (its keeper restarts it)."""
+
+
+def await_kept_chain(w3: Web3, timeout: float = KEPT_CHAIN_WAIT) -> None:
+    """Wait until the chain the supervisor keeps answers. A worker uvicorn starts again (after a kill)
+    may start while the keeper is restarting the chain; failing then made uvicorn stop every worker
+    ("Child process failed to start"), found by the multi-worker crash harness (seed 1873574198).
+
+    Raises:
+        LedgerUnavailableError: it did not answer within ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            w3.eth.get_block_number()
+            return
+        except Exception as exc:  # requests' ConnectionError, a refused or half-started node
+            if time.monotonic() >= deadline:
+                raise LedgerUnavailableError(f"the kept chain did not answer within {timeout:.0f} s") from exc
+            time.sleep(0.25)
