@@ -38,6 +38,7 @@ read.
 from __future__ import annotations
 
 import logging
+import threading
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -190,6 +191,9 @@ class ChainArchive:
         self._engine = engine
         self.first_block = first_block
         self.batch_blocks = batch_blocks
+        # one ingest at a time in this process: the index follower's sync and a caller's (a test, a
+        # consistency check) read the same tip and inserted the same block twice (UNIQUE failed)
+        self._ingest_lock = threading.Lock()
 
     # ------------------------------------------------------------------ ingest
 
@@ -203,6 +207,10 @@ class ChainArchive:
             ArchiveGapError: the node no longer serves a block the archive needs.
             ChainError: the node answers a JSON-RPC call with an error.
         """
+        with self._ingest_lock:
+            return self._ingest(to_block)
+
+    def _ingest(self, to_block: int | None) -> int:
         head = int(rpc(self._w3, "eth_blockNumber", []), 16)
         last = head if to_block is None else min(to_block, head)
         self._rewind(head)
